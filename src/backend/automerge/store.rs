@@ -1,0 +1,333 @@
+//! The on-disk document store: redb tables holding, per document, the Automerge document,
+//! its JSON projection (so queries never load Automerge) and its place in this node's change
+//! log (so peers can ask "what changed since N"). A write batch commits all of them in one
+//! transaction; nothing is kept in memory between calls.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use automerge::{ActorId, AutoCommit, ChangeHash};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction};
+use serde_json::Value;
+use tokio::sync::broadcast;
+
+use super::convert;
+use crate::backend::select::from_json;
+use crate::backend::{Committed, Selector};
+use crate::sync::{CollectionInfo, DocInput, Document, Error, QueryRequest, Result};
+
+type Key<'a> = (&'a str, &'a str);
+/// Automerge documents, saved whole.
+const DOCS: TableDefinition<Key, &[u8]> = TableDefinition::new("docs");
+/// JSON projections: one state byte (`L` live, `D` removed) then the document's JSON form.
+const PROJECTIONS: TableDefinition<Key, &[u8]> = TableDefinition::new("projections");
+/// Each document's latest position in the change log.
+const DOC_SEQ: TableDefinition<Key, u64> = TableDefinition::new("doc_seq");
+/// The change log: sequence number -> document. One entry per document, at its latest change.
+const CHANGES: TableDefinition<u64, Key> = TableDefinition::new("changes");
+/// Live documents per collection.
+const COUNTS: TableDefinition<&str, u64> = TableDefinition::new("counts");
+/// Store identity and counters.
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+
+const LIVE: u8 = b'L';
+const REMOVED: u8 = b'D';
+/// Change notifications buffered per observer before it counts as lagging.
+const EVENT_BUFFER: usize = 65_536;
+
+fn db_err(err: impl Into<redb::Error>) -> Error {
+    Error::context("store", err.into())
+}
+
+/// The persistent document store of one node.
+pub struct Store {
+    db: Database,
+    actor: ActorId,
+    store_id: [u8; 16],
+    events: broadcast::Sender<Arc<Committed>>,
+}
+
+impl Store {
+    /// Opens (or creates) the store file. `actor` identifies this node's Automerge changes.
+    pub fn open(path: &Path, actor: ActorId) -> Result<Self> {
+        let db = Database::create(path).map_err(|e| Error::context(&format!("cannot open {}", path.display()), e))?;
+        let store_id = init_meta(&db)?;
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        Ok(Self { db, actor, store_id, events })
+    }
+
+    /// A random id fixed when the store was created: peers reset their cursors when it changes.
+    pub fn store_id(&self) -> [u8; 16] {
+        self.store_id
+    }
+
+    /// Notifications of every committed change, in commit order.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Committed>> {
+        self.events.subscribe()
+    }
+
+    /// Writes a batch of upserts in one transaction and returns the ids.
+    pub fn upsert(&self, collection: &str, inputs: Vec<DocInput>) -> Result<Vec<String>> {
+        let mut ids = Vec::with_capacity(inputs.len());
+        self.write(|w| {
+            for input in &inputs {
+                let id = input.id.clone().unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+                w.edit(collection, &id, |doc| convert::apply(doc, input))?;
+                ids.push(id);
+            }
+            Ok(())
+        })?;
+        Ok(ids)
+    }
+
+    /// Marks a live document removed.
+    pub fn remove(&self, collection: &str, id: &str) -> Result<()> {
+        match self.get(collection, id)? {
+            Some(doc) if !doc.deleted => self.write(|w| w.edit(collection, id, convert::mark_removed).map(drop)),
+            _ => Err(Error::not_found(format!("no document '{id}' in collection '{collection}'"))),
+        }
+    }
+
+    /// Runs `edits` in one write transaction, then notifies observers of what changed.
+    pub fn write(&self, edits: impl FnOnce(&mut Writer<'_>) -> Result<()>) -> Result<()> {
+        let txn = self.db.begin_write().map_err(db_err)?;
+        let committed = {
+            let mut writer = Writer::new(&txn, &self.actor)?;
+            edits(&mut writer)?;
+            writer.finish()?
+        };
+        txn.commit().map_err(db_err)?;
+        for change in committed {
+            // No receivers is fine: nobody is observing.
+            let _ = self.events.send(Arc::new(change));
+        }
+        Ok(())
+    }
+
+    /// One document by id, removed or not.
+    pub fn get(&self, collection: &str, id: &str) -> Result<Option<Document>> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = txn.open_table(PROJECTIONS).map_err(db_err)?;
+        let Some(bytes) = table.get((collection, id)).map_err(db_err)? else { return Ok(None) };
+        Ok(Some(from_json(collection, parse_projection(bytes.value())?)))
+    }
+
+    /// The Automerge document itself, for sync.
+    pub fn load(&self, collection: &str, id: &str) -> Result<Option<AutoCommit>> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = txn.open_table(DOCS).map_err(db_err)?;
+        let Some(bytes) = table.get((collection, id)).map_err(db_err)? else { return Ok(None) };
+        AutoCommit::load(bytes.value()).map(Some).map_err(|e| Error::context("corrupt document", e))
+    }
+
+    /// Documents matching a request, ordered and limited.
+    pub fn query(&self, collection: &str, request: &QueryRequest) -> Result<Vec<Document>> {
+        let mut selector = Selector::new(request);
+        self.scan(collection, &mut selector)?;
+        Ok(selector.finish(collection))
+    }
+
+    /// How many documents match a request's filter.
+    pub fn count(&self, collection: &str, request: &QueryRequest) -> Result<u64> {
+        let request = QueryRequest { order_by: None, limit: None, ..request.clone() };
+        let mut selector = Selector::new(&request);
+        self.scan(collection, &mut selector)?;
+        Ok(selector.len() as u64)
+    }
+
+    /// Offers each document of a collection to `selector` until it has enough.
+    fn scan(&self, collection: &str, selector: &mut Selector<'_>) -> Result<()> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = txn.open_table(PROJECTIONS).map_err(db_err)?;
+        for entry in table.range((collection, "")..).map_err(db_err)? {
+            let (key, value) = entry.map_err(db_err)?;
+            if key.value().0 != collection {
+                break;
+            }
+            let bytes = value.value();
+            if !selector.wants(bytes.first() == Some(&REMOVED)) {
+                continue;
+            }
+            if !selector.offer(parse_projection(bytes)?) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Collections with their live document counts.
+    pub fn collections(&self) -> Result<Vec<CollectionInfo>> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = txn.open_table(COUNTS).map_err(db_err)?;
+        let mut out = Vec::new();
+        for entry in table.iter().map_err(db_err)? {
+            let (name, n) = entry.map_err(db_err)?;
+            out.push(CollectionInfo { name: name.value().to_string(), documents: n.value() });
+        }
+        Ok(out)
+    }
+
+    /// The number of documents stored, removed ones included.
+    pub fn len(&self) -> Result<u64> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        txn.open_table(DOCS).map_err(db_err)?.len().map_err(db_err)
+    }
+
+    /// Whether the store holds no document.
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.len()? == 0)
+    }
+
+    /// The change log after `since`: up to `limit` (sequence, collection, id), oldest first.
+    pub fn changes_since(&self, since: u64, limit: usize) -> Result<Vec<(u64, String, String)>> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = txn.open_table(CHANGES).map_err(db_err)?;
+        let mut out = Vec::new();
+        for entry in table.range(since + 1..).map_err(db_err)?.take(limit) {
+            let (seq, key) = entry.map_err(db_err)?;
+            let (c, i) = key.value();
+            out.push((seq.value(), c.to_string(), i.to_string()));
+        }
+        Ok(out)
+    }
+
+    /// The latest sequence number in the change log (0 when empty).
+    pub fn last_seq(&self) -> Result<u64> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = txn.open_table(CHANGES).map_err(db_err)?;
+        Ok(table.last().map_err(db_err)?.map_or(0, |(seq, _)| seq.value()))
+    }
+
+    /// Reads a small value kept beside the documents (sync cursors and the like).
+    pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = txn.open_table(META).map_err(db_err)?;
+        Ok(table.get(key).map_err(db_err)?.map(|v| v.value().to_vec()))
+    }
+
+    /// Writes a small value kept beside the documents.
+    pub fn set_meta(&self, key: &str, value: &[u8]) -> Result<()> {
+        let txn = self.db.begin_write().map_err(db_err)?;
+        txn.open_table(META).map_err(db_err)?.insert(key, value).map_err(db_err)?;
+        txn.commit().map_err(db_err)
+    }
+}
+
+/// Creates the tables and the store id on first open; returns the store id.
+fn init_meta(db: &Database) -> Result<[u8; 16]> {
+    let txn = db.begin_write().map_err(db_err)?;
+    let id = {
+        txn.open_table(DOCS).map_err(db_err)?;
+        txn.open_table(PROJECTIONS).map_err(db_err)?;
+        txn.open_table(DOC_SEQ).map_err(db_err)?;
+        txn.open_table(CHANGES).map_err(db_err)?;
+        txn.open_table(COUNTS).map_err(db_err)?;
+        let mut meta = txn.open_table(META).map_err(db_err)?;
+        let existing = meta.get("store_id").map_err(db_err)?.map(|v| v.value().to_vec());
+        match existing {
+            Some(bytes) => bytes.try_into().map_err(|_| Error::failed("store: corrupt store id"))?,
+            None => {
+                let id = *uuid::Uuid::now_v7().as_bytes();
+                meta.insert("store_id", id.as_slice()).map_err(db_err)?;
+                id
+            }
+        }
+    };
+    txn.commit().map_err(db_err)?;
+    Ok(id)
+}
+
+/// The JSON form of a projection (its state byte is also in the JSON, as `_deleted`).
+fn parse_projection(bytes: &[u8]) -> Result<Value> {
+    let json = bytes.get(1..).ok_or_else(|| Error::failed("store: empty projection"))?;
+    serde_json::from_slice(json).map_err(|e| Error::context("store: corrupt projection", e))
+}
+
+/// The tables of one write transaction. [`Writer::edit`] is the only way documents change,
+/// so the projection, the change log and the counts can never disagree with the documents.
+pub struct Writer<'txn> {
+    docs: redb::Table<'txn, Key<'static>, &'static [u8]>,
+    projections: redb::Table<'txn, Key<'static>, &'static [u8]>,
+    doc_seq: redb::Table<'txn, Key<'static>, u64>,
+    changes: redb::Table<'txn, u64, Key<'static>>,
+    counts: redb::Table<'txn, &'static str, u64>,
+    actor: &'txn ActorId,
+    next_seq: u64,
+    committed: Vec<Committed>,
+}
+
+impl<'txn> Writer<'txn> {
+    fn new(txn: &'txn WriteTransaction, actor: &'txn ActorId) -> Result<Self> {
+        let changes = txn.open_table(CHANGES).map_err(db_err)?;
+        let next_seq = changes.last().map_err(db_err)?.map_or(0, |(seq, _)| seq.value()) + 1;
+        Ok(Self {
+            docs: txn.open_table(DOCS).map_err(db_err)?,
+            projections: txn.open_table(PROJECTIONS).map_err(db_err)?,
+            doc_seq: txn.open_table(DOC_SEQ).map_err(db_err)?,
+            changes,
+            counts: txn.open_table(COUNTS).map_err(db_err)?,
+            actor,
+            next_seq,
+            committed: Vec::new(),
+        })
+    }
+
+    /// Loads (or creates) a document, lets `f` change it and, if its heads moved, stores the
+    /// document, its projection, its change-log entry and the collection count. Returns
+    /// whether the document changed.
+    pub fn edit(
+        &mut self,
+        collection: &str,
+        id: &str,
+        f: impl FnOnce(&mut AutoCommit) -> Result<()>,
+    ) -> Result<bool> {
+        let key = (collection, id);
+        let (mut doc, was_live) = match self.docs.get(key).map_err(db_err)? {
+            Some(bytes) => {
+                let doc = AutoCommit::load(bytes.value()).map_err(|e| Error::context("corrupt document", e))?;
+                let state = self.projections.get(key).map_err(db_err)?.and_then(|p| p.value().first().copied());
+                (doc, state == Some(LIVE))
+            }
+            None => (AutoCommit::new(), false),
+        };
+        doc.set_actor(self.actor.clone());
+        let before: Vec<ChangeHash> = doc.get_heads();
+        f(&mut doc)?;
+        doc.commit();
+        if doc.get_heads() == before {
+            return Ok(false);
+        }
+        self.store(collection, id, &mut doc, was_live)?;
+        Ok(true)
+    }
+
+    fn store(&mut self, collection: &str, id: &str, doc: &mut AutoCommit, was_live: bool) -> Result<()> {
+        let key = (collection, id);
+        let (fields, deleted) = convert::read(doc);
+        let document = Document { collection: collection.into(), id: id.into(), fields, deleted };
+        let mut projection = vec![if deleted { REMOVED } else { LIVE }];
+        serde_json::to_writer(&mut projection, &document.to_json()).map_err(|e| Error::context("store", e))?;
+
+        self.docs.insert(key, doc.save().as_slice()).map_err(db_err)?;
+        self.projections.insert(key, projection.as_slice()).map_err(db_err)?;
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        if let Some(old) = self.doc_seq.insert(key, seq).map_err(db_err)? {
+            self.changes.remove(old.value()).map_err(db_err)?;
+        }
+        self.changes.insert(seq, key).map_err(db_err)?;
+        if was_live == deleted {
+            let n = self.counts.get(collection).map_err(db_err)?.map_or(0, |v| v.value());
+            let n = if deleted { n.saturating_sub(1) } else { n + 1 };
+            self.counts.insert(collection, n).map_err(db_err)?;
+        } else if !was_live && deleted && self.counts.get(collection).map_err(db_err)?.is_none() {
+            self.counts.insert(collection, 0).map_err(db_err)?;
+        }
+        self.committed.push(Committed { seq, document });
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Vec<Committed>> {
+        Ok(self.committed)
+    }
+}

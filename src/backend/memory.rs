@@ -1,0 +1,300 @@
+//! An in-memory backend for tests of logic. Documents are real Automerge documents (the
+//! same conversion as on disk), kept in a map; "peers" are other in-memory backends linked
+//! in the same process, which receive every write at once while sync runs.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use automerge::AutoCommit;
+use tokio::sync::broadcast;
+
+use super::automerge::convert;
+use super::{spawn_observer, Committed, Selector};
+use crate::sync::{
+    BackendConfig, ChangeStream, CollectionInfo, DataSyncBackend, DocInput, Document, DocumentStore, Error,
+    PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Result, SyncEngine, SyncEventStream,
+    SyncStatus,
+};
+
+type Key = (String, String);
+
+/// An in-memory backend. Cheap to create; `link` two to let them sync.
+pub struct MemoryBackend {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    name: String,
+    state: Mutex<State>,
+    events: broadcast::Sender<Arc<Committed>>,
+}
+
+#[derive(Default)]
+struct State {
+    docs: BTreeMap<Key, AutoCommit>,
+    seq: u64,
+    syncing: bool,
+    peers: Vec<Weak<Inner>>,
+}
+
+impl MemoryBackend {
+    /// A new empty backend; `name` is its peer id as others see it.
+    pub fn new(name: &str) -> Self {
+        let (events, _) = broadcast::channel(4096);
+        Self { inner: Arc::new(Inner { name: name.into(), state: Mutex::default(), events }) }
+    }
+
+    /// Makes two backends peers of each other.
+    pub fn link(&self, other: &MemoryBackend) {
+        self.inner.lock().peers.push(Arc::downgrade(&other.inner));
+        other.inner.lock().peers.push(Arc::downgrade(&self.inner));
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Changes one document with `f` and publishes the change when its heads moved.
+    fn edit(&self, key: &Key, f: impl FnOnce(&mut AutoCommit) -> Result<()>) -> Result<Option<AutoCommit>> {
+        let mut state = self.lock();
+        let mut doc = state.docs.get(key).cloned().unwrap_or_default();
+        let before = doc.get_heads();
+        f(&mut doc)?;
+        doc.commit();
+        if doc.get_heads() == before {
+            return Ok(None);
+        }
+        state.seq += 1;
+        let (fields, deleted) = convert::read(&doc);
+        let document = Document { collection: key.0.clone(), id: key.1.clone(), fields, deleted };
+        let _ = self.events.send(Arc::new(Committed { seq: state.seq, document }));
+        state.docs.insert(key.clone(), doc.clone());
+        Ok(Some(doc))
+    }
+
+    /// Sends a changed document to every linked peer while syncing.
+    fn push(&self, key: &Key, doc: &AutoCommit) -> Result<()> {
+        let peers: Vec<_> = {
+            let state = self.lock();
+            if !state.syncing {
+                return Ok(());
+            }
+            state.peers.iter().filter_map(Weak::upgrade).collect()
+        };
+        for peer in peers {
+            let mut theirs = doc.clone();
+            peer.edit(key, |mine| mine.merge(&mut theirs).map(drop).map_err(|e| Error::context("merge", e)))?;
+        }
+        Ok(())
+    }
+
+    fn write(&self, key: Key, f: impl FnOnce(&mut AutoCommit) -> Result<()>) -> Result<()> {
+        if let Some(doc) = self.edit(&key, f)? {
+            self.push(&key, &doc)?;
+        }
+        Ok(())
+    }
+
+    fn document(&self, key: &Key) -> Option<Document> {
+        self.lock().docs.get(key).map(|doc| {
+            let (fields, deleted) = convert::read(doc);
+            Document { collection: key.0.clone(), id: key.1.clone(), fields, deleted }
+        })
+    }
+
+    fn select(&self, collection: &str, request: &QueryRequest) -> Vec<Document> {
+        let state = self.lock();
+        let mut selector = Selector::new(request);
+        for ((c, id), doc) in state.docs.range((collection.to_string(), String::new())..) {
+            if c != collection {
+                break;
+            }
+            let (fields, deleted) = convert::read(doc);
+            if !selector.wants(deleted) {
+                continue;
+            }
+            let json = Document { collection: c.clone(), id: id.clone(), fields, deleted }.to_json();
+            if !selector.offer(json) {
+                break;
+            }
+        }
+        selector.finish(collection)
+    }
+}
+
+#[async_trait]
+impl DataSyncBackend for MemoryBackend {
+    async fn initialize(&self, _config: BackendConfig) -> Result<()> {
+        Ok(())
+    }
+    async fn shutdown(&self) -> Result<()> {
+        self.inner.lock().syncing = false;
+        Ok(())
+    }
+    fn document_store(&self) -> &dyn DocumentStore {
+        self
+    }
+    fn peer_discovery(&self) -> &dyn PeerDiscovery {
+        self
+    }
+    fn sync_engine(&self) -> &dyn SyncEngine {
+        self
+    }
+}
+
+#[async_trait]
+impl DocumentStore for MemoryBackend {
+    async fn upsert(&self, collection: &str, docs: Vec<DocInput>) -> Result<Vec<String>> {
+        let mut ids = Vec::with_capacity(docs.len());
+        for input in docs {
+            let id = input.id.clone().unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+            self.inner.write((collection.into(), id.clone()), |doc| convert::apply(doc, &input))?;
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+
+    async fn get(&self, collection: &str, id: &str) -> Result<Option<Document>> {
+        Ok(self.inner.document(&(collection.into(), id.into())))
+    }
+
+    async fn query(&self, collection: &str, request: &QueryRequest) -> Result<Vec<Document>> {
+        Ok(self.inner.select(collection, request))
+    }
+
+    async fn count(&self, collection: &str, request: &QueryRequest) -> Result<u64> {
+        let request = QueryRequest { order_by: None, limit: None, ..request.clone() };
+        Ok(self.inner.select(collection, &request).len() as u64)
+    }
+
+    async fn remove(&self, collection: &str, id: &str) -> Result<()> {
+        let key = (collection.to_string(), id.to_string());
+        match self.inner.document(&key) {
+            Some(doc) if !doc.deleted => self.inner.write(key, convert::mark_removed),
+            _ => Err(Error::not_found(format!("no document '{id}' in collection '{collection}'"))),
+        }
+    }
+
+    async fn observe(&self, collection: &str, filter: Query, initial: bool) -> Result<ChangeStream> {
+        let changes = self.inner.events.subscribe();
+        let current = if initial { self.inner.select(collection, &QueryRequest::matching(filter.clone())) } else { Vec::new() };
+        Ok(spawn_observer(changes, current, collection.into(), filter))
+    }
+
+    async fn collections(&self) -> Result<Vec<CollectionInfo>> {
+        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        for ((c, _), doc) in &self.inner.lock().docs {
+            *counts.entry(c.clone()).or_default() += u64::from(!convert::read(doc).1);
+        }
+        Ok(counts.into_iter().map(|(name, documents)| CollectionInfo { name, documents }).collect())
+    }
+}
+
+#[async_trait]
+impl PeerDiscovery for MemoryBackend {
+    async fn start(&self) -> Result<()> {
+        Ok(())
+    }
+    async fn stop(&self) -> Result<()> {
+        Ok(())
+    }
+    async fn peers(&self) -> Result<Vec<PeerInfo>> {
+        let state = self.inner.lock();
+        let connected = state.syncing;
+        Ok(state
+            .peers
+            .iter()
+            .filter_map(Weak::upgrade)
+            .map(|p| PeerInfo { id: p.name.clone(), connected, ..PeerInfo::default() })
+            .collect())
+    }
+    async fn add_peer(&self, addr: &str) -> Result<PeerInfo> {
+        Err(Error::invalid(format!("in-memory backends link in-process; cannot dial '{addr}'")))
+    }
+    async fn remove_peer(&self, id: &str) -> Result<()> {
+        let mut state = self.inner.lock();
+        let before = state.peers.len();
+        state.peers.retain(|p| p.upgrade().is_some_and(|p| p.name != id));
+        if state.peers.len() == before { Err(Error::not_found(format!("no peer '{id}'"))) } else { Ok(()) }
+    }
+    async fn peer_events(&self) -> Result<PeerEventStream> {
+        Ok(PeerEventStream::channel(1).1)
+    }
+}
+
+#[async_trait]
+impl SyncEngine for MemoryBackend {
+    async fn start_sync(&self) -> Result<()> {
+        self.inner.lock().syncing = true;
+        self.force_sync().await
+    }
+    async fn stop_sync(&self) -> Result<()> {
+        self.inner.lock().syncing = false;
+        Ok(())
+    }
+    async fn subscribe(&self) -> Result<SyncEventStream> {
+        Ok(SyncEventStream::channel(1).1)
+    }
+    /// Pushes every document to every linked peer.
+    async fn force_sync(&self) -> Result<()> {
+        let docs: Vec<_> = self.inner.lock().docs.iter().map(|(k, d)| (k.clone(), d.clone())).collect();
+        for (key, doc) in docs {
+            self.inner.push(&key, &doc)?;
+        }
+        Ok(())
+    }
+    /// Writes reach linked peers before `upsert` returns, so there is nothing to wait for.
+    async fn wait_for_sync(&self, _timeout: Duration) -> Result<()> {
+        if self.inner.lock().peers.iter().any(|p| p.upgrade().is_some()) {
+            Ok(())
+        } else {
+            Err(Error::failed("no peer is connected"))
+        }
+    }
+    async fn status(&self) -> Result<SyncStatus> {
+        let peers = self.peers().await?;
+        Ok(SyncStatus { running: self.inner.lock().syncing, listen: Vec::new(), peers_connected: peers.len() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn input(v: serde_json::Value) -> DocInput {
+        DocInput::from_object(v.as_object().unwrap().clone(), false).unwrap()
+    }
+
+    #[tokio::test]
+    async fn upsert_query_remove_observe() {
+        let b = MemoryBackend::new("a");
+        let mut stream = b.observe("units", Query::parse("speed > 1").unwrap(), true).await.unwrap();
+        b.upsert("units", vec![input(json!({"id": "u1", "speed": 5})), input(json!({"id": "u2", "speed": 0}))])
+            .await
+            .unwrap();
+        let ev = stream.next().await.unwrap();
+        assert_eq!((ev.id.as_str(), ev.event), ("u1", crate::sync::ChangeKind::Updated));
+        b.remove("units", "u1").await.unwrap();
+        assert_eq!(stream.next().await.unwrap().event, crate::sync::ChangeKind::Removed);
+        assert_eq!(b.count("units", &QueryRequest::default()).await.unwrap(), 1);
+        assert_eq!(b.remove("units", "u1").await.unwrap_err().kind, crate::sync::ErrorKind::NotFound);
+    }
+
+    #[tokio::test]
+    async fn linked_backends_converge_while_syncing() {
+        let (a, b) = (MemoryBackend::new("a"), MemoryBackend::new("b"));
+        a.link(&b);
+        a.upsert("c", vec![input(json!({"id": "x", "f": 1}))]).await.unwrap();
+        assert!(b.get("c", "x").await.unwrap().is_none(), "no sync before start_sync");
+        a.start_sync().await.unwrap();
+        b.start_sync().await.unwrap();
+        assert_eq!(b.get("c", "x").await.unwrap().unwrap().fields["f"], json!(1));
+        b.upsert("c", vec![input(json!({"id": "x", "g": 2}))]).await.unwrap();
+        assert_eq!(a.get("c", "x").await.unwrap().unwrap().to_json(), json!({"id": "x", "f": 1, "g": 2}));
+    }
+}

@@ -1,0 +1,9 @@
+//! Backends implementing the sync abstraction layer, and the pieces they share.
+
+pub mod automerge;
+pub mod memory;
+mod observe;
+mod select;
+
+pub use observe::{spawn_observer, Committed};
+pub use select::Selector;

@@ -1,0 +1,92 @@
+//! `peat init`: create a node's persistence directory.
+
+use std::net::SocketAddr;
+
+use serde::Serialize;
+
+use super::output::{print_record, Format};
+use crate::node::dir::{Config, NodeDir};
+use crate::node::ticket::Ticket;
+use crate::sync::Error;
+
+/// Create a node: keys, config and an empty store
+#[derive(Debug, clap::Args)]
+#[command(
+    long_about = "Create a node's persistence directory (mode 0700) with a fresh identity key, a \
+formation key (both 0600) and config.toml, and print the node id and a join ticket.\n\n\
+Other commands initialise a missing directory with defaults, so init is only needed for options. \
+With --join, the node adopts the app id and formation key of the node that printed the ticket, \
+and remembers that node as a peer. The ticket holds the formation secret: share it like a password.",
+    after_help = "Examples:\n  peat init --app-id convoy\n  peat init --join peat1...   # the ticket printed on the first node\n  \
+peat --dir /tmp/n2 init --listen 127.0.0.1:7891"
+)]
+pub struct Args {
+    /// Application id: nodes sync only within one app id
+    #[arg(long, value_name = "ID", conflicts_with = "join")]
+    pub app_id: Option<String>,
+    /// Join the formation of the node that printed this ticket
+    #[arg(long, value_name = "TICKET")]
+    pub join: Option<String>,
+    /// UDP address for the sync endpoint [default: 0.0.0.0:7890]
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Replace the keys and config of an initialised directory (documents are kept)
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Serialize)]
+struct Initialized {
+    node_id: String,
+    app_id: String,
+    dir: String,
+    ticket: String,
+}
+
+pub async fn run(dir: &NodeDir, format: Format, args: Args) -> anyhow::Result<()> {
+    let ticket = args.join.as_deref().map(Ticket::decode).transpose()?;
+    let app_id = match (&ticket, &args.app_id) {
+        (Some(t), _) => t.app_id.clone(),
+        (None, Some(id)) => id.clone(),
+        (None, None) => "peat".into(),
+    };
+    if app_id.is_empty() || app_id.len() > 64 || app_id.chars().any(char::is_control) {
+        return Err(Error::invalid(format!("--app-id {app_id:?}: use 1 to 64 printable characters")).into());
+    }
+    let mut config = Config::new(&app_id);
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    let formation = match &ticket {
+        Some(t) => {
+            config.peers = t.peer_addrs();
+            Some(t.formation_key()?)
+        }
+        None => None,
+    };
+    dir.init(config, formation, args.force)?;
+    let summary = summary(dir)?;
+    if format == Format::Table {
+        eprintln!("Initialised node in {}", summary.dir);
+        eprintln!("Share the join ticket only with nodes of this formation: it holds the formation key.");
+    }
+    print_record(format, &summary)?;
+    Ok(())
+}
+
+/// The node id, app id and a join ticket for this directory.
+fn summary(dir: &NodeDir) -> anyhow::Result<Initialized> {
+    let config = dir.config()?;
+    let node_id = dir.identity()?.public().to_string();
+    let ticket = Ticket::new(&config.app_id, &dir.formation_key()?, &node_id, vec![reachable(config.listen)]);
+    Ok(Initialized { node_id, app_id: config.app_id, dir: dir.path().display().to_string(), ticket: ticket.encode() })
+}
+
+/// The listen address as peers on this host can dial it (an unspecified IP becomes loopback).
+fn reachable(listen: SocketAddr) -> SocketAddr {
+    if listen.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], listen.port()))
+    } else {
+        listen
+    }
+}

@@ -1,0 +1,158 @@
+//! Reading documents that users feed to `upsert`: one JSON object, a JSON array of objects,
+//! or NDJSON (any whitespace-separated sequence of objects), from a string, file or stdin.
+
+use std::io::{BufReader, Read};
+use std::sync::mpsc;
+
+use serde_json::{Map, Value};
+
+use crate::sync::query::Path;
+use crate::sync::Error;
+
+/// One parsed input item: a document object, or the error that stopped the input.
+pub type Item = Result<Map<String, Value>, Error>;
+
+/// Parses documents on a thread and sends them down a bounded channel, so the writer can
+/// commit whatever has arrived whenever the input pauses (streaming) or in full chunks (bulk).
+pub fn spawn_reader(source: Box<dyn Read + Send>, name: String) -> mpsc::Receiver<Item> {
+    let (tx, rx) = mpsc::sync_channel(16 * 1024);
+    std::thread::spawn(move || parse_stream(source, &name, |item| tx.send(item).is_ok()));
+    rx
+}
+
+/// Parses a whole input into `emit`, stopping at the first error or when `emit` returns false.
+pub fn parse_stream(source: impl Read, name: &str, mut emit: impl FnMut(Item) -> bool) {
+    let mut reader = BufReader::with_capacity(256 * 1024, source);
+    let mut first = [0u8; 1];
+    // Peek for '[' past leading whitespace: an array is one value, not a stream.
+    let mut leading = Vec::new();
+    loop {
+        match reader.read(&mut first) {
+            Ok(0) => return,
+            Ok(_) if first[0].is_ascii_whitespace() => leading.push(first[0]),
+            Ok(_) => break,
+            Err(e) => {
+                emit(Err(Error::failed(format!("{name}: {e}"))));
+                return;
+            }
+        }
+    }
+    let line_offset = leading.iter().filter(|b| **b == b'\n').count();
+    let rest = std::io::Cursor::new(first).chain(reader);
+    if first[0] == b'[' {
+        match serde_json::from_reader::<_, Vec<Value>>(rest) {
+            Ok(items) => {
+                for (i, v) in items.into_iter().enumerate() {
+                    if !emit(to_object(v).map_err(|m| Error::invalid(format!("{name}: element {i}: {m}")))) {
+                        return;
+                    }
+                }
+            }
+            Err(e) => {
+                emit(Err(json_error(name, &e, line_offset)));
+            }
+        }
+        return;
+    }
+    for value in serde_json::Deserializer::from_reader(rest).into_iter::<Value>() {
+        let item = match value {
+            Ok(v) => to_object(v).map_err(|m| Error::invalid(format!("{name}: {m}"))),
+            Err(e) => Err(json_error(name, &e, line_offset)),
+        };
+        let stop = item.is_err();
+        if !emit(item) || stop {
+            return;
+        }
+    }
+}
+
+fn json_error(name: &str, e: &serde_json::Error, line_offset: usize) -> Error {
+    if e.is_io() {
+        return Error::failed(format!("{name}: {e}"));
+    }
+    let msg = e.to_string();
+    let msg = msg.split(" at line ").next().unwrap_or(&msg);
+    Error::invalid(format!(
+        "{name}: malformed JSON at line {}, column {}: {msg}",
+        e.line() + line_offset,
+        e.column()
+    ))
+}
+
+fn to_object(v: Value) -> Result<Map<String, Value>, String> {
+    match v {
+        Value::Object(map) => Ok(map),
+        other => Err(format!("expected a JSON object, found {}", kind(&other))),
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Parses `PATH=VALUE`: VALUE as JSON when it is JSON, else as a string.
+pub fn parse_set(s: &str) -> Result<(Path, Value), Error> {
+    let (path, value) = s
+        .split_once('=')
+        .ok_or_else(|| Error::invalid(format!("--set {s:?}: expected PATH=VALUE")))?;
+    let path = Path::parse(path.trim()).map_err(|e| Error::invalid(format!("--set {s:?}: bad path: {e}")))?;
+    if path.to_string() == "id" {
+        return Err(Error::invalid("--set id=...: the id cannot be changed; give it as the ID argument"));
+    }
+    let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
+    Ok((path, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(s: &str) -> Vec<Result<Value, String>> {
+        let mut out = Vec::new();
+        parse_stream(s.as_bytes(), "stdin", |item| {
+            out.push(item.map(Value::Object).map_err(|e| e.message));
+            true
+        });
+        out
+    }
+
+    #[test]
+    fn objects_arrays_and_ndjson() {
+        assert_eq!(parse(r#"{"a":1}"#), [Ok(json!({"a": 1}))]);
+        assert_eq!(parse("{\"a\":1}\n{\"b\":2}\n"), [Ok(json!({"a": 1})), Ok(json!({"b": 2}))]);
+        assert_eq!(parse("\n [ {\"a\":1}, {\"b\":2} ]"), [Ok(json!({"a": 1})), Ok(json!({"b": 2}))]);
+        assert_eq!(parse("   \n"), Vec::<Result<Value, String>>::new());
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let out = parse("{\"a\":1}\n{\"b\":\n");
+        assert_eq!(out[0], Ok(json!({"a": 1})));
+        let err = out[1].clone().unwrap_err();
+        assert!(err.contains("malformed JSON at line 3"), "{err}");
+        let out = parse("{\"a\":1}\n42\n{\"c\":3}");
+        assert_eq!(out.len(), 2);
+        assert!(out[1].clone().unwrap_err().contains("expected a JSON object, found a number"));
+        assert!(parse("[1]")[0].clone().unwrap_err().contains("element 0"));
+    }
+
+    #[test]
+    fn set_values() {
+        assert_eq!(parse_set("a.b=3").unwrap(), (Path::parse("a.b").unwrap(), json!(3)));
+        assert_eq!(parse_set("name=alpha one").unwrap().1, json!("alpha one"));
+        assert_eq!(parse_set("x=\"7\"").unwrap().1, json!("7"));
+        assert_eq!(parse_set("l=[1,2]").unwrap().1, json!([1, 2]));
+        assert_eq!(parse_set("e=").unwrap().1, json!(""));
+        assert!(parse_set("novalue").is_err());
+        assert!(parse_set("a..b=1").is_err());
+        assert!(parse_set("id=2").is_err());
+    }
+}

@@ -1,0 +1,50 @@
+//! `peat remove`: remove documents.
+
+use serde_json::Value;
+
+use super::output::{print_list, Format};
+use crate::node::dir::NodeDir;
+use crate::sync::{validate, Error};
+
+/// Remove documents
+#[derive(Debug, clap::Args)]
+#[command(
+    long_about = "Remove documents by id.\n\n\
+A removal is a tombstone that syncs to peers like any change: queries hide the document \
+(see query --include-deleted) and watchers see a removed event. Upserting the id again \
+revives it. Exits 3 if a document does not exist or is already removed.",
+    after_help = "Examples:\n  peat remove units u1\n  peat remove units u1 u2 u3"
+)]
+pub struct Args {
+    /// Collection of the documents
+    pub collection: String,
+    /// Ids of the documents to remove
+    #[arg(required = true)]
+    pub ids: Vec<String>,
+}
+
+pub async fn run(dir: &NodeDir, format: Format, args: Args) -> anyhow::Result<()> {
+    validate::collection(&args.collection).map_err(Error::invalid)?;
+    for id in &args.ids {
+        validate::id(id).map_err(Error::invalid)?;
+    }
+    let backend = super::open(dir).await?;
+    let store = backend.document_store();
+    let mut removed = Vec::new();
+    let mut missing = None;
+    for id in &args.ids {
+        match store.remove(&args.collection, id).await {
+            Ok(()) => removed.push(Value::String(id.clone())),
+            Err(e) if e.kind == crate::sync::ErrorKind::NotFound => missing = Some(e),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    backend.shutdown().await?;
+    if format != Format::Table || !removed.is_empty() {
+        super::output::print_ids(format, &removed)?;
+    }
+    match missing {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,165 @@
+//! `peat upsert`: create or change documents.
+
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::sync::mpsc;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::{Map, Value};
+
+use super::input::{self, parse_set};
+use super::output::Format;
+use crate::node::dir::NodeDir;
+use crate::sync::{validate, DocInput, Error, Path, DELETED_FIELD};
+
+/// Most documents committed in one transaction.
+const CHUNK: usize = 10_000;
+
+/// Create or change documents
+#[derive(Debug, clap::Args)]
+#[command(
+    long_about = "Create or change documents in a collection.\n\n\
+Documents come from --set, --json, --file, or NDJSON / a JSON array / one object on stdin. \
+A whole object sets the fields it names; --replace makes the document equal to it; --set changes \
+one path only (VALUE is parsed as JSON, else taken as a string). Unchanged values make no change, \
+so concurrent edits of other fields on other nodes survive the merge. A document without an id \
+gets a UUID v7. Input is committed in transactions of up to 10,000 documents; the ids are printed.",
+    after_help = "Examples:\n  \
+peat upsert units u1 --set name=Alpha --set pos.lat=59.33 --set pos.lon=18.06\n  \
+peat upsert units --json '{\"id\":\"u2\",\"name\":\"Bravo\",\"speed\":4}'\n  \
+peat upsert units --replace --file unit.json\n  \
+cat units.ndjson | peat upsert units\n  \
+peat query units --where 'id == u1' | jq '.[0].speed = 9' | peat upsert units"
+)]
+pub struct Args {
+    /// Collection to write to
+    pub collection: String,
+    /// Document id (for --set or a single --json object); taken from the input otherwise
+    pub id: Option<String>,
+    /// Set one path, e.g. pos.lat=59.3 or tags[0]=red (repeatable)
+    #[arg(long = "set", short = 's', value_name = "PATH=VALUE")]
+    pub sets: Vec<String>,
+    /// The document as a JSON object
+    #[arg(long, value_name = "OBJECT", conflicts_with = "file")]
+    pub json: Option<String>,
+    /// Read documents from a file ('-' for stdin)
+    #[arg(long, short = 'f', value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// Make each document equal to the input (drop fields it does not name)
+    #[arg(long)]
+    pub replace: bool,
+}
+
+pub async fn run(dir: &NodeDir, format: Format, args: Args) -> anyhow::Result<()> {
+    validate::collection(&args.collection).map_err(Error::invalid)?;
+    if let Some(id) = &args.id {
+        validate::id(id).map_err(Error::invalid)?;
+    }
+    let sets = args.sets.iter().map(|s| parse_set(s)).collect::<Result<Vec<_>, _>>()?;
+    let source = source(&args)?;
+    let backend = super::open(dir).await?;
+    let store = backend.document_store();
+
+    let ids = match source {
+        None => {
+            let doc = DocInput { id: args.id.clone(), replace: args.replace, sets, ..DocInput::default() };
+            store.upsert(&args.collection, vec![doc]).await?
+        }
+        Some((reader, name)) => {
+            let items = input::spawn_reader(reader, name);
+            write_stream(store, &args, &sets, items).await?
+        }
+    };
+    backend.shutdown().await?;
+    let ids: Vec<Value> = ids.into_iter().map(Value::String).collect();
+    super::output::print_ids(format, &ids)?;
+    Ok(())
+}
+
+/// Where documents come from, if not only from --set.
+fn source(args: &Args) -> anyhow::Result<Option<(Box<dyn Read + Send>, String)>> {
+    if let Some(json) = &args.json {
+        return Ok(Some((Box::new(std::io::Cursor::new(json.clone().into_bytes())), "--json".into())));
+    }
+    match &args.file {
+        Some(p) if p.as_os_str() == "-" => return Ok(Some((Box::new(std::io::stdin()), "stdin".into()))),
+        Some(p) => {
+            let file = std::fs::File::open(p)
+                .map_err(|e| Error::invalid(format!("cannot read {}: {e}", p.display())))?;
+            return Ok(Some((Box::new(file), p.display().to_string())));
+        }
+        None => {}
+    }
+    if !args.sets.is_empty() {
+        return Ok(None);
+    }
+    if std::io::stdin().is_terminal() {
+        return Err(Error::invalid(
+            "nothing to write: give --set PATH=VALUE, --json OBJECT, --file PATH, or pipe JSON on stdin",
+        )
+        .into());
+    }
+    Ok(Some((Box::new(std::io::stdin()), "stdin".into())))
+}
+
+/// Commits documents as they arrive: a full chunk, or whatever is there when input pauses.
+async fn write_stream(
+    store: &dyn crate::sync::DocumentStore,
+    args: &Args,
+    sets: &[(Path, Value)],
+    items: mpsc::Receiver<input::Item>,
+) -> anyhow::Result<Vec<String>> {
+    let progress = progress_bar();
+    let mut ids = Vec::new();
+    let mut seen = 0usize;
+    // Block for the first document of a chunk, then take what is ready without waiting.
+    while let Ok(first) = tokio::task::block_in_place(|| items.recv()) {
+        let mut chunk = Vec::new();
+        let mut next = Some(first);
+        while let Some(item) = next {
+            seen += 1;
+            let doc = item.and_then(|fields| to_input(fields, args, sets, seen));
+            chunk.push(doc.map_err(|e| Error::new(e.kind, format!("{} ({})", e.message, stored_before(ids.len()))))?);
+            next = if chunk.len() < CHUNK { items.try_recv().ok() } else { None };
+        }
+        if args.id.is_some() && seen > 1 {
+            return Err(Error::invalid("an ID argument names one document, but the input holds several").into());
+        }
+        let n = chunk.len() as u64;
+        ids.extend(store.upsert(&args.collection, chunk).await?);
+        progress.inc(n);
+    }
+    progress.finish_and_clear();
+    Ok(ids)
+}
+
+fn stored_before(n: usize) -> String {
+    if n == 0 { "nothing was stored".into() } else { format!("{n} documents before it were stored") }
+}
+
+/// One input object as a document to write, checked.
+fn to_input(fields: Map<String, Value>, args: &Args, sets: &[(Path, Value)], n: usize) -> Result<DocInput, Error> {
+    let at = |m: String| Error::invalid(format!("document {n}: {m}"));
+    if fields.contains_key(DELETED_FIELD) {
+        return Err(at(format!("the field '{DELETED_FIELD}' is reserved; remove documents with `peat remove`")));
+    }
+    let mut doc = DocInput::from_object(fields, args.replace).map_err(at)?;
+    if let Some(id) = &args.id {
+        doc.id = Some(id.clone());
+    }
+    if let Some(id) = &doc.id {
+        validate::id(id).map_err(at)?;
+    }
+    doc.sets = sets.to_vec();
+    Ok(doc)
+}
+
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {pos} documents written ({per_sec}) {elapsed}")
+            .expect("valid template"),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}

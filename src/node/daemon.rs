@@ -1,0 +1,157 @@
+//! The node daemon's lifecycle: start (in the foreground, or detached in the background),
+//! graceful stop, and the pid file. The directory lock is the truth about whether a node
+//! runs; the pid file and socket are hints that a killed node may leave behind.
+
+use std::io::BufRead;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::client::ClientBackend;
+use super::dir::{NodeDir, LOG_FILE, PID_FILE, SOCKET_FILE};
+use super::lock::DirLock;
+use super::open::{open_local, LOCK_WAIT, RETRY};
+use super::server::ControlServer;
+use crate::sync::{DataSyncBackend, Error, Result};
+
+/// Runs the node in this process until SIGTERM, SIGINT or a shutdown request; then flushes,
+/// closes connections and removes its socket and pid file. Calls `ready` once it serves.
+pub async fn run_foreground(dir: &NodeDir, ready: impl FnOnce(&str)) -> Result<()> {
+    dir.ensure()?;
+    let lock = acquire(dir).await?;
+    let pid_file = PidFile::write(dir)?;
+    let backend = Arc::new(open_local(dir, lock).await?);
+    backend.sync_engine().start_sync().await?;
+    let (shutdown_tx, mut shutdown_rx) = watch::channel(false);
+    let server = ControlServer::bind(dir, backend.clone(), shutdown_tx)?;
+    ready(&format!("peat node {} serving {} (pid {})", dir.identity()?.public(), dir.path().display(), std::process::id()));
+
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| Error::context("signal handler", e))?;
+    let why = tokio::select! {
+        _ = shutdown_rx.wait_for(|stop| *stop) => "shutdown requested",
+        _ = term.recv() => "SIGTERM",
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+    };
+    tracing::info!("stopping ({why})");
+    drop(server);
+    backend.shutdown().await?;
+    drop(pid_file);
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Takes the directory lock for a node, or explains who has it.
+async fn acquire(dir: &NodeDir) -> Result<DirLock> {
+    let deadline = tokio::time::Instant::now() + LOCK_WAIT;
+    loop {
+        if let Some(lock) = DirLock::try_acquire(dir)? {
+            return Ok(lock);
+        }
+        if let Some(client) = ClientBackend::connect(dir).await? {
+            let pid = client.node_info().await.map(|i| i.pid.to_string()).unwrap_or_else(|_| "unknown".into());
+            return Err(Error::failed(format!("a node is already running on {} (pid {pid})", dir.path().display())));
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(Error::failed(format!("{} is locked by another peat process", dir.path().display())));
+        }
+        tokio::time::sleep(RETRY).await;
+    }
+}
+
+/// `node.pid`, removed when dropped.
+struct PidFile(std::path::PathBuf);
+
+impl PidFile {
+    fn write(dir: &NodeDir) -> Result<Self> {
+        let path = dir.file(PID_FILE);
+        std::fs::write(&path, format!("{}\n", std::process::id())).map_err(|e| Error::context("writing pid file", e))?;
+        Ok(Self(path))
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Starts `peat sync start --foreground` detached (own session, output to `node.log`) and
+/// returns its ready line once it serves. `extra` are flags passed on to the child.
+pub fn start_background(dir: &NodeDir, extra: &[String]) -> Result<String> {
+    use std::os::unix::process::CommandExt;
+    dir.ensure()?;
+    let exe = std::env::current_exe().map_err(|e| Error::context("locating the peat binary", e))?;
+    let log_path = dir.file(LOG_FILE);
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .map_err(|e| Error::context(&format!("opening {}", log_path.display()), e))?;
+    let (ready_rx, ready_tx) = std::io::pipe().map_err(|e| Error::context("pipe", e))?;
+    let mut command = Command::new(exe);
+    command
+        .arg("--dir")
+        .arg(dir.path())
+        .args(["sync", "start", "--foreground"])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(ready_tx)
+        .stderr(log);
+    // SAFETY: setsid is async-signal-safe; it detaches the node from the terminal's session
+    // so that closing the terminal or its Ctrl-C does not reach it.
+    unsafe {
+        command.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let mut child = command.spawn().map_err(|e| Error::context("starting the node", e))?;
+    // Our copy of the pipe's write end must close, or EOF would never come.
+    drop(command);
+    let mut line = String::new();
+    std::io::BufReader::new(ready_rx).read_line(&mut line).map_err(|e| Error::context("waiting for the node", e))?;
+    if line.is_empty() {
+        let status = child.wait().map_err(|e| Error::context("node", e))?;
+        let why = last_line(&log_path).unwrap_or_else(|| format!("it exited with {status}"));
+        let why = why.strip_prefix("peat: error: ").unwrap_or(&why).to_string();
+        return Err(Error::failed(format!("the node did not start: {why} (log: {})", log_path.display())));
+    }
+    Ok(line.trim_end().to_string())
+}
+
+fn last_line(path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    text.lines().rev().find(|l| !l.trim().is_empty()).map(str::to_string)
+}
+
+/// What `stop` found.
+pub enum Stopped {
+    /// The node with this pid shut down.
+    Stopped(u32),
+    /// No node was running; a killed node's leftovers (pid) were cleaned up, if any.
+    NotRunning(Option<u32>),
+}
+
+/// Asks the running node to shut down gracefully and waits for its process to end.
+pub async fn stop(dir: &NodeDir, timeout: Duration) -> Result<Stopped> {
+    if let Some(client) = ClientBackend::connect(dir).await? {
+        let pid = client.node_info().await?.pid;
+        client.shutdown_node(timeout).await?;
+        return Ok(Stopped::Stopped(pid));
+    }
+    // No node answers. If nobody holds the lock either, whatever is left is stale.
+    let Some(_lock) = DirLock::try_acquire(dir)? else {
+        return Err(Error::failed(format!(
+            "{} is locked by a peat process that does not answer on its socket",
+            dir.path().display()
+        )));
+    };
+    let pid = std::fs::read_to_string(dir.file(PID_FILE)).ok().and_then(|s| s.trim().parse().ok());
+    let _ = std::fs::remove_file(dir.file(PID_FILE));
+    let _ = std::fs::remove_file(dir.file(SOCKET_FILE));
+    Ok(Stopped::NotRunning(pid))
+}

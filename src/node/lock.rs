@@ -1,0 +1,39 @@
+//! The directory lock: one process at a time opens a node's store. The lock is an advisory
+//! file lock (flock), so the kernel releases it when its holder dies: a lock left by a killed
+//! node is never stale, only its pid file and socket are.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::OpenOptionsExt;
+
+use super::dir::{NodeDir, LOCK_FILE};
+use crate::sync::{Error, Result};
+
+/// Holds the directory lock until dropped.
+#[derive(Debug)]
+pub struct DirLock {
+    _file: File,
+}
+
+impl DirLock {
+    /// Takes the lock if it is free; `None` when another process holds it.
+    pub fn try_acquire(dir: &NodeDir) -> Result<Option<Self>> {
+        let path = dir.file(LOCK_FILE);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::PermissionDenied => {
+                    Error::refused(format!("{}: permission denied (is the node run by another user?)", path.display()))
+                }
+                _ => Error::failed(format!("{}: {e}", path.display())),
+            })?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(Self { _file: file })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(Error::failed(format!("{}: {e}", path.display()))),
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Choosing the backend for a command (DESIGN.md §1): the running node's, through its control
+//! socket, or the store opened in this process under the directory lock.
+
+use std::time::{Duration, Instant};
+
+use super::client::ClientBackend;
+use super::dir::NodeDir;
+use super::lock::DirLock;
+use crate::backend::automerge::AutomergeBackend;
+use crate::sync::{DataSyncBackend, Error, Result};
+
+/// How long a command waits for another short-lived command to release the directory.
+pub const LOCK_WAIT: Duration = Duration::from_secs(10);
+/// Pause between attempts while the directory is busy.
+pub const RETRY: Duration = Duration::from_millis(10);
+
+/// The backend a command got.
+pub enum Opened {
+    /// A running node, through its control socket.
+    Node(ClientBackend),
+    /// The store, opened in this process.
+    Local(AutomergeBackend),
+}
+
+impl Opened {
+    /// The backend, whichever it is.
+    pub fn boxed(self) -> Box<dyn DataSyncBackend> {
+        match self {
+            Opened::Node(b) => Box::new(b),
+            Opened::Local(b) => Box::new(b),
+        }
+    }
+}
+
+/// Opens the backend serving `dir`, initialising the directory first if needed.
+pub async fn open(dir: &NodeDir) -> Result<Opened> {
+    dir.ensure()?;
+    let deadline = Instant::now() + LOCK_WAIT;
+    loop {
+        if let Some(client) = ClientBackend::connect(dir).await? {
+            return Ok(Opened::Node(client));
+        }
+        if let Some(lock) = DirLock::try_acquire(dir)? {
+            return open_local(dir, lock).await.map(Opened::Local);
+        }
+        if Instant::now() > deadline {
+            return Err(Error::failed(format!(
+                "{} is locked by another peat process that does not answer",
+                dir.path().display()
+            )));
+        }
+        tokio::time::sleep(RETRY).await;
+    }
+}
+
+/// Opens the store in this process; `lock` proves no other process has it open.
+pub async fn open_local(dir: &NodeDir, lock: DirLock) -> Result<AutomergeBackend> {
+    let backend = AutomergeBackend::new(lock);
+    backend.initialize(dir.backend_config()?).await?;
+    Ok(backend)
+}

@@ -1,0 +1,191 @@
+//! The control socket server: answers each request with one trait call on the node's
+//! backend, and streams events for the observe-like requests. Whatever a client sends, the
+//! worst outcome is an error line and a closed connection, never a harmed node.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::Value;
+use tokio::io::BufReader;
+use tokio::net::unix::OwnedWriteHalf;
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::watch;
+
+use super::dir::{NodeDir, SOCKET_FILE};
+use super::protocol::{decode_request, read_line, write_line, NodeInfo, Request, Response};
+use crate::sync::{DataSyncBackend, Error, EventStream, Result};
+
+/// A serving control socket. Dropping it stops accepting and removes the socket file.
+pub struct ControlServer {
+    path: PathBuf,
+    accept: tokio::task::JoinHandle<()>,
+}
+
+/// What connection handlers share.
+struct Context {
+    backend: Arc<dyn DataSyncBackend>,
+    started: Instant,
+    node_id: String,
+    shutdown: watch::Sender<bool>,
+}
+
+impl ControlServer {
+    /// Binds `node.sock` (0600) in `dir` and serves `backend` on it. The caller must hold the
+    /// directory lock, so any socket file already there belongs to a dead node and is removed.
+    /// A `Shutdown` request flips `shutdown` to true.
+    pub fn bind(dir: &NodeDir, backend: Arc<dyn DataSyncBackend>, shutdown: watch::Sender<bool>) -> Result<Self> {
+        let path = dir.file(SOCKET_FILE);
+        if path.exists() {
+            tracing::info!("removing the stale control socket of a node that did not shut down cleanly");
+            std::fs::remove_file(&path).map_err(|e| Error::context("removing stale socket", e))?;
+        }
+        let listener =
+            UnixListener::bind(&path).map_err(|e| Error::context(&format!("binding {}", path.display()), e))?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::context("socket permissions", e))?;
+        let ctx = Arc::new(Context {
+            node_id: dir.identity()?.public().to_string(),
+            backend,
+            started: Instant::now(),
+            shutdown,
+        });
+        let accept = tokio::spawn(async move {
+            loop {
+                match listener.accept().await {
+                    Ok((stream, _)) => {
+                        tokio::spawn(handle(stream, Arc::clone(&ctx)));
+                    }
+                    Err(e) => {
+                        tracing::warn!("control socket accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                }
+            }
+        });
+        Ok(Self { path, accept })
+    }
+}
+
+impl Drop for ControlServer {
+    fn drop(&mut self) {
+        self.accept.abort();
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+async fn handle(stream: UnixStream, ctx: Arc<Context>) {
+    let (reader, mut writer) = stream.into_split();
+    let mut reader = BufReader::new(reader);
+    let mut line = Vec::new();
+    loop {
+        match read_line(&mut reader, &mut line).await {
+            Ok(Some(())) => {}
+            Ok(None) => return,
+            Err(e) => {
+                let _ = write_line(&mut writer, &Response::Error(e)).await;
+                return;
+            }
+        }
+        let request = match decode_request(&line) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::debug!("control socket: {e}");
+                if write_line(&mut writer, &Response::Error(e)).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
+        let store = ctx.backend.document_store();
+        match request {
+            Request::Observe { collection, filter, initial } => {
+                return forward(store.observe(&collection, filter, initial).await, reader, writer).await;
+            }
+            Request::PeerEvents => return forward(ctx.backend.peer_discovery().peer_events().await, reader, writer).await,
+            Request::SubscribeSync => return forward(ctx.backend.sync_engine().subscribe().await, reader, writer).await,
+            Request::Shutdown => {
+                let _ = write_line(&mut writer, &Response::Ok(Value::Null)).await;
+                ctx.shutdown.send_replace(true);
+                // Keep the connection until the process exits: its closing tells the client
+                // that shutdown finished.
+                return std::future::pending().await;
+            }
+            other => {
+                let response = match call(&ctx, other).await {
+                    Ok(value) => Response::Ok(value),
+                    Err(e) => Response::Error(e),
+                };
+                if write_line(&mut writer, &response).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Sends a stream's events as lines until it ends or the client goes away.
+async fn forward<T: Serialize + Send + 'static>(
+    stream: Result<EventStream<T>>,
+    mut reader: BufReader<tokio::net::unix::OwnedReadHalf>,
+    mut writer: OwnedWriteHalf,
+) {
+    let mut stream = match stream {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = write_line(&mut writer, &Response::Error(e)).await;
+            return;
+        }
+    };
+    if write_line(&mut writer, &Response::Ok(Value::Null)).await.is_err() {
+        return;
+    }
+    let mut ignored = Vec::new();
+    loop {
+        tokio::select! {
+            event = stream.next() => match event {
+                Some(event) => if write_line(&mut writer, &event).await.is_err() { return },
+                None => return,
+            },
+            // Anything from the client, or its end, finishes the stream.
+            _ = read_line(&mut reader, &mut ignored) => return,
+        }
+    }
+}
+
+fn to_value(value: impl Serialize) -> Result<Value> {
+    serde_json::to_value(value).map_err(|e| Error::context("encoding response", e))
+}
+
+/// One trait call for one request.
+async fn call(ctx: &Context, request: Request) -> Result<Value> {
+    let store = ctx.backend.document_store();
+    let peers = ctx.backend.peer_discovery();
+    let sync = ctx.backend.sync_engine();
+    match request {
+        Request::Upsert { collection, docs } => to_value(store.upsert(&collection, docs).await?),
+        Request::Get { collection, id } => to_value(store.get(&collection, &id).await?),
+        Request::Query { collection, request } => to_value(store.query(&collection, &request).await?),
+        Request::Count { collection, request } => to_value(store.count(&collection, &request).await?),
+        Request::Remove { collection, id } => to_value(store.remove(&collection, &id).await?),
+        Request::Collections => to_value(store.collections().await?),
+        Request::Peers => to_value(peers.peers().await?),
+        Request::AddPeer { addr } => to_value(peers.add_peer(&addr).await?),
+        Request::RemovePeer { id } => to_value(peers.remove_peer(&id).await?),
+        Request::StartSync => to_value(sync.start_sync().await?),
+        Request::StopSync => to_value(sync.stop_sync().await?),
+        Request::ForceSync => to_value(sync.force_sync().await?),
+        Request::WaitForSync { timeout_ms } => to_value(sync.wait_for_sync(Duration::from_millis(timeout_ms)).await?),
+        Request::SyncStatus => to_value(sync.status().await?),
+        Request::NodeInfo => to_value(NodeInfo {
+            pid: std::process::id(),
+            uptime_secs: ctx.started.elapsed().as_secs(),
+            node_id: ctx.node_id.clone(),
+        }),
+        Request::Observe { .. } | Request::PeerEvents | Request::SubscribeSync | Request::Shutdown => {
+            Err(Error::invalid("stream request in the wrong place"))
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! The sync abstraction layer: the traits every backend implements and their types.
+
+mod error;
+pub mod query;
+mod traits;
+mod types;
+pub mod validate;
+
+pub use error::{Error, ErrorKind, Result};
+pub use query::{Path, Query};
+pub use traits::{DataSyncBackend, DocumentStore, PeerDiscovery, SyncEngine};
+pub use types::*;

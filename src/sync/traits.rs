@@ -1,0 +1,84 @@
+//! The four traits of the sync abstraction layer. They are object-safe (`async_trait`) so
+//! the CLI can hold a `dyn DataSyncBackend` and not know whether it talks to a store opened
+//! in this process or to a running node over its control socket.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::{
+    BackendConfig, ChangeStream, CollectionInfo, DocInput, Document, PeerEventStream, PeerInfo,
+    Query, QueryRequest, Result, SyncEventStream, SyncStatus,
+};
+
+/// Documents in collections: write, read, remove, observe.
+#[async_trait]
+pub trait DocumentStore: Send + Sync {
+    /// Writes a batch of documents atomically and returns their ids in input order.
+    /// Unchanged values produce no change, so a repeated upsert is free.
+    async fn upsert(&self, collection: &str, docs: Vec<DocInput>) -> Result<Vec<String>>;
+    /// One document by id, removed or not; `None` when it never existed.
+    async fn get(&self, collection: &str, id: &str) -> Result<Option<Document>>;
+    /// The documents matching a request, ordered and limited as it says.
+    async fn query(&self, collection: &str, request: &QueryRequest) -> Result<Vec<Document>>;
+    /// How many documents match a request (its order and limit are ignored).
+    async fn count(&self, collection: &str, request: &QueryRequest) -> Result<u64>;
+    /// Marks a document removed (a tombstone that syncs). Errors with `NotFound` when there
+    /// is no live document of that id.
+    async fn remove(&self, collection: &str, id: &str) -> Result<()>;
+    /// Streams changes to documents of a collection matching `filter`; with `initial`, first
+    /// one `Initial` event per current match.
+    async fn observe(&self, collection: &str, filter: Query, initial: bool) -> Result<ChangeStream>;
+    /// The collections with their live document counts, by name.
+    async fn collections(&self) -> Result<Vec<CollectionInfo>>;
+}
+
+/// Who the peers are and how to reach them.
+#[async_trait]
+pub trait PeerDiscovery: Send + Sync {
+    /// Starts finding and dialing peers.
+    async fn start(&self) -> Result<()>;
+    /// Stops finding peers and closes connections.
+    async fn stop(&self) -> Result<()>;
+    /// The known peers with their connection state.
+    async fn peers(&self) -> Result<Vec<PeerInfo>>;
+    /// Adds a peer (`ID@HOST:PORT` or a join ticket), remembers it and dials it when running.
+    async fn add_peer(&self, addr: &str) -> Result<PeerInfo>;
+    /// Forgets a peer and drops its connection. `NotFound` when unknown.
+    async fn remove_peer(&self, id: &str) -> Result<()>;
+    /// Streams peer connections and disconnections.
+    async fn peer_events(&self) -> Result<PeerEventStream>;
+}
+
+/// Moving changes between this node and its peers.
+#[async_trait]
+pub trait SyncEngine: Send + Sync {
+    /// Starts syncing with connected peers (catch-up, then live).
+    async fn start_sync(&self) -> Result<()>;
+    /// Stops syncing; documents stay readable and writable locally.
+    async fn stop_sync(&self) -> Result<()>;
+    /// Streams sync progress: documents received, rounds completed.
+    async fn subscribe(&self) -> Result<SyncEventStream>;
+    /// Runs a catch-up round with every connected peer now.
+    async fn force_sync(&self) -> Result<()>;
+    /// Waits until every connected peer acknowledges holding the local heads. Errors with
+    /// `Timeout` after `timeout`, and `Failed` when no peer is connected.
+    async fn wait_for_sync(&self, timeout: Duration) -> Result<()>;
+    /// Whether sync runs, where it listens, how many peers are connected.
+    async fn status(&self) -> Result<SyncStatus>;
+}
+
+/// A whole backend: its lifecycle and its three parts.
+#[async_trait]
+pub trait DataSyncBackend: Send + Sync {
+    /// Opens the backend with a configuration. Must be called once before the parts are used.
+    async fn initialize(&self, config: BackendConfig) -> Result<()>;
+    /// Flushes and closes everything. The backend is unusable afterwards.
+    async fn shutdown(&self) -> Result<()>;
+    /// The document part.
+    fn document_store(&self) -> &dyn DocumentStore;
+    /// The peer part.
+    fn peer_discovery(&self) -> &dyn PeerDiscovery;
+    /// The sync part.
+    fn sync_engine(&self) -> &dyn SyncEngine;
+}

@@ -1,0 +1,246 @@
+//! The data types that cross the abstraction layer (and the control socket, hence serde).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+
+use super::query::{Path, Query};
+
+/// The field that marks a removed document in its JSON form. Reserved: users cannot set it.
+pub const DELETED_FIELD: &str = "_deleted";
+/// The field that carries the document id in its JSON form.
+pub const ID_FIELD: &str = "id";
+
+/// A document as stored: a JSON object with a string id, in a collection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Document {
+    pub collection: String,
+    pub id: String,
+    /// The fields, without `id` and without the tombstone marker.
+    pub fields: Map<String, Value>,
+    /// True once removed: a tombstone that syncs like any change.
+    pub deleted: bool,
+}
+
+impl Document {
+    /// The JSON form users see and feed back to `upsert`: the fields plus `id`, plus
+    /// `"_deleted": true` on a tombstone.
+    pub fn to_json(&self) -> Value {
+        let mut obj = Map::with_capacity(self.fields.len() + 2);
+        obj.insert(ID_FIELD.into(), Value::String(self.id.clone()));
+        for (k, v) in &self.fields {
+            obj.insert(k.clone(), v.clone());
+        }
+        if self.deleted {
+            obj.insert(DELETED_FIELD.into(), Value::Bool(true));
+        }
+        Value::Object(obj)
+    }
+}
+
+/// One document to write: the fields to set and how to set them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DocInput {
+    /// The id; `None` generates a UUID v7.
+    pub id: Option<String>,
+    /// Top-level fields to set; each named field is made equal to its value.
+    pub fields: Map<String, Value>,
+    /// Make the document equal to `fields` (drop the fields it does not name).
+    pub replace: bool,
+    /// Single paths to set after `fields`, leaving everything else alone.
+    pub sets: Vec<(Path, Value)>,
+}
+
+impl DocInput {
+    /// Builds an input from a JSON object, taking its `id` field as the id.
+    pub fn from_object(mut fields: Map<String, Value>, replace: bool) -> Result<Self, String> {
+        let id = match fields.remove(ID_FIELD) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s),
+            Some(other) => return Err(format!("'id' must be a string, found {other}")),
+        };
+        Ok(Self { id, fields, replace, sets: Vec::new() })
+    }
+}
+
+/// Which documents a query sees with respect to removal.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Deleted {
+    /// Live documents only (the default).
+    #[default]
+    Hide,
+    /// Live and removed documents.
+    Include,
+    /// Removed documents only.
+    Only,
+}
+
+impl Deleted {
+    /// Whether a document with this removal state is visible.
+    pub fn admits(self, deleted: bool) -> bool {
+        match self {
+            Deleted::Hide => !deleted,
+            Deleted::Include => true,
+            Deleted::Only => deleted,
+        }
+    }
+}
+
+/// A query over one collection: a filter plus ordering and a limit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueryRequest {
+    pub filter: Query,
+    pub order_by: Option<Path>,
+    pub descending: bool,
+    pub limit: Option<usize>,
+    pub deleted: Deleted,
+}
+
+impl Default for QueryRequest {
+    fn default() -> Self {
+        Self { filter: Query::All, order_by: None, descending: false, limit: None, deleted: Deleted::Hide }
+    }
+}
+
+impl QueryRequest {
+    /// A request for every live document that matches `filter`.
+    pub fn matching(filter: Query) -> Self {
+        Self { filter, ..Self::default() }
+    }
+}
+
+/// What happened to a document, as seen by an observer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// A document that matched when observation began.
+    Initial,
+    /// A document was created or changed (locally or by a peer) and matches.
+    Updated,
+    /// A document was removed.
+    Removed,
+}
+
+/// One event of an observation: the kind, where, and the document as it now is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangeEvent {
+    pub event: ChangeKind,
+    pub collection: String,
+    pub id: String,
+    /// The document's JSON form after the change.
+    pub document: Value,
+}
+
+/// A live stream of events from a backend. Ends when the backend shuts down or the
+/// producer goes away.
+#[derive(Debug)]
+pub struct EventStream<T> {
+    rx: mpsc::Receiver<T>,
+}
+
+impl<T> EventStream<T> {
+    /// A stream with a sender for the producer side.
+    pub fn channel(capacity: usize) -> (mpsc::Sender<T>, Self) {
+        let (tx, rx) = mpsc::channel(capacity);
+        (tx, Self { rx })
+    }
+    /// The next event, or `None` once the stream has ended.
+    pub async fn next(&mut self) -> Option<T> {
+        self.rx.recv().await
+    }
+}
+
+/// Document changes, from [`crate::sync::DocumentStore::observe`].
+pub type ChangeStream = EventStream<ChangeEvent>;
+/// Peer changes, from [`crate::sync::PeerDiscovery::peer_events`].
+pub type PeerEventStream = EventStream<PeerEvent>;
+/// Sync progress, from [`crate::sync::SyncEngine::subscribe`].
+pub type SyncEventStream = EventStream<SyncEvent>;
+
+/// What is known about a peer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PeerInfo {
+    /// The peer's node id (its Iroh public key).
+    pub id: String,
+    /// Known direct addresses.
+    pub addrs: Vec<String>,
+    pub connected: bool,
+    /// Whether the connection runs over a relay rather than directly.
+    pub relayed: bool,
+    /// Round-trip time in milliseconds, when connected.
+    pub rtt_ms: Option<f64>,
+    /// When a sync round with the peer last completed (Unix milliseconds).
+    pub last_sync_ms: Option<u64>,
+    pub docs_sent: u64,
+    pub docs_received: u64,
+    /// Why the last connection attempt failed, if it did.
+    pub last_error: Option<String>,
+}
+
+/// A change in the set of peers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum PeerEvent {
+    Connected { id: String },
+    Disconnected { id: String, reason: String },
+    Refused { id: String, reason: String },
+}
+
+/// Progress of synchronisation with peers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum SyncEvent {
+    /// A peer sent changes to a document, now merged locally.
+    Received { peer: String, collection: String, id: String },
+    /// A catch-up round with a peer completed: both sides hold each other's changes.
+    Synced { peer: String },
+}
+
+/// How a node reaches peers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransportConfig {
+    /// The UDP address the Iroh endpoint binds.
+    pub listen: SocketAddr,
+    /// Use the public Iroh relays (off by default: nothing phones home).
+    pub relays: bool,
+    /// Find peers on the local network by mDNS (off by default).
+    pub mdns: bool,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        Self { listen: SocketAddr::from(([0, 0, 0, 0], 0)), relays: false, mdns: false }
+    }
+}
+
+/// Everything a backend needs to open.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackendConfig {
+    /// The persistence directory.
+    pub dir: PathBuf,
+    /// Peers only sync within one app id and formation.
+    pub app_id: String,
+    pub transport: TransportConfig,
+    /// Peers to dial at start, as `ID@HOST:PORT`.
+    pub peers: Vec<String>,
+}
+
+/// A collection and how many live documents it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CollectionInfo {
+    pub name: String,
+    pub documents: u64,
+}
+
+/// The state of the sync engine.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    pub running: bool,
+    /// Addresses the endpoint listens on.
+    pub listen: Vec<String>,
+    pub peers_connected: usize,
+}

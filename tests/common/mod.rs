@@ -1,0 +1,68 @@
+//! Helpers for tests that run the `peat` binary as a user would.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// A node directory in a temp dir, removed at the end of the test.
+pub struct Node {
+    _tmp: TempDir,
+    pub dir: PathBuf,
+}
+
+impl Node {
+    pub fn new() -> Self {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path().join("node");
+        Self { _tmp: tmp, dir }
+    }
+
+    /// `peat --dir DIR ARGS...` with a clean environment.
+    pub fn peat(&self, args: &[&str]) -> Command {
+        peat_in(&self.dir, args)
+    }
+
+    /// Runs a command that must succeed and returns its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.peat(args).output().expect("runs");
+        assert!(
+            out.status.success(),
+            "peat {args:?} failed with {:?}: {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 stdout")
+    }
+
+    /// Runs a command that must succeed with stdin and returns its stdout.
+    pub fn ok_with_stdin(&self, args: &[&str], stdin: &str) -> String {
+        let out = self.peat(args).write_stdin(stdin).output().expect("runs");
+        assert!(out.status.success(), "peat {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("utf-8 stdout")
+    }
+
+    /// The JSON a command prints.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let out = self.ok(args);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("peat {args:?} printed non-JSON ({e}): {out}"))
+    }
+
+    /// Every document of a collection, removed ones included, as JSON.
+    pub fn all(&self, collection: &str) -> Value {
+        self.json(&["query", collection, "--include-deleted", "--output", "json"])
+    }
+}
+
+pub fn peat_in(dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::cargo_bin("peat").expect("peat binary");
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir.parent().unwrap_or(dir))
+        .arg("--dir")
+        .arg(dir)
+        .args(args);
+    cmd
+}
