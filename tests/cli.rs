@@ -4,7 +4,7 @@ mod common;
 
 use common::Node;
 use predicates::prelude::*;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 #[test]
 fn init_prints_id_and_ticket_and_refuses_to_clobber() {
@@ -38,7 +38,10 @@ fn join_adopts_app_id_formation_and_peer() {
     assert!(config.contains(first.json(&["status"])["node_id"].as_str().unwrap()), "{config}");
 
     let bad = Node::new();
-    bad.peat(&["init", "--join", "peat1nonsense"]).assert().code(2).stderr(predicate::str::contains("join ticket"));
+    bad.peat(&["init", "--join", "peat1nonsense"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("join ticket"));
     assert!(!bad.dir.exists(), "a bad ticket creates nothing");
 }
 
@@ -57,7 +60,19 @@ fn commands_initialise_a_missing_directory() {
 #[test]
 fn upsert_set_then_query_across_invocations() {
     let node = Node::new();
-    let ids = node.ok(&["upsert", "units", "u1", "--set", "name=Alpha", "--set", "pos.lat=59.5", "--set", "speed=3", "-o", "table"]);
+    let ids = node.ok(&[
+        "upsert",
+        "units",
+        "u1",
+        "--set",
+        "name=Alpha",
+        "--set",
+        "pos.lat=59.5",
+        "--set",
+        "speed=3",
+        "-o",
+        "table",
+    ]);
     assert_eq!(ids, "u1\n");
     node.ok(&["upsert", "units", "u1", "--set", "speed=4"]);
     assert_eq!(node.all("units"), json!([{"id": "u1", "name": "Alpha", "pos": {"lat": 59.5}, "speed": 4}]));
@@ -110,18 +125,33 @@ fn merge_sets_named_fields_and_replace_drops_the_rest() {
 fn query_filters_orders_limits_projects_and_counts() {
     let node = Node::new();
     let docs = (1..=20)
-        .map(|i| json!({"id": format!("u{i:02}"), "speed": i, "name": if i % 2 == 0 { "even" } else { "odd" },
-            "lat": 59.0 + f64::from(i) * 0.001, "lon": 18.0}).to_string())
+        .map(|i| {
+            json!({"id": format!("u{i:02}"), "speed": i, "name": if i % 2 == 0 { "even" } else { "odd" },
+            "lat": 59.0 + f64::from(i) * 0.001, "lon": 18.0})
+            .to_string()
+        })
         .collect::<Vec<_>>()
         .join("\n");
     node.ok_with_stdin(&["upsert", "units"], &docs);
-    let ids = |v: Value| v.as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let ids = |v: Value| {
+        v.as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
     assert_eq!(
         ids(node.json(&["query", "units", "--where", "speed > 15", "--where", "name == even"])),
         ["u16", "u18", "u20"]
     );
     assert_eq!(
-        ids(node.json(&["query", "units", "--where", "speed >= 3 and not (name == odd)", "--order-by", "speed", "--desc", "--limit", "2"])),
+        ids(node.json(&[
+            "query",
+            "units",
+            "--where",
+            "speed >= 3 and not (name == odd)",
+            "--order-by",
+            "speed",
+            "--desc",
+            "--limit",
+            "2"
+        ])),
         ["u20", "u18"]
     );
     assert_eq!(node.ok(&["query", "units", "--where", "speed <= 5 or id == u20", "--count"]), "6\n");
@@ -130,7 +160,10 @@ fn query_filters_orders_limits_projects_and_counts() {
         json!([{"id": "u03", "speed": 3}])
     );
     // 0.001 degrees of latitude is ~111 m: within 250 m of u01 are u01, u02, u03.
-    assert_eq!(ids(node.json(&["query", "units", "--where", "within(59.001, 18.0, 250)"])), ["u01", "u02", "u03"]);
+    assert_eq!(
+        ids(node.json(&["query", "units", "--where", "within(59.001, 18.0, 250)"])),
+        ["u01", "u02", "u03"]
+    );
 }
 
 #[test]
@@ -188,7 +221,10 @@ fn errors_are_one_line_and_name_the_problem() {
     assert!(stderr.starts_with("peat: error: --json: malformed JSON"), "{stderr}");
     let out = node.peat(&["query", "c", "--where", "speed >> 3"]).output().unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("speed >> 3\n") && stderr.contains("^"), "a caret points at the column: {stderr}");
+    assert!(
+        stderr.contains("speed >> 3\n") && stderr.contains("^"),
+        "a caret points at the column: {stderr}"
+    );
 }
 
 #[test]
@@ -196,8 +232,15 @@ fn closed_pipe_exits_quietly() {
     let node = Node::new();
     let docs: String = (0..5000).map(|i| format!("{{\"id\":\"d{i}\",\"v\":{i}}}\n")).collect();
     node.ok_with_stdin(&["upsert", "c"], &docs);
-    let script = format!("'{}' --dir '{}' query c --output ndjson | head -n 1", env!("CARGO_BIN_EXE_peat"), node.dir.display());
-    let out = std::process::Command::new("sh").args(["-c", &format!("set -o pipefail 2>/dev/null; {script}")]).output().unwrap();
+    let script = format!(
+        "'{}' --dir '{}' query c --output ndjson | head -n 1",
+        env!("CARGO_BIN_EXE_peat"),
+        node.dir.display()
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-c", &format!("set -o pipefail 2>/dev/null; {script}")])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");

@@ -11,7 +11,7 @@ use automerge::AutoCommit;
 use tokio::sync::broadcast;
 
 use super::automerge::convert;
-use super::{spawn_observer, Committed, Selector};
+use super::{Committed, Selector, spawn_observer};
 use crate::sync::{
     BackendConfig, ChangeStream, CollectionInfo, DataSyncBackend, DocInput, Document, DocumentStore, Error,
     PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Result, SyncEngine, SyncEventStream,
@@ -181,7 +181,11 @@ impl DocumentStore for MemoryBackend {
 
     async fn observe(&self, collection: &str, filter: Query, initial: bool) -> Result<ChangeStream> {
         let changes = self.inner.events.subscribe();
-        let current = if initial { self.inner.select(collection, &QueryRequest::matching(filter.clone())) } else { Vec::new() };
+        let current = if initial {
+            self.inner.select(collection, &QueryRequest::matching(filter.clone()))
+        } else {
+            Vec::new()
+        };
         Ok(spawn_observer(changes, current, collection.into(), filter))
     }
 
@@ -257,7 +261,11 @@ impl SyncEngine for MemoryBackend {
     }
     async fn status(&self) -> Result<SyncStatus> {
         let peers = self.peers().await?;
-        Ok(SyncStatus { running: self.inner.lock().syncing, listen: Vec::new(), peers_connected: peers.len() })
+        Ok(SyncStatus {
+            running: self.inner.lock().syncing,
+            listen: Vec::new(),
+            peers_connected: peers.len(),
+        })
     }
 }
 
@@ -274,9 +282,12 @@ mod tests {
     async fn upsert_query_remove_observe() {
         let b = MemoryBackend::new("a");
         let mut stream = b.observe("units", Query::parse("speed > 1").unwrap(), true).await.unwrap();
-        b.upsert("units", vec![input(json!({"id": "u1", "speed": 5})), input(json!({"id": "u2", "speed": 0}))])
-            .await
-            .unwrap();
+        b.upsert(
+            "units",
+            vec![input(json!({"id": "u1", "speed": 5})), input(json!({"id": "u2", "speed": 0}))],
+        )
+        .await
+        .unwrap();
         let ev = stream.next().await.unwrap();
         assert_eq!((ev.id.as_str(), ev.event), ("u1", crate::sync::ChangeKind::Updated));
         b.remove("units", "u1").await.unwrap();

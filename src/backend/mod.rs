@@ -5,5 +5,5 @@ pub mod memory;
 mod observe;
 mod select;
 
-pub use observe::{spawn_observer, Committed};
+pub use observe::{Committed, spawn_observer};
 pub use select::Selector;

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use crate::sync::query::compare_values;
-use crate::sync::{Document, QueryRequest, DELETED_FIELD, ID_FIELD};
+use crate::sync::{DELETED_FIELD, Document, ID_FIELD, QueryRequest};
 
 /// Collects the documents a request selects while a backend scans a collection.
 pub struct Selector<'a> {
@@ -89,8 +89,12 @@ mod tests {
 
     #[test]
     fn filters_orders_and_limits() {
-        let docs = [json!({"id": "a", "n": 3}), json!({"id": "b", "n": 1}), json!({"id": "c", "n": 2}),
-            json!({"id": "d", "n": 9, "_deleted": true})];
+        let docs = [
+            json!({"id": "a", "n": 3}),
+            json!({"id": "b", "n": 1}),
+            json!({"id": "c", "n": 2}),
+            json!({"id": "d", "n": 9, "_deleted": true}),
+        ];
         let mut req = QueryRequest::matching(Query::parse("n >= 2").unwrap());
         assert_eq!(run(&req, &docs), ["a", "c"]);
         req.order_by = Some("n".parse().unwrap());

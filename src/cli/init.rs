@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
-use super::output::{print_record, Format};
+use super::output::{Format, print_record};
 use crate::node::dir::{Config, NodeDir};
 use crate::node::ticket::Ticket;
 use crate::sync::Error;
@@ -79,14 +79,15 @@ fn summary(dir: &NodeDir) -> anyhow::Result<Initialized> {
     let config = dir.config()?;
     let node_id = dir.identity()?.public().to_string();
     let ticket = Ticket::new(&config.app_id, &dir.formation_key()?, &node_id, vec![reachable(config.listen)]);
-    Ok(Initialized { node_id, app_id: config.app_id, dir: dir.path().display().to_string(), ticket: ticket.encode() })
+    Ok(Initialized {
+        node_id,
+        app_id: config.app_id,
+        dir: dir.path().display().to_string(),
+        ticket: ticket.encode(),
+    })
 }
 
 /// The listen address as peers on this host can dial it (an unspecified IP becomes loopback).
 fn reachable(listen: SocketAddr) -> SocketAddr {
-    if listen.ip().is_unspecified() {
-        SocketAddr::from(([127, 0, 0, 1], listen.port()))
-    } else {
-        listen
-    }
+    if listen.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], listen.port())) } else { listen }
 }

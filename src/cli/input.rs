@@ -6,8 +6,8 @@ use std::sync::mpsc;
 
 use serde_json::{Map, Value};
 
-use crate::sync::query::Path;
 use crate::sync::Error;
+use crate::sync::query::Path;
 
 /// One parsed input item: a document object, or the error that stopped the input.
 pub type Item = Result<Map<String, Value>, Error>;
@@ -99,9 +99,8 @@ fn kind(v: &Value) -> &'static str {
 
 /// Parses `PATH=VALUE`: VALUE as JSON when it is JSON, else as a string.
 pub fn parse_set(s: &str) -> Result<(Path, Value), Error> {
-    let (path, value) = s
-        .split_once('=')
-        .ok_or_else(|| Error::invalid(format!("--set {s:?}: expected PATH=VALUE")))?;
+    let (path, value) =
+        s.split_once('=').ok_or_else(|| Error::invalid(format!("--set {s:?}: expected PATH=VALUE")))?;
     let path = Path::parse(path.trim()).map_err(|e| Error::invalid(format!("--set {s:?}: bad path: {e}")))?;
     if path.to_string() == "id" {
         return Err(Error::invalid("--set id=...: the id cannot be changed; give it as the ID argument"));

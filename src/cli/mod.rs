@@ -17,7 +17,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-pub use exit::{exit_code, is_broken_pipe, is_interrupted, EXIT_CODES};
+pub use exit::{EXIT_CODES, exit_code, is_broken_pipe, is_interrupted};
 pub use output::Format;
 
 use crate::node::dir::NodeDir;
@@ -70,9 +70,9 @@ impl Cli {
     pub fn node_dir(&self) -> Result<NodeDir, Error> {
         match &self.dir {
             Some(dir) => Ok(NodeDir::new(dir)),
-            None => NodeDir::default_path()
-                .map(NodeDir::new)
-                .ok_or_else(|| Error::invalid("no data directory on this platform; pass --dir or set PEAT_DIR")),
+            None => NodeDir::default_path().map(NodeDir::new).ok_or_else(|| {
+                Error::invalid("no data directory on this platform; pass --dir or set PEAT_DIR")
+            }),
         }
     }
 }

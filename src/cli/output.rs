@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::io::{self, IsTerminal, Write};
 
-use comfy_table::{presets, ContentArrangement, Table};
+use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -90,7 +90,7 @@ pub fn table(items: &[Value]) -> Table {
 
 fn new_table() -> Table {
     let mut t = Table::new();
-    t.load_preset(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    t.load_style(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
     t
 }
 

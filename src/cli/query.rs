@@ -2,9 +2,9 @@
 
 use serde_json::{Map, Value};
 
-use super::output::{print_list, Format};
+use super::output::{Format, print_list};
 use crate::node::dir::NodeDir;
-use crate::sync::{validate, Deleted, Error, Path, Query, QueryRequest};
+use crate::sync::{Deleted, Error, Path, Query, QueryRequest, validate};
 
 /// Find documents
 #[derive(Debug, clap::Args)]

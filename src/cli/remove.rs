@@ -2,9 +2,9 @@
 
 use serde_json::Value;
 
-use super::output::{print_list, Format};
+use super::output::Format;
 use crate::node::dir::NodeDir;
-use crate::sync::{validate, Error};
+use crate::sync::{Error, validate};
 
 /// Remove documents
 #[derive(Debug, clap::Args)]

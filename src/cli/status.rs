@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::output::{print_record, Format};
+use super::output::{Format, print_record};
 use crate::node::dir::NodeDir;
 use crate::sync::CollectionInfo;
 
@@ -51,7 +51,7 @@ fn print_table(status: &Status) -> std::io::Result<()> {
         writeln!(out, "collections  none")?;
     } else {
         let mut t = comfy_table::Table::new();
-        t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED).set_header(["collection", "documents"]);
+        t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED).set_header(["collection", "documents"]);
         for c in &status.collections {
             t.add_row(vec![c.name.clone(), c.documents.to_string()]);
         }

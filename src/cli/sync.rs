@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::duration;
-use super::output::{print_record, Format};
+use super::output::{Format, print_record};
 use crate::node::client::ClientBackend;
 use crate::node::daemon::{self, Stopped};
 use crate::node::dir::NodeDir;
@@ -83,7 +83,11 @@ pub async fn start(dir: &NodeDir, format: Format, verbose: u8, args: StartArgs) 
     }
     if let Some(client) = ClientBackend::connect(dir).await? {
         let pid = client.node_info().await?.pid;
-        return Err(Error::failed(format!("a node is already running on {} (pid {pid})", dir.path().display())).into());
+        return Err(Error::failed(format!(
+            "a node is already running on {} (pid {pid})",
+            dir.path().display()
+        ))
+        .into());
     }
     let extra: Vec<String> = (0..verbose).map(|_| "-v".to_string()).collect();
     let dir_owned = dir.clone();
@@ -108,7 +112,9 @@ async fn stop(dir: &NodeDir, args: StopArgs) -> anyhow::Result<()> {
     match daemon::stop(dir, args.timeout).await? {
         Stopped::Stopped(pid) => eprintln!("peat: node stopped (pid {pid})"),
         Stopped::NotRunning(Some(pid)) => {
-            eprintln!("peat: no node was running; cleaned up after node pid {pid}, which did not shut down cleanly")
+            eprintln!(
+                "peat: no node was running; cleaned up after node pid {pid}, which did not shut down cleanly"
+            )
         }
         Stopped::NotRunning(None) => eprintln!("peat: no node is running on {}", dir.path().display()),
     }

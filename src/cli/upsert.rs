@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use super::input::{self, parse_set};
 use super::output::Format;
 use crate::node::dir::NodeDir;
-use crate::sync::{validate, DocInput, Error, Path, DELETED_FIELD};
+use crate::sync::{DELETED_FIELD, DocInput, Error, Path, validate};
 
 /// Most documents committed in one transaction.
 const CHUNK: usize = 10_000;
@@ -119,11 +119,15 @@ async fn write_stream(
         while let Some(item) = next {
             seen += 1;
             let doc = item.and_then(|fields| to_input(fields, args, sets, seen));
-            chunk.push(doc.map_err(|e| Error::new(e.kind, format!("{} ({})", e.message, stored_before(ids.len()))))?);
+            chunk.push(
+                doc.map_err(|e| Error::new(e.kind, format!("{} ({})", e.message, stored_before(ids.len()))))?,
+            );
             next = if chunk.len() < CHUNK { items.try_recv().ok() } else { None };
         }
         if args.id.is_some() && seen > 1 {
-            return Err(Error::invalid("an ID argument names one document, but the input holds several").into());
+            return Err(
+                Error::invalid("an ID argument names one document, but the input holds several").into()
+            );
         }
         let n = chunk.len() as u64;
         ids.extend(store.upsert(&args.collection, chunk).await?);
@@ -138,10 +142,17 @@ fn stored_before(n: usize) -> String {
 }
 
 /// One input object as a document to write, checked.
-fn to_input(fields: Map<String, Value>, args: &Args, sets: &[(Path, Value)], n: usize) -> Result<DocInput, Error> {
+fn to_input(
+    fields: Map<String, Value>,
+    args: &Args,
+    sets: &[(Path, Value)],
+    n: usize,
+) -> Result<DocInput, Error> {
     let at = |m: String| Error::invalid(format!("document {n}: {m}"));
     if fields.contains_key(DELETED_FIELD) {
-        return Err(at(format!("the field '{DELETED_FIELD}' is reserved; remove documents with `peat remove`")));
+        return Err(at(format!(
+            "the field '{DELETED_FIELD}' is reserved; remove documents with `peat remove`"
+        )));
     }
     let mut doc = DocInput::from_object(fields, args.replace).map_err(at)?;
     if let Some(id) = &args.id {

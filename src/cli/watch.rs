@@ -5,12 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::duration;
-use super::output::{cell, Format};
+use super::output::{Format, cell};
 use super::query::parse_filter;
 use crate::node::dir::NodeDir;
-use crate::node::open::{open, Opened};
+use crate::node::open::{Opened, open};
 use crate::node::server::ControlServer;
-use crate::sync::{validate, ChangeEvent, DataSyncBackend, Error, Query};
+use crate::sync::{ChangeEvent, DataSyncBackend, Error, Query, validate};
 
 /// Stream changes to documents as they happen
 #[derive(Debug, clap::Args)]
@@ -69,9 +69,9 @@ pub async fn run(dir: &NodeDir, format: Format, args: Args) -> anyhow::Result<()
     let mut out = std::io::stdout().lock();
     while args.count.is_none_or(|n| seen < n) {
         let next = match deadline {
-            Some(d) => tokio::time::timeout_at(d, stream.next()).await.map_err(|_| {
-                Error::timeout(format!("timed out after {seen} events"))
-            })?,
+            Some(d) => tokio::time::timeout_at(d, stream.next())
+                .await
+                .map_err(|_| Error::timeout(format!("timed out after {seen} events")))?,
             None => stream.next().await,
         };
         let Some(event) = next else {

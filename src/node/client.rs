@@ -8,12 +8,12 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use tokio::io::BufReader;
-use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::UnixStream;
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::Mutex;
 
 use super::dir::{NodeDir, SOCKET_FILE};
-use super::protocol::{envelope, read_line, write_line, NodeInfo, Request, Response};
+use super::protocol::{NodeInfo, Request, Response, envelope, read_line, write_line};
 use crate::sync::{
     BackendConfig, ChangeStream, CollectionInfo, DataSyncBackend, DocInput, Document, DocumentStore, Error,
     EventStream, PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Result, SyncEngine,
@@ -48,9 +48,8 @@ impl Connection {
             .await?
             .ok_or_else(|| Error::failed("the node closed the control connection"))?;
         match serde_json::from_slice::<Response>(&self.line) {
-            Ok(Response::Ok(value)) => {
-                serde_json::from_value(value).map_err(|e| Error::context("unexpected response from the node", e))
-            }
+            Ok(Response::Ok(value)) => serde_json::from_value(value)
+                .map_err(|e| Error::context("unexpected response from the node", e)),
             Ok(Response::Error(e)) => Err(e),
             Err(e) => Err(Error::context("malformed response from the node", e)),
         }
@@ -64,9 +63,10 @@ impl ClientBackend {
         match Connection::open(&path).await {
             Ok(conn) => Ok(Some(Self { path, conn: Mutex::new(conn) })),
             Err(e) if matches!(e.kind(), IoKind::NotFound | IoKind::ConnectionRefused) => Ok(None),
-            Err(e) if e.kind() == IoKind::PermissionDenied => {
-                Err(Error::refused(format!("{}: permission denied (node run by another user?)", path.display())))
-            }
+            Err(e) if e.kind() == IoKind::PermissionDenied => Err(Error::refused(format!(
+                "{}: permission denied (node run by another user?)",
+                path.display()
+            ))),
             Err(e) => Err(Error::context(&format!("connecting to {}", path.display()), e)),
         }
     }
@@ -110,9 +110,7 @@ impl ClientBackend {
     pub async fn shutdown_node(self, timeout: Duration) -> Result<()> {
         let mut conn = self.conn.into_inner();
         conn.round_trip::<()>(&Request::Shutdown).await?;
-        let closed = async {
-            while let Ok(Some(())) = read_line(&mut conn.reader, &mut conn.line).await {}
-        };
+        let closed = async { while let Ok(Some(())) = read_line(&mut conn.reader, &mut conn.line).await {} };
         tokio::time::timeout(timeout, closed)
             .await
             .map_err(|_| Error::timeout(format!("the node did not stop within {}s", timeout.as_secs_f64())))

@@ -11,9 +11,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::client::ClientBackend;
-use super::dir::{NodeDir, LOG_FILE, PID_FILE, SOCKET_FILE};
+use super::dir::{LOG_FILE, NodeDir, PID_FILE, SOCKET_FILE};
 use super::lock::DirLock;
-use super::open::{open_local, LOCK_WAIT, RETRY};
+use super::open::{LOCK_WAIT, RETRY, open_local};
 use super::server::ControlServer;
 use crate::sync::{DataSyncBackend, Error, Result};
 
@@ -27,7 +27,12 @@ pub async fn run_foreground(dir: &NodeDir, ready: impl FnOnce(&str)) -> Result<(
     backend.sync_engine().start_sync().await?;
     let (shutdown_tx, mut shutdown_rx) = watch::channel(false);
     let server = ControlServer::bind(dir, backend.clone(), shutdown_tx)?;
-    ready(&format!("peat node {} serving {} (pid {})", dir.identity()?.public(), dir.path().display(), std::process::id()));
+    ready(&format!(
+        "peat node {} serving {} (pid {})",
+        dir.identity()?.public(),
+        dir.path().display(),
+        std::process::id()
+    ));
 
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| Error::context("signal handler", e))?;
@@ -52,8 +57,12 @@ async fn acquire(dir: &NodeDir) -> Result<DirLock> {
             return Ok(lock);
         }
         if let Some(client) = ClientBackend::connect(dir).await? {
-            let pid = client.node_info().await.map(|i| i.pid.to_string()).unwrap_or_else(|_| "unknown".into());
-            return Err(Error::failed(format!("a node is already running on {} (pid {pid})", dir.path().display())));
+            let pid =
+                client.node_info().await.map(|i| i.pid.to_string()).unwrap_or_else(|_| "unknown".into());
+            return Err(Error::failed(format!(
+                "a node is already running on {} (pid {pid})",
+                dir.path().display()
+            )));
         }
         if tokio::time::Instant::now() > deadline {
             return Err(Error::failed(format!("{} is locked by another peat process", dir.path().display())));
@@ -68,7 +77,8 @@ struct PidFile(std::path::PathBuf);
 impl PidFile {
     fn write(dir: &NodeDir) -> Result<Self> {
         let path = dir.file(PID_FILE);
-        std::fs::write(&path, format!("{}\n", std::process::id())).map_err(|e| Error::context("writing pid file", e))?;
+        std::fs::write(&path, format!("{}\n", std::process::id()))
+            .map_err(|e| Error::context("writing pid file", e))?;
         Ok(Self(path))
     }
 }
@@ -113,7 +123,9 @@ pub fn start_background(dir: &NodeDir, extra: &[String]) -> Result<String> {
     // Our copy of the pipe's write end must close, or EOF would never come.
     drop(command);
     let mut line = String::new();
-    std::io::BufReader::new(ready_rx).read_line(&mut line).map_err(|e| Error::context("waiting for the node", e))?;
+    std::io::BufReader::new(ready_rx)
+        .read_line(&mut line)
+        .map_err(|e| Error::context("waiting for the node", e))?;
     if line.is_empty() {
         let status = child.wait().map_err(|e| Error::context("node", e))?;
         let why = last_line(&log_path).unwrap_or_else(|| format!("it exited with {status}"));

@@ -62,6 +62,7 @@ pub struct NodeDir {
 }
 
 /// What `init` wrote or found.
+#[derive(Debug)]
 pub struct Initialized {
     pub dir: NodeDir,
     /// False when the directory was already initialised and left as it was.
@@ -111,7 +112,8 @@ impl NodeDir {
             )));
         }
         fs::create_dir_all(&self.path).map_err(|e| io_err(&self.path, e))?;
-        fs::set_permissions(&self.path, fs::Permissions::from_mode(0o700)).map_err(|e| io_err(&self.path, e))?;
+        fs::set_permissions(&self.path, fs::Permissions::from_mode(0o700))
+            .map_err(|e| io_err(&self.path, e))?;
         write_secret(&self.file(IDENTITY_FILE), &SecretKey::generate().to_bytes())?;
         write_secret(&self.file(FORMATION_FILE), &formation.unwrap_or_else(rand::random))?;
         self.save_config(&config)?;
@@ -131,7 +133,8 @@ impl NodeDir {
     pub fn config(&self) -> Result<Config> {
         let path = self.file(CONFIG_FILE);
         let text = fs::read_to_string(&path).map_err(|e| io_err(&path, e))?;
-        toml::from_str(&text).map_err(|e| Error::invalid(format!("{}: {}", path.display(), one_line(&e.to_string()))))
+        toml::from_str(&text)
+            .map_err(|e| Error::invalid(format!("{}: {}", path.display(), one_line(&e.to_string()))))
     }
 
     /// Writes the config atomically (temp file + rename), so a crash never leaves half a file.
@@ -157,7 +160,9 @@ impl NodeDir {
 
 fn io_err(path: &Path, err: std::io::Error) -> Error {
     match err.kind() {
-        std::io::ErrorKind::PermissionDenied => Error::refused(format!("{}: permission denied", path.display())),
+        std::io::ErrorKind::PermissionDenied => {
+            Error::refused(format!("{}: permission denied", path.display()))
+        }
         _ => Error::failed(format!("{}: {err}", path.display())),
     }
 }
@@ -179,9 +184,7 @@ fn write_secret(path: &Path, bytes: &[u8; 32]) -> Result<()> {
 
 fn read_key(path: &Path) -> Result<[u8; 32]> {
     let bytes = fs::read(path).map_err(|e| io_err(path, e))?;
-    bytes
-        .try_into()
-        .map_err(|_| Error::failed(format!("{}: not a 32-byte key", path.display())))
+    bytes.try_into().map_err(|_| Error::failed(format!("{}: not a 32-byte key", path.display())))
 }
 
 #[cfg(test)]
@@ -200,7 +203,10 @@ mod tests {
         let id = dir.identity().unwrap().public();
         assert!(!dir.ensure().unwrap().created);
         assert_eq!(dir.identity().unwrap().public(), id);
-        assert_eq!(dir.init(Config::new("x"), None, false).unwrap_err().kind, crate::sync::ErrorKind::Invalid);
+        assert_eq!(
+            dir.init(Config::new("x"), None, false).unwrap_err().kind,
+            crate::sync::ErrorKind::Invalid
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
 
-use super::dir::{NodeDir, LOCK_FILE};
+use super::dir::{LOCK_FILE, NodeDir};
 use crate::sync::{Error, Result};
 
 /// Holds the directory lock until dropped.
@@ -18,18 +18,16 @@ impl DirLock {
     /// Takes the lock if it is free; `None` when another process holds it.
     pub fn try_acquire(dir: &NodeDir) -> Result<Option<Self>> {
         let path = dir.file(LOCK_FILE);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::PermissionDenied => {
-                    Error::refused(format!("{}: permission denied (is the node run by another user?)", path.display()))
-                }
-                _ => Error::failed(format!("{}: {e}", path.display())),
-            })?;
+        let file =
+            OpenOptions::new().create(true).truncate(false).write(true).mode(0o600).open(&path).map_err(
+                |e| match e.kind() {
+                    std::io::ErrorKind::PermissionDenied => Error::refused(format!(
+                        "{}: permission denied (is the node run by another user?)",
+                        path.display()
+                    )),
+                    _ => Error::failed(format!("{}: {e}", path.display())),
+                },
+            )?;
         match file.try_lock() {
             Ok(()) => Ok(Some(Self { _file: file })),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),

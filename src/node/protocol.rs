@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::sync::{DocInput, Error, Query, QueryRequest, Result};
 
@@ -21,22 +21,47 @@ pub const MAX_LINE: usize = 256 * 1024 * 1024;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Request {
-    Upsert { collection: String, docs: Vec<DocInput> },
-    Get { collection: String, id: String },
-    Query { collection: String, request: QueryRequest },
-    Count { collection: String, request: QueryRequest },
-    Remove { collection: String, id: String },
-    Observe { collection: String, filter: Query, initial: bool },
+    Upsert {
+        collection: String,
+        docs: Vec<DocInput>,
+    },
+    Get {
+        collection: String,
+        id: String,
+    },
+    Query {
+        collection: String,
+        request: QueryRequest,
+    },
+    Count {
+        collection: String,
+        request: QueryRequest,
+    },
+    Remove {
+        collection: String,
+        id: String,
+    },
+    Observe {
+        collection: String,
+        filter: Query,
+        initial: bool,
+    },
     Collections,
     Peers,
-    AddPeer { addr: String },
-    RemovePeer { id: String },
+    AddPeer {
+        addr: String,
+    },
+    RemovePeer {
+        id: String,
+    },
     PeerEvents,
     StartSync,
     StopSync,
     SubscribeSync,
     ForceSync,
-    WaitForSync { timeout_ms: u64 },
+    WaitForSync {
+        timeout_ms: u64,
+    },
     SyncStatus,
     /// The node's process facts (pid, uptime).
     NodeInfo,
@@ -102,7 +127,10 @@ pub fn decode_request(line: &[u8]) -> Result<Request> {
     let version: Version =
         serde_json::from_slice(line).map_err(|e| Error::invalid(format!("malformed request: {e}")))?;
     if version.v != VERSION {
-        return Err(Error::invalid(format!("protocol version {} is not supported (node speaks {VERSION})", version.v)));
+        return Err(Error::invalid(format!(
+            "protocol version {} is not supported (node speaks {VERSION})",
+            version.v
+        )));
     }
     let envelope: Envelope<Request> =
         serde_json::from_slice(line).map_err(|e| Error::invalid(format!("malformed request: {e}")))?;
@@ -118,7 +146,12 @@ mod tests {
         let req = Request::Query { collection: "c".into(), request: QueryRequest::default() };
         let line = serde_json::to_vec(&envelope(&req)).unwrap();
         assert_eq!(decode_request(&line).unwrap(), req);
-        for bad in [&b"nonsense"[..], b"{}", b"{\"v\":2,\"request\":{\"op\":\"collections\"}}", b"{\"v\":1,\"request\":{\"op\":\"explode\"}}"] {
+        for bad in [
+            &b"nonsense"[..],
+            b"{}",
+            b"{\"v\":2,\"request\":{\"op\":\"collections\"}}",
+            b"{\"v\":1,\"request\":{\"op\":\"explode\"}}",
+        ] {
             assert_eq!(decode_request(bad).unwrap_err().kind, crate::sync::ErrorKind::Invalid);
         }
     }

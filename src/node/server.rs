@@ -15,7 +15,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::watch;
 
 use super::dir::{NodeDir, SOCKET_FILE};
-use super::protocol::{decode_request, read_line, write_line, NodeInfo, Request, Response};
+use super::protocol::{NodeInfo, Request, Response, decode_request, read_line, write_line};
 use crate::sync::{DataSyncBackend, Error, EventStream, Result};
 
 /// A serving control socket. Dropping it stops accepting and removes the socket file.
@@ -36,14 +36,18 @@ impl ControlServer {
     /// Binds `node.sock` (0600) in `dir` and serves `backend` on it. The caller must hold the
     /// directory lock, so any socket file already there belongs to a dead node and is removed.
     /// A `Shutdown` request flips `shutdown` to true.
-    pub fn bind(dir: &NodeDir, backend: Arc<dyn DataSyncBackend>, shutdown: watch::Sender<bool>) -> Result<Self> {
+    pub fn bind(
+        dir: &NodeDir,
+        backend: Arc<dyn DataSyncBackend>,
+        shutdown: watch::Sender<bool>,
+    ) -> Result<Self> {
         let path = dir.file(SOCKET_FILE);
         if path.exists() {
             tracing::info!("removing the stale control socket of a node that did not shut down cleanly");
             std::fs::remove_file(&path).map_err(|e| Error::context("removing stale socket", e))?;
         }
-        let listener =
-            UnixListener::bind(&path).map_err(|e| Error::context(&format!("binding {}", path.display()), e))?;
+        let listener = UnixListener::bind(&path)
+            .map_err(|e| Error::context(&format!("binding {}", path.display()), e))?;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
             .map_err(|e| Error::context("socket permissions", e))?;
         let ctx = Arc::new(Context {
@@ -104,8 +108,12 @@ async fn handle(stream: UnixStream, ctx: Arc<Context>) {
             Request::Observe { collection, filter, initial } => {
                 return forward(store.observe(&collection, filter, initial).await, reader, writer).await;
             }
-            Request::PeerEvents => return forward(ctx.backend.peer_discovery().peer_events().await, reader, writer).await,
-            Request::SubscribeSync => return forward(ctx.backend.sync_engine().subscribe().await, reader, writer).await,
+            Request::PeerEvents => {
+                return forward(ctx.backend.peer_discovery().peer_events().await, reader, writer).await;
+            }
+            Request::SubscribeSync => {
+                return forward(ctx.backend.sync_engine().subscribe().await, reader, writer).await;
+            }
             Request::Shutdown => {
                 let _ = write_line(&mut writer, &Response::Ok(Value::Null)).await;
                 ctx.shutdown.send_replace(true);
@@ -177,7 +185,9 @@ async fn call(ctx: &Context, request: Request) -> Result<Value> {
         Request::StartSync => to_value(sync.start_sync().await?),
         Request::StopSync => to_value(sync.stop_sync().await?),
         Request::ForceSync => to_value(sync.force_sync().await?),
-        Request::WaitForSync { timeout_ms } => to_value(sync.wait_for_sync(Duration::from_millis(timeout_ms)).await?),
+        Request::WaitForSync { timeout_ms } => {
+            to_value(sync.wait_for_sync(Duration::from_millis(timeout_ms)).await?)
+        }
         Request::SyncStatus => to_value(sync.status().await?),
         Request::NodeInfo => to_value(NodeInfo {
             pid: std::process::id(),

@@ -45,7 +45,9 @@ impl Ticket {
     }
 
     pub fn decode(s: &str) -> Result<Self> {
-        let bad = || Error::invalid("not a valid join ticket (expected the peat1... string printed by `peat init`)");
+        let bad = || {
+            Error::invalid("not a valid join ticket (expected the peat1... string printed by `peat init`)")
+        };
         let body = s.trim().strip_prefix(PREFIX).ok_or_else(bad)?;
         let json = unhex(body).ok_or_else(bad)?;
         serde_json::from_slice(&json).map_err(|_| bad())

@@ -7,8 +7,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::{
-    BackendConfig, ChangeStream, CollectionInfo, DocInput, Document, PeerEventStream, PeerInfo,
-    Query, QueryRequest, Result, SyncEventStream, SyncStatus,
+    BackendConfig, ChangeStream, CollectionInfo, DocInput, Document, PeerEventStream, PeerInfo, Query,
+    QueryRequest, Result, SyncEventStream, SyncStatus,
 };
 
 /// Documents in collections: write, read, remove, observe.

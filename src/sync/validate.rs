@@ -17,9 +17,7 @@ pub fn collection(name: &str) -> Result<(), String> {
         return Err(format!("collection name '{name}' must not start with '.' or '-'"));
     }
     if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))) {
-        return Err(format!(
-            "collection name {name:?} has {c:?}; use letters, digits, '_', '-' and '.'"
-        ));
+        return Err(format!("collection name {name:?} has {c:?}; use letters, digits, '_', '-' and '.'"));
     }
     Ok(())
 }

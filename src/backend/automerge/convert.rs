@@ -4,11 +4,11 @@
 //! no operation, so concurrent edits of other fields on other nodes survive the merge.
 
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ObjId, ObjType, Prop, ReadDoc, ScalarValue, Value as AmValue, ROOT};
+use automerge::{AutoCommit, ObjId, ObjType, Prop, ROOT, ReadDoc, ScalarValue, Value as AmValue};
 use serde_json::{Map, Number, Value};
 
 use crate::sync::query::{Path, Segment};
-use crate::sync::{DocInput, Error, Result, DELETED_FIELD};
+use crate::sync::{DELETED_FIELD, DocInput, Error, Result};
 
 type AmResult<T> = std::result::Result<T, automerge::AutomergeError>;
 
@@ -109,16 +109,24 @@ fn set_path(doc: &mut AutoCommit, path: &Path, value: &Value) -> Result<()> {
         obj = match doc.get(&obj, prop.clone()).map_err(am_err)? {
             Some((AmValue::Object(ObjType::Map | ObjType::List | ObjType::Table), id)) => id,
             Some(_) if matches!(seg, Segment::Index(_)) => {
-                return Err(Error::invalid(format!("cannot set {path}: {} is not a container", prefix(path, depth))));
+                return Err(Error::invalid(format!(
+                    "cannot set {path}: {} is not a container",
+                    prefix(path, depth)
+                )));
             }
             _ => match seg {
                 Segment::Key(k) => doc.put_object(&obj, k.as_str(), ObjType::Map).map_err(am_err)?,
                 Segment::Index(i) => {
-                    return Err(Error::invalid(format!("cannot set {path}: no element [{i}] at {}", prefix(path, depth))));
+                    return Err(Error::invalid(format!(
+                        "cannot set {path}: no element [{i}] at {}",
+                        prefix(path, depth)
+                    )));
                 }
             },
         };
-        if doc.object_type(&obj).map_err(am_err)? == ObjType::List && !matches!(segments[depth + 1], Segment::Index(_)) {
+        if doc.object_type(&obj).map_err(am_err)? == ObjType::List
+            && !matches!(segments[depth + 1], Segment::Index(_))
+        {
             return Err(Error::invalid(format!("cannot set {path}: {} is a list", prefix(path, depth + 1))));
         }
     }
@@ -136,7 +144,9 @@ fn set_path(doc: &mut AutoCommit, path: &Path, value: &Value) -> Result<()> {
             }
         }
         (Segment::Key(_), true) => Err(Error::invalid(format!("cannot set {path}: the parent is a list"))),
-        (Segment::Index(_), false) => Err(Error::invalid(format!("cannot set {path}: the parent is not a list"))),
+        (Segment::Index(_), false) => {
+            Err(Error::invalid(format!("cannot set {path}: the parent is not a list")))
+        }
     }
 }
 
@@ -155,9 +165,13 @@ fn prop_of(seg: &Segment) -> Prop {
 fn put(doc: &mut AutoCommit, obj: &ObjId, prop: Prop, value: &Value) -> AmResult<()> {
     let existing = doc.get(obj, prop.clone())?;
     match (value, existing) {
-        (Value::Object(map), Some((AmValue::Object(ObjType::Map | ObjType::Table), id))) => sync_map(doc, &id, map),
+        (Value::Object(map), Some((AmValue::Object(ObjType::Map | ObjType::Table), id))) => {
+            sync_map(doc, &id, map)
+        }
         (Value::Array(items), Some((AmValue::Object(ObjType::List), id))) => sync_list(doc, &id, items),
-        (_, Some((AmValue::Scalar(old), _))) if json_to_scalar(value).as_ref() == Some(old.as_ref()) => Ok(()),
+        (_, Some((AmValue::Scalar(old), _))) if json_to_scalar(value).as_ref() == Some(old.as_ref()) => {
+            Ok(())
+        }
         (Value::Object(map), _) => {
             let id = doc.put_object(obj, prop, ObjType::Map)?;
             sync_map(doc, &id, map)
@@ -253,10 +267,12 @@ mod tests {
     #[test]
     fn merge_keeps_unnamed_fields_and_replace_drops_them() {
         let mut doc = AutoCommit::new();
-        apply(&mut doc, &DocInput { fields: object(json!({"a": 1, "b": 2})), ..DocInput::default() }).unwrap();
+        apply(&mut doc, &DocInput { fields: object(json!({"a": 1, "b": 2})), ..DocInput::default() })
+            .unwrap();
         apply(&mut doc, &DocInput { fields: object(json!({"b": 3})), ..DocInput::default() }).unwrap();
         assert_eq!(Value::Object(read(&doc).0), json!({"a": 1, "b": 3}));
-        apply(&mut doc, &DocInput { fields: object(json!({"c": 4})), replace: true, ..DocInput::default() }).unwrap();
+        apply(&mut doc, &DocInput { fields: object(json!({"c": 4})), replace: true, ..DocInput::default() })
+            .unwrap();
         assert_eq!(Value::Object(read(&doc).0), json!({"c": 4}));
     }
 

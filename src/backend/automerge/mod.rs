@@ -9,13 +9,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::backend::spawn_observer;
+use crate::node::lock::DirLock;
 use crate::sync::{
     BackendConfig, ChangeStream, CollectionInfo, DataSyncBackend, DocInput, Document, DocumentStore, Error,
     PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Result, SyncEngine, SyncEventStream,
     SyncStatus,
 };
-use crate::backend::spawn_observer;
-use crate::node::lock::DirLock;
 pub use store::Store;
 
 /// The Automerge + redb backend, opened in this process.
@@ -37,7 +37,10 @@ impl AutomergeBackend {
     }
 
     /// Runs a store operation off the async threads: redb calls block on disk I/O.
-    async fn blocking<T: Send + 'static>(&self, f: impl FnOnce(&Store) -> Result<T> + Send + 'static) -> Result<T> {
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
         let store = Arc::clone(self.store()?);
         tokio::task::spawn_blocking(move || f(&store)).await.map_err(|e| Error::context("store task", e))?
     }

@@ -7,7 +7,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use automerge::{ActorId, AutoCommit, ChangeHash};
-use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction};
+use redb::{
+    Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction,
+};
 use serde_json::Value;
 use tokio::sync::broadcast;
 
@@ -50,7 +52,8 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the store file. `actor` identifies this node's Automerge changes.
     pub fn open(path: &Path, actor: ActorId) -> Result<Self> {
-        let db = Database::create(path).map_err(|e| Error::context(&format!("cannot open {}", path.display()), e))?;
+        let db = Database::create(path)
+            .map_err(|e| Error::context(&format!("cannot open {}", path.display()), e))?;
         let store_id = init_meta(&db)?;
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         Ok(Self { db, actor, store_id, events })
@@ -83,7 +86,9 @@ impl Store {
     /// Marks a live document removed.
     pub fn remove(&self, collection: &str, id: &str) -> Result<()> {
         match self.get(collection, id)? {
-            Some(doc) if !doc.deleted => self.write(|w| w.edit(collection, id, convert::mark_removed).map(drop)),
+            Some(doc) if !doc.deleted => {
+                self.write(|w| w.edit(collection, id, convert::mark_removed).map(drop))
+            }
             _ => Err(Error::not_found(format!("no document '{id}' in collection '{collection}'"))),
         }
     }
@@ -284,8 +289,10 @@ impl<'txn> Writer<'txn> {
         let key = (collection, id);
         let (mut doc, was_live) = match self.docs.get(key).map_err(db_err)? {
             Some(bytes) => {
-                let doc = AutoCommit::load(bytes.value()).map_err(|e| Error::context("corrupt document", e))?;
-                let state = self.projections.get(key).map_err(db_err)?.and_then(|p| p.value().first().copied());
+                let doc =
+                    AutoCommit::load(bytes.value()).map_err(|e| Error::context("corrupt document", e))?;
+                let state =
+                    self.projections.get(key).map_err(db_err)?.and_then(|p| p.value().first().copied());
                 (doc, state == Some(LIVE))
             }
             None => (AutoCommit::new(), false),
@@ -306,7 +313,8 @@ impl<'txn> Writer<'txn> {
         let (fields, deleted) = convert::read(doc);
         let document = Document { collection: collection.into(), id: id.into(), fields, deleted };
         let mut projection = vec![if deleted { REMOVED } else { LIVE }];
-        serde_json::to_writer(&mut projection, &document.to_json()).map_err(|e| Error::context("store", e))?;
+        serde_json::to_writer(&mut projection, &document.to_json())
+            .map_err(|e| Error::context("store", e))?;
 
         self.docs.insert(key, doc.save().as_slice()).map_err(db_err)?;
         self.projections.insert(key, projection.as_slice()).map_err(db_err)?;
