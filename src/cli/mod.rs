@@ -6,6 +6,7 @@ mod exit;
 mod init;
 mod input;
 mod output;
+mod peers;
 mod query;
 mod remove;
 mod status;
@@ -61,6 +62,7 @@ pub enum Command {
     Remove(remove::Args),
     Status(status::Args),
     Watch(watch::Args),
+    Peers(peers::Args),
     #[command(subcommand)]
     Sync(sync::Command),
 }
@@ -93,6 +95,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Remove(args) => remove::run(&dir, format, args).await,
             Command::Status(args) => status::run(&dir, format, args).await,
             Command::Watch(args) => watch::run(&dir, format, args).await,
+            Command::Peers(args) => peers::run(&dir, format, args).await,
             Command::Sync(command) => sync::run(&dir, format, command).await,
         }
     };

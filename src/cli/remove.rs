@@ -21,6 +21,9 @@ pub struct Args {
     /// Ids of the documents to remove
     #[arg(required = true)]
     pub ids: Vec<String>,
+    /// Then wait until connected peers hold the removal (default 30s; needs a running node)
+    #[arg(long, value_name = "TIMEOUT", num_args = 0..=1, default_missing_value = "30s", value_parser = super::duration::parse)]
+    pub wait_for_sync: Option<std::time::Duration>,
 }
 
 pub async fn run(dir: &NodeDir, format: Format, args: Args) -> anyhow::Result<()> {
@@ -39,10 +42,13 @@ pub async fn run(dir: &NodeDir, format: Format, args: Args) -> anyhow::Result<()
             Err(e) => return Err(e.into()),
         }
     }
-    backend.shutdown().await?;
     if format != Format::Table || !removed.is_empty() {
         super::output::print_ids(format, &removed)?;
     }
+    if let (Some(timeout), None) = (args.wait_for_sync, &missing) {
+        backend.sync_engine().wait_for_sync(timeout).await?;
+    }
+    backend.shutdown().await?;
     match missing {
         Some(e) => Err(e.into()),
         None => Ok(()),

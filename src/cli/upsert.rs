@@ -48,6 +48,9 @@ pub struct Args {
     /// Make each document equal to the input (drop fields it does not name)
     #[arg(long)]
     pub replace: bool,
+    /// Then wait until connected peers hold the change (default 30s; needs a running node)
+    #[arg(long, value_name = "TIMEOUT", num_args = 0..=1, default_missing_value = "30s", value_parser = super::duration::parse)]
+    pub wait_for_sync: Option<std::time::Duration>,
 }
 
 pub async fn run(dir: &NodeDir, format: Format, args: Args) -> anyhow::Result<()> {
@@ -70,9 +73,12 @@ pub async fn run(dir: &NodeDir, format: Format, args: Args) -> anyhow::Result<()
             write_stream(store, &args, &sets, items).await?
         }
     };
-    backend.shutdown().await?;
     let ids: Vec<Value> = ids.into_iter().map(Value::String).collect();
     super::output::print_ids(format, &ids)?;
+    if let Some(timeout) = args.wait_for_sync {
+        backend.sync_engine().wait_for_sync(timeout).await?;
+    }
+    backend.shutdown().await?;
     Ok(())
 }
 

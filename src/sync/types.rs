@@ -179,6 +179,11 @@ pub struct PeerInfo {
     pub docs_received: u64,
     /// Why the last connection attempt failed, if it did.
     pub last_error: Option<String>,
+    /// UDP bytes sent to and received from the peer, over all connections since start.
+    #[serde(default)]
+    pub bytes_sent: u64,
+    #[serde(default)]
+    pub bytes_received: u64,
 }
 
 /// A change in the set of peers.

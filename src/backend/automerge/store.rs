@@ -29,6 +29,9 @@ const DOC_SEQ: TableDefinition<Key, u64> = TableDefinition::new("doc_seq");
 const CHANGES: TableDefinition<u64, Key> = TableDefinition::new("changes");
 /// Live documents per collection.
 const COUNTS: TableDefinition<&str, u64> = TableDefinition::new("counts");
+/// Each document's current heads (32-byte hashes, concatenated), so sync compares heads
+/// without loading documents.
+const HEADS: TableDefinition<Key, &[u8]> = TableDefinition::new("heads");
 /// Store identity and counters.
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
@@ -196,6 +199,40 @@ impl Store {
         Ok(out)
     }
 
+    /// The change log after `since` with each document's current heads: what a peer pulls.
+    pub fn log_since(&self, since: u64, limit: usize) -> Result<Vec<LogEntry>> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let changes = txn.open_table(CHANGES).map_err(db_err)?;
+        let heads = txn.open_table(HEADS).map_err(db_err)?;
+        let docs = txn.open_table(DOCS).map_err(db_err)?;
+        let mut out = Vec::new();
+        for entry in changes.range(since + 1..).map_err(db_err)?.take(limit) {
+            let (seq, key) = entry.map_err(db_err)?;
+            let (c, i) = key.value();
+            let heads = read_heads(&heads, &docs, (c, i))?.unwrap_or_default();
+            out.push(LogEntry { seq: seq.value(), collection: c.to_string(), id: i.to_string(), heads });
+        }
+        Ok(out)
+    }
+
+    /// The current heads of documents (`None` for a document this store does not hold).
+    pub fn heads_of<'k>(
+        &self,
+        keys: impl IntoIterator<Item = (&'k str, &'k str)>,
+    ) -> Result<Vec<Option<Vec<ChangeHash>>>> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let heads = txn.open_table(HEADS).map_err(db_err)?;
+        let docs = txn.open_table(DOCS).map_err(db_err)?;
+        keys.into_iter().map(|key| read_heads(&heads, &docs, key)).collect()
+    }
+
+    /// The saved Automerge bytes of a document, as stored.
+    pub fn raw(&self, collection: &str, id: &str) -> Result<Option<Vec<u8>>> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = txn.open_table(DOCS).map_err(db_err)?;
+        Ok(table.get((collection, id)).map_err(db_err)?.map(|v| v.value().to_vec()))
+    }
+
     /// The latest sequence number in the change log (0 when empty).
     pub fn last_seq(&self) -> Result<u64> {
         let txn = self.db.begin_read().map_err(db_err)?;
@@ -218,6 +255,32 @@ impl Store {
     }
 }
 
+/// A change-log entry with the document's current heads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogEntry {
+    pub seq: u64,
+    pub collection: String,
+    pub id: String,
+    pub heads: Vec<ChangeHash>,
+}
+
+/// A document's heads from the heads table, or from the document itself when a store
+/// written before that table existed lacks them.
+fn read_heads(
+    heads: &impl ReadableTable<Key<'static>, &'static [u8]>,
+    docs: &impl ReadableTable<Key<'static>, &'static [u8]>,
+    key: Key<'_>,
+) -> Result<Option<Vec<ChangeHash>>> {
+    if let Some(bytes) = heads.get(key).map_err(db_err)? {
+        return Ok(Some(
+            bytes.value().chunks_exact(32).map(|h| ChangeHash(h.try_into().expect("32 bytes"))).collect(),
+        ));
+    }
+    let Some(bytes) = docs.get(key).map_err(db_err)? else { return Ok(None) };
+    let mut doc = AutoCommit::load(bytes.value()).map_err(|e| Error::context("corrupt document", e))?;
+    Ok(Some(doc.get_heads()))
+}
+
 /// Creates the tables and the store id on first open; returns the store id.
 fn init_meta(db: &Database) -> Result<[u8; 16]> {
     let txn = db.begin_write().map_err(db_err)?;
@@ -227,6 +290,7 @@ fn init_meta(db: &Database) -> Result<[u8; 16]> {
         txn.open_table(DOC_SEQ).map_err(db_err)?;
         txn.open_table(CHANGES).map_err(db_err)?;
         txn.open_table(COUNTS).map_err(db_err)?;
+        txn.open_table(HEADS).map_err(db_err)?;
         let mut meta = txn.open_table(META).map_err(db_err)?;
         let existing = meta.get("store_id").map_err(db_err)?.map(|v| v.value().to_vec());
         match existing {
@@ -256,6 +320,7 @@ pub struct Writer<'txn> {
     doc_seq: redb::Table<'txn, Key<'static>, u64>,
     changes: redb::Table<'txn, u64, Key<'static>>,
     counts: redb::Table<'txn, &'static str, u64>,
+    heads: redb::Table<'txn, Key<'static>, &'static [u8]>,
     actor: &'txn ActorId,
     next_seq: u64,
     committed: Vec<Committed>,
@@ -271,6 +336,7 @@ impl<'txn> Writer<'txn> {
             doc_seq: txn.open_table(DOC_SEQ).map_err(db_err)?,
             changes,
             counts: txn.open_table(COUNTS).map_err(db_err)?,
+            heads: txn.open_table(HEADS).map_err(db_err)?,
             actor,
             next_seq,
             committed: Vec::new(),
@@ -304,11 +370,46 @@ impl<'txn> Writer<'txn> {
         if doc.get_heads() == before {
             return Ok(false);
         }
-        self.store(collection, id, &mut doc, was_live)?;
+        self.store(collection, id, &mut doc, was_live, None)?;
         Ok(true)
     }
 
-    fn store(&mut self, collection: &str, id: &str, doc: &mut AutoCommit, was_live: bool) -> Result<()> {
+    /// Merges Automerge bytes from a peer (a saved document or changes) into a document,
+    /// creating it if new. Stores it like [`Writer::edit`] when its heads moved, and returns
+    /// whether they did. A new document keeps the peer's bytes as its saved form.
+    pub fn merge(&mut self, collection: &str, id: &str, bytes: &[u8]) -> Result<bool> {
+        let key = (collection, id);
+        let existing = self.docs.get(key).map_err(db_err)?.map(|b| b.value().to_vec());
+        let bad = |e: automerge::AutomergeError| {
+            Error::invalid(format!("malformed changes for {collection}/{id}: {e}"))
+        };
+        let Some(saved) = existing else {
+            let mut doc = AutoCommit::load(bytes).map_err(bad)?;
+            if doc.get_heads().is_empty() {
+                return Ok(false);
+            }
+            self.store(collection, id, &mut doc, false, Some(bytes))?;
+            return Ok(true);
+        };
+        let mut doc = AutoCommit::load(&saved).map_err(|e| Error::context("corrupt document", e))?;
+        let state = self.projections.get(key).map_err(db_err)?.and_then(|p| p.value().first().copied());
+        let before = doc.get_heads();
+        doc.load_incremental(bytes).map_err(bad)?;
+        if doc.get_heads() == before {
+            return Ok(false);
+        }
+        self.store(collection, id, &mut doc, state == Some(LIVE), None)?;
+        Ok(true)
+    }
+
+    fn store(
+        &mut self,
+        collection: &str,
+        id: &str,
+        doc: &mut AutoCommit,
+        was_live: bool,
+        saved: Option<&[u8]>,
+    ) -> Result<()> {
         let key = (collection, id);
         let (fields, deleted) = convert::read(doc);
         let document = Document { collection: collection.into(), id: id.into(), fields, deleted };
@@ -316,7 +417,13 @@ impl<'txn> Writer<'txn> {
         serde_json::to_writer(&mut projection, &document.to_json())
             .map_err(|e| Error::context("store", e))?;
 
-        self.docs.insert(key, doc.save().as_slice()).map_err(db_err)?;
+        match saved {
+            Some(bytes) => self.docs.insert(key, bytes),
+            None => self.docs.insert(key, doc.save().as_slice()),
+        }
+        .map_err(db_err)?;
+        let heads: Vec<u8> = doc.get_heads().iter().flat_map(|h| h.0).collect();
+        self.heads.insert(key, heads.as_slice()).map_err(db_err)?;
         self.projections.insert(key, projection.as_slice()).map_err(db_err)?;
         let seq = self.next_seq;
         self.next_seq += 1;

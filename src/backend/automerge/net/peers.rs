@@ -1,0 +1,269 @@
+//! Who the peers are: addresses as users write them (`ID@HOST:PORT` or a join ticket), and
+//! the table of known peers with their connection state and counters.
+
+use std::collections::HashMap;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use iroh::EndpointId;
+use iroh::endpoint::Connection;
+use tokio::sync::watch;
+
+use crate::node::ticket::Ticket;
+use crate::sync::{Error, PeerInfo, Result};
+
+/// A peer address a user gave: the node id and where to reach it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeerAddr {
+    pub id: EndpointId,
+    pub addrs: Vec<SocketAddr>,
+}
+
+impl PeerAddr {
+    /// Parses `ID@HOST:PORT` (the host may be a name) or a join ticket. A ticket must be of
+    /// this node's formation (`formation`) and app id: joining is `peat init --join`.
+    pub fn parse(s: &str, app_id: &str, formation: &[u8; 32]) -> Result<Self> {
+        let s = s.trim();
+        if Ticket::looks_like(s) {
+            let ticket = Ticket::decode(s)?;
+            if ticket.app_id != app_id || &ticket.formation_key()? != formation {
+                return Err(Error::refused(format!(
+                    "the ticket is for another formation (app id '{}'); a node joins a formation with `peat init --join`",
+                    ticket.app_id
+                )));
+            }
+            let id = parse_id(&ticket.node)?;
+            return Ok(Self { id, addrs: ticket.addrs });
+        }
+        let (id, host) = s
+            .split_once('@')
+            .ok_or_else(|| Error::invalid(format!("peer '{s}': expected ID@HOST:PORT or a join ticket")))?;
+        let id = parse_id(id)?;
+        let addrs: Vec<SocketAddr> = match host.parse::<SocketAddr>() {
+            Ok(a) => vec![a],
+            Err(_) => host
+                .to_socket_addrs()
+                .map_err(|e| Error::invalid(format!("peer '{s}': cannot resolve '{host}': {e}")))?
+                .collect(),
+        };
+        if addrs.iter().any(|a| a.port() == 0) {
+            return Err(Error::invalid(format!("peer '{s}': port 0 cannot be dialed")));
+        }
+        Ok(Self { id, addrs })
+    }
+
+    /// The config form: one `ID@HOST:PORT` per address.
+    pub fn config_entries(&self) -> Vec<String> {
+        self.addrs.iter().map(|a| format!("{}@{a}", self.id)).collect()
+    }
+}
+
+fn parse_id(s: &str) -> Result<EndpointId> {
+    s.parse().map_err(|_| Error::invalid(format!("'{s}' is not a node id (64 hex characters)")))
+}
+
+/// Groups config entries by peer id, skipping (and reporting) malformed ones.
+pub fn from_config(entries: &[String], app_id: &str, formation: &[u8; 32]) -> Vec<PeerAddr> {
+    let mut out: Vec<PeerAddr> = Vec::new();
+    for entry in entries {
+        match PeerAddr::parse(entry, app_id, formation) {
+            Ok(p) => match out.iter_mut().find(|q| q.id == p.id) {
+                Some(q) => {
+                    for a in p.addrs {
+                        if !q.addrs.contains(&a) {
+                            q.addrs.push(a);
+                        }
+                    }
+                }
+                None => out.push(p),
+            },
+            Err(e) => tracing::warn!("config.toml: ignoring peer '{entry}': {e}"),
+        }
+    }
+    out
+}
+
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Counters of one peer, kept across its connections.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub docs_sent: AtomicU64,
+    pub docs_received: AtomicU64,
+    pub last_sync_ms: AtomicU64,
+    /// UDP bytes of connections that have ended.
+    pub bytes_sent: AtomicU64,
+    pub bytes_received: AtomicU64,
+}
+
+impl Counters {
+    pub fn add(n: &AtomicU64, by: u64) {
+        n.fetch_add(by, Ordering::Relaxed);
+    }
+}
+
+/// The outcome of the latest connection attempt, for `peers add` to wait on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Attempt {
+    Pending,
+    Connected,
+    Failed(String),
+    Refused(String),
+}
+
+/// An authenticated connection to a peer.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Unique per session, to tell a replaced session from the current one.
+    pub serial: u64,
+    pub conn: Connection,
+    /// Who dialed: decides which of two simultaneous connections survives.
+    pub dialer: EndpointId,
+    /// The highest of our change-log sequences the peer acknowledged holding.
+    pub acked: watch::Receiver<u64>,
+}
+
+/// One known peer.
+#[derive(Debug)]
+pub struct Peer {
+    pub addrs: Vec<SocketAddr>,
+    /// Dialed and redialed by this node (from config, `peers add` or mDNS).
+    pub dialed: bool,
+    pub session: Option<Session>,
+    pub counters: Arc<Counters>,
+    pub attempt: watch::Sender<Attempt>,
+    /// Wakes the dialer early (force_sync, a new address).
+    pub wake: Arc<tokio::sync::Notify>,
+    pub dialer_task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Peer {
+    pub fn new(addrs: Vec<SocketAddr>) -> Self {
+        Self {
+            addrs,
+            dialed: false,
+            session: None,
+            counters: Arc::default(),
+            attempt: watch::channel(Attempt::Pending).0,
+            wake: Arc::default(),
+            dialer_task: None,
+        }
+    }
+
+    /// The live session, if its connection is still open.
+    pub fn live(&self) -> Option<&Session> {
+        self.session.as_ref().filter(|s| s.conn.close_reason().is_none())
+    }
+
+    /// What `peers list` shows.
+    pub fn info(&self, id: &EndpointId) -> PeerInfo {
+        let c = &self.counters;
+        let mut info = PeerInfo {
+            id: id.to_string(),
+            addrs: self.addrs.iter().map(ToString::to_string).collect(),
+            docs_sent: c.docs_sent.load(Ordering::Relaxed),
+            docs_received: c.docs_received.load(Ordering::Relaxed),
+            last_sync_ms: Some(c.last_sync_ms.load(Ordering::Relaxed)).filter(|&t| t > 0),
+            last_error: match &*self.attempt.borrow() {
+                Attempt::Failed(e) | Attempt::Refused(e) => Some(e.clone()),
+                _ => None,
+            },
+            bytes_sent: c.bytes_sent.load(Ordering::Relaxed),
+            bytes_received: c.bytes_received.load(Ordering::Relaxed),
+            ..PeerInfo::default()
+        };
+        if let Some(s) = self.live() {
+            info.connected = true;
+            info.last_error = None;
+            let stats = s.conn.stats();
+            info.bytes_sent += stats.udp_tx.bytes;
+            info.bytes_received += stats.udp_rx.bytes;
+            let paths = s.conn.paths();
+            if let Some(path) = paths.iter().find(|p| p.is_selected()).or_else(|| paths.iter().next()) {
+                info.relayed = path.is_relay();
+                info.rtt_ms = Some(path.rtt().as_secs_f64() * 1000.0);
+                if let iroh::TransportAddr::Ip(addr) = path.remote_addr() {
+                    let addr = addr.to_string();
+                    if !info.addrs.contains(&addr) {
+                        info.addrs.push(addr);
+                    }
+                }
+            }
+        }
+        info
+    }
+}
+
+/// Every peer this node knows, by id.
+#[derive(Debug, Default)]
+pub struct PeerTable {
+    pub peers: HashMap<EndpointId, Peer>,
+    next_serial: u64,
+}
+
+impl PeerTable {
+    pub fn serial(&mut self) -> u64 {
+        self.next_serial += 1;
+        self.next_serial
+    }
+
+    /// Installs an authenticated session unless a better one to the same peer is live.
+    /// Of two live connections, the one dialed by the smaller node id wins, so both ends
+    /// keep the same one; a newer connection from the same dialer replaces an older one (the
+    /// peer restarted). Returns the connection to close, if any.
+    pub fn install(&mut self, id: EndpointId, session: Session) -> Option<(Connection, bool)> {
+        let peer = self.peers.entry(id).or_insert_with(|| Peer::new(Vec::new()));
+        if let Some(old) = peer.live() {
+            let new_wins = session.dialer == old.dialer || session.dialer.as_bytes() < old.dialer.as_bytes();
+            if !new_wins {
+                return Some((session.conn, false));
+            }
+            let old = old.conn.clone();
+            peer.session = Some(session);
+            peer.attempt.send_replace(Attempt::Connected);
+            return Some((old, true));
+        }
+        peer.session = Some(session);
+        peer.attempt.send_replace(Attempt::Connected);
+        None
+    }
+
+    /// Removes a session when it ends, unless another has replaced it. Returns whether it
+    /// was the current one.
+    pub fn uninstall(&mut self, id: &EndpointId, serial: u64) -> bool {
+        let Some(peer) = self.peers.get_mut(id) else { return false };
+        if peer.session.as_ref().is_some_and(|s| s.serial == serial) {
+            if let Some(s) = peer.session.take() {
+                let stats = s.conn.stats();
+                Counters::add(&peer.counters.bytes_sent, stats.udp_tx.bytes);
+                Counters::add(&peer.counters.bytes_received, stats.udp_rx.bytes);
+            }
+            return true;
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_addresses_and_tickets() {
+        let key = [3u8; 32];
+        let id = iroh::SecretKey::generate().public();
+        let p = PeerAddr::parse(&format!("{id}@127.0.0.1:7890"), "app", &key).unwrap();
+        assert_eq!(p.addrs, vec!["127.0.0.1:7890".parse::<SocketAddr>().unwrap()]);
+        assert_eq!(p.config_entries(), vec![format!("{id}@127.0.0.1:7890")]);
+        let t = Ticket::new("app", &key, &id.to_string(), vec!["10.0.0.1:1".parse().unwrap()]).encode();
+        assert_eq!(PeerAddr::parse(&t, "app", &key).unwrap().id, id);
+        assert_eq!(PeerAddr::parse(&t, "app", &[4; 32]).unwrap_err().kind, crate::sync::ErrorKind::Refused);
+        for bad in ["nonsense", "abc@127.0.0.1:1", &format!("{id}@127.0.0.1:0"), &format!("{id}@")] {
+            assert!(PeerAddr::parse(bad, "app", &key).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,406 @@
+//! One authenticated connection to a peer, syncing both ways over one QUIC stream pair.
+//!
+//! Each side *feeds* its change log to the other (catch-up from the peer's cursor, then live
+//! as local commits land) and *pulls* from the other's feed: for each entry whose heads it
+//! does not already hold it sends a `Want` with the heads it has, and the feeder answers
+//! with exactly the changes not reachable from the heads it knows of those (or the saved
+//! document when the puller has none). That is the Automerge "changes since heads" exchange
+//! in one round trip per batch, with many batches in flight: no per-document lock-step.
+//! The puller acknowledges log positions once the changes up to them are merged; the feeder
+//! uses the acks as a flow-control window and `wait_for_sync` as proof of delivery.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use automerge::{AutoCommit, ChangeHash};
+use iroh::EndpointId;
+use iroh::endpoint::{RecvStream, SendStream};
+use tokio::io::BufReader;
+use tokio::sync::{mpsc, watch};
+
+use super::Shared;
+use super::peers::{Counters, now_ms};
+use super::wire::{self, CHANGES_BUDGET, DocChanges, Entry, Msg, Want};
+use crate::sync::{Error, Result, SyncEvent};
+
+/// Log entries per `Entries` frame.
+const BATCH: usize = 1000;
+/// Log positions the feeder may run ahead of the peer's acknowledgements.
+const WINDOW: u64 = 20 * BATCH as u64;
+/// Documents per `Want`.
+const WANT_CHUNK: usize = 500;
+/// Outgoing frames buffered before producers wait.
+const OUT_BUFFER: usize = 64;
+/// How often a moving cursor is persisted (it is always persisted when the pull is idle).
+const PERSIST_EVERY: Duration = Duration::from_millis(500);
+
+/// What the reader hands to the puller.
+enum PullIn {
+    Entries { upto: u64, entries: Vec<Entry> },
+    Changes { req: u64, last: bool, docs: Vec<DocChanges> },
+}
+
+/// Runs the sync of one session until the connection ends or a frame is bad. `acked` is
+/// where the peer's acknowledgements of our log go.
+pub async fn run(
+    shared: Arc<Shared>,
+    peer: EndpointId,
+    peer_store: [u8; 16],
+    counters: Arc<Counters>,
+    send: SendStream,
+    recv: BufReader<RecvStream>,
+    acked: watch::Sender<u64>,
+) -> Result<()> {
+    let (out_tx, out_rx) = mpsc::channel::<Msg>(OUT_BUFFER);
+    let (pull_tx, pull_rx) = mpsc::unbounded_channel::<PullIn>();
+    let (want_tx, want_rx) = mpsc::unbounded_channel::<(u64, Vec<Want>)>();
+    let (since_tx, since_rx) = watch::channel::<Option<u64>>(None);
+
+    let cursor_key = format!("cursor/{peer}/{}", hex(&peer_store));
+    let cursor = match shared.store.meta(&cursor_key)? {
+        Some(b) if b.len() == 8 => u64::from_be_bytes(b.try_into().expect("8 bytes")),
+        _ => 0,
+    };
+    out_tx.send(Msg::Subscribe { since: cursor }).await.map_err(|_| closed())?;
+
+    let acked_rx = acked.subscribe();
+    let tasks = [
+        tokio::spawn(write_frames(send, out_rx)),
+        tokio::spawn(feed(shared.clone(), out_tx.clone(), since_rx, acked_rx)),
+        tokio::spawn(serve(shared.clone(), out_tx.clone(), want_rx, counters.clone())),
+        tokio::spawn(
+            Puller {
+                shared: shared.clone(),
+                peer: peer.to_string(),
+                out: out_tx,
+                cursor_key,
+                cursor,
+                persisted: cursor,
+                last_persist: Instant::now(),
+                batches: VecDeque::new(),
+                first_batch: 0,
+                reqs: HashMap::new(),
+                next_req: 0,
+                counters,
+            }
+            .run(pull_rx),
+        ),
+    ];
+    let result = read_frames(recv, pull_tx, want_tx, since_tx, acked).await;
+    for t in &tasks {
+        t.abort();
+    }
+    // A task that failed explains the end better than the reader's "stream closed".
+    for t in tasks {
+        if let Ok(Err(e)) = t.await {
+            return Err(e);
+        }
+    }
+    result
+}
+
+fn closed() -> Error {
+    Error::failed("connection closed")
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Reads frames and hands each to its task. Never waits on those tasks (their channels are
+/// unbounded; the feeder's window bounds what a well-behaved peer sends), so a response can
+/// always be read and nothing deadlocks.
+async fn read_frames(
+    mut recv: BufReader<RecvStream>,
+    pull: mpsc::UnboundedSender<PullIn>,
+    want: mpsc::UnboundedSender<(u64, Vec<Want>)>,
+    since: watch::Sender<Option<u64>>,
+    acked: watch::Sender<u64>,
+) -> Result<()> {
+    loop {
+        let Some((msg, _)) = wire::read(&mut recv).await? else { return Ok(()) };
+        let sent = match msg {
+            Msg::Subscribe { since: s } => {
+                acked.send_modify(|a| *a = (*a).max(s));
+                since.send_replace(Some(s));
+                true
+            }
+            Msg::Entries { upto, entries } => pull.send(PullIn::Entries { upto, entries }).is_ok(),
+            Msg::Changes { req, last, docs } => pull.send(PullIn::Changes { req, last, docs }).is_ok(),
+            Msg::Want { req, items } => want.send((req, items)).is_ok(),
+            Msg::Ack { seq } => {
+                acked.send_modify(|a| *a = (*a).max(seq));
+                true
+            }
+            Msg::Refuse { reason } => {
+                return Err(Error::refused(format!("the peer closed the session: {reason}")));
+            }
+            other => {
+                return Err(Error::invalid(format!("unexpected message after the handshake: {other:?}")));
+            }
+        };
+        if !sent {
+            return Err(closed());
+        }
+    }
+}
+
+async fn write_frames(mut send: SendStream, mut out: mpsc::Receiver<Msg>) -> Result<()> {
+    while let Some(msg) = out.recv().await {
+        wire::write(&mut send, &msg).await?;
+    }
+    let _ = send.finish();
+    Ok(())
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| Error::context("sync task", e))?
+}
+
+/// Streams our change log to the peer from where it subscribed, then live.
+async fn feed(
+    shared: Arc<Shared>,
+    out: mpsc::Sender<Msg>,
+    mut since: watch::Receiver<Option<u64>>,
+    mut acked: watch::Receiver<u64>,
+) -> Result<()> {
+    let mut sent = since.wait_for(Option::is_some).await.map_err(|_| closed())?.expect("some");
+    let mut last_seq = shared.last_seq.subscribe();
+    loop {
+        acked.wait_for(|a| sent.saturating_sub(*a) <= WINDOW).await.map_err(|_| closed())?;
+        let store = shared.store.clone();
+        let from = sent;
+        let log = blocking(move || store.log_since(from, BATCH)).await?;
+        let Some(upto) = log.last().map(|e| e.seq) else {
+            last_seq.wait_for(|&s| s > sent).await.map_err(|_| closed())?;
+            continue;
+        };
+        sent = upto;
+        let entries = log
+            .into_iter()
+            .map(|e| Entry {
+                collection: e.collection,
+                id: e.id,
+                heads: e.heads.iter().map(|h| h.0).collect(),
+            })
+            .collect();
+        out.send(Msg::Entries { upto, entries }).await.map_err(|_| closed())?;
+    }
+}
+
+/// Answers `Want`s: for each document, the changes the peer misses.
+async fn serve(
+    shared: Arc<Shared>,
+    out: mpsc::Sender<Msg>,
+    mut wants: mpsc::UnboundedReceiver<(u64, Vec<Want>)>,
+    counters: Arc<Counters>,
+) -> Result<()> {
+    while let Some((req, items)) = wants.recv().await {
+        let store = shared.store.clone();
+        let docs = blocking(move || {
+            let mut docs = Vec::with_capacity(items.len());
+            for want in items {
+                if let Some(bytes) = missing_changes(&store, &want)? {
+                    docs.push(DocChanges { collection: want.collection, id: want.id, bytes });
+                }
+            }
+            Ok(docs)
+        })
+        .await?;
+        Counters::add(&counters.docs_sent, docs.len() as u64);
+        let mut frame = Vec::new();
+        let mut size = 0;
+        for doc in docs {
+            if doc.bytes.len() > CHANGES_BUDGET {
+                tracing::warn!(
+                    "document {}/{} is too large to sync ({} bytes)",
+                    doc.collection,
+                    doc.id,
+                    doc.bytes.len()
+                );
+                continue;
+            }
+            if size + doc.bytes.len() > CHANGES_BUDGET {
+                let docs = std::mem::take(&mut frame);
+                out.send(Msg::Changes { req, last: false, docs }).await.map_err(|_| closed())?;
+                size = 0;
+            }
+            size += doc.bytes.len() + doc.collection.len() + doc.id.len();
+            frame.push(doc);
+        }
+        out.send(Msg::Changes { req, last: true, docs: frame }).await.map_err(|_| closed())?;
+    }
+    Ok(())
+}
+
+/// The changes of a document that a holder of `want.have` misses: the saved document when
+/// it shares no heads with us, else every change not reachable from the heads we know.
+fn missing_changes(store: &crate::backend::automerge::Store, want: &Want) -> Result<Option<Vec<u8>>> {
+    let Some(raw) = store.raw(&want.collection, &want.id)? else { return Ok(None) };
+    if want.have.is_empty() {
+        return Ok(Some(raw));
+    }
+    let mut doc = AutoCommit::load(&raw).map_err(|e| Error::context("corrupt document", e))?;
+    let known: Vec<ChangeHash> =
+        want.have.iter().map(|h| ChangeHash(*h)).filter(|h| doc.get_change_by_hash(h).is_some()).collect();
+    if known.is_empty() {
+        return Ok(Some(raw));
+    }
+    let bytes = doc.save_after(&known);
+    Ok((!bytes.is_empty()).then_some(bytes))
+}
+
+/// One `Entries` frame being pulled: done when its `Want`s are answered and merged.
+struct Batch {
+    upto: u64,
+    outstanding: usize,
+}
+
+/// Pulls the peer's feed into the local store and acknowledges what it holds.
+struct Puller {
+    shared: Arc<Shared>,
+    peer: String,
+    out: mpsc::Sender<Msg>,
+    cursor_key: String,
+    cursor: u64,
+    persisted: u64,
+    last_persist: Instant,
+    batches: VecDeque<Batch>,
+    /// The batch number of `batches[0]`.
+    first_batch: u64,
+    /// Request -> batch number.
+    reqs: HashMap<u64, u64>,
+    next_req: u64,
+    counters: Arc<Counters>,
+}
+
+impl Puller {
+    async fn run(mut self, mut input: mpsc::UnboundedReceiver<PullIn>) -> Result<()> {
+        let result = async {
+            while let Some(msg) = input.recv().await {
+                match msg {
+                    PullIn::Entries { upto, entries } => self.entries(upto, entries).await?,
+                    PullIn::Changes { req, last, docs } => self.changes(req, last, docs).await?,
+                }
+                self.advance().await?;
+            }
+            Ok(())
+        }
+        .await;
+        // Whatever happened, keep what was merged from being pulled again.
+        let _ = self.persist();
+        result
+    }
+
+    async fn entries(&mut self, upto: u64, entries: Vec<Entry>) -> Result<()> {
+        if upto <= self.batches.back().map_or(self.cursor, |b| b.upto) {
+            return Err(Error::invalid("the peer's change log went backwards"));
+        }
+        let store = self.shared.store.clone();
+        let wants = blocking(move || wanted(&store, entries)).await?;
+        let batch = self.first_batch + self.batches.len() as u64;
+        let chunks: Vec<Vec<Want>> = wants.chunks(WANT_CHUNK).map(<[Want]>::to_vec).collect();
+        self.batches.push_back(Batch { upto, outstanding: chunks.len() });
+        for items in chunks {
+            let req = self.next_req;
+            self.next_req += 1;
+            self.reqs.insert(req, batch);
+            self.out.send(Msg::Want { req, items }).await.map_err(|_| closed())?;
+        }
+        Ok(())
+    }
+
+    async fn changes(&mut self, req: u64, last: bool, docs: Vec<DocChanges>) -> Result<()> {
+        let Some(&batch) = self.reqs.get(&req) else {
+            return Err(Error::invalid(format!("the peer answered request {req}, which was never made")));
+        };
+        if !docs.is_empty() {
+            let store = self.shared.store.clone();
+            let merged = blocking(move || {
+                let mut changed = Vec::new();
+                store.write(|w| {
+                    for d in &docs {
+                        if w.merge(&d.collection, &d.id, &d.bytes)? {
+                            changed.push((d.collection.clone(), d.id.clone()));
+                        }
+                    }
+                    Ok(())
+                })?;
+                Ok(changed)
+            })
+            .await?;
+            Counters::add(&self.counters.docs_received, merged.len() as u64);
+            if self.shared.sync_events.receiver_count() > 0 {
+                for (collection, id) in merged {
+                    let _ = self.shared.sync_events.send(SyncEvent::Received {
+                        peer: self.peer.clone(),
+                        collection,
+                        id,
+                    });
+                }
+            }
+        }
+        if last {
+            self.reqs.remove(&req);
+            let i = (batch - self.first_batch) as usize;
+            if let Some(b) = self.batches.get_mut(i) {
+                b.outstanding = b.outstanding.saturating_sub(1);
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves the cursor over completed batches, acknowledges it, persists it now and then.
+    async fn advance(&mut self) -> Result<()> {
+        let before = self.cursor;
+        while self.batches.front().is_some_and(|b| b.outstanding == 0) {
+            let b = self.batches.pop_front().expect("front");
+            self.first_batch += 1;
+            self.cursor = b.upto;
+        }
+        if self.cursor == before {
+            return Ok(());
+        }
+        self.out.send(Msg::Ack { seq: self.cursor }).await.map_err(|_| closed())?;
+        let idle = self.batches.is_empty();
+        if idle || self.last_persist.elapsed() > PERSIST_EVERY {
+            self.persist()?;
+        }
+        if idle {
+            self.counters.last_sync_ms.store(now_ms(), Ordering::Relaxed);
+            let _ = self.shared.sync_events.send(SyncEvent::Synced { peer: self.peer.clone() });
+        }
+        Ok(())
+    }
+
+    fn persist(&mut self) -> Result<()> {
+        if self.cursor != self.persisted {
+            self.shared.store.set_meta(&self.cursor_key, &self.cursor.to_be_bytes())?;
+            self.persisted = self.cursor;
+        }
+        self.last_persist = Instant::now();
+        Ok(())
+    }
+}
+
+/// The entries whose heads this store does not hold, as `Want`s with our heads.
+fn wanted(store: &crate::backend::automerge::Store, entries: Vec<Entry>) -> Result<Vec<Want>> {
+    let local = store.heads_of(entries.iter().map(|e| (e.collection.as_str(), e.id.as_str())))?;
+    let mut wants = Vec::new();
+    for (entry, ours) in entries.into_iter().zip(local) {
+        let ours: Vec<[u8; 32]> = ours.unwrap_or_default().into_iter().map(|h| h.0).collect();
+        if ours == entry.heads || (!ours.is_empty() && holds_all(store, &entry)?) {
+            continue;
+        }
+        wants.push(Want { collection: entry.collection, id: entry.id, have: ours });
+    }
+    Ok(wants)
+}
+
+/// Whether our document already contains every head of the entry (we are ahead of it).
+fn holds_all(store: &crate::backend::automerge::Store, entry: &Entry) -> Result<bool> {
+    let Some(mut doc) = store.load(&entry.collection, &entry.id)? else { return Ok(false) };
+    Ok(entry.heads.iter().all(|h| doc.get_change_by_hash(&ChangeHash(*h)).is_some()))
+}

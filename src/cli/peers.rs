@@ -1,0 +1,133 @@
+//! `peat peers [list] | add | remove`: the peers a node syncs with.
+
+use std::io::Write;
+
+use comfy_table::{ContentArrangement, Table, presets};
+
+use super::output::{self, Format};
+use crate::node::dir::NodeDir;
+use crate::sync::PeerInfo;
+
+/// List, add or remove peers
+#[derive(Debug, clap::Args)]
+#[command(
+    long_about = "List, add or remove the peers this node syncs with.\n\n\
+Without a subcommand, lists the known peers: id, addresses, whether connected, direct or relayed, \
+round-trip time, last completed sync, and documents sent and received. Peers added here are \
+remembered in config.toml and dialed (and redialed with backoff) whenever the node runs.",
+    after_help = "Examples:\n  peat peers\n  peat peers add 8f3c...e1@192.168.1.20:7890\n  \
+peat peers add peat1...   # a join ticket of this formation\n  peat peers remove 8f3c...e1\n  \
+peat peers -o json | jq '.[] | select(.connected)'"
+)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// List known peers and their connection state (the default)
+    List,
+    /// Remember a peer and connect to it if the node runs
+    #[command(long_about = "Remember a peer (in config.toml) and, if the node runs, connect to it at \
+once and report whether it answered. ADDR is ID@HOST:PORT or a join ticket of this formation. \
+Exits 4 if the peer refuses (another formation key or app id), 2 for a malformed address.")]
+    Add {
+        /// ID@HOST:PORT or a join ticket
+        #[arg(value_name = "ADDR")]
+        addr: String,
+    },
+    /// Forget a peer and drop its connection
+    #[command(long_about = "Forget a peer: remove it from config.toml and close its connection. \
+Exits 3 if no such peer is known.")]
+    Remove {
+        /// The peer's node id
+        id: String,
+    },
+}
+
+pub async fn run(dir: &NodeDir, format: Format, args: Args) -> anyhow::Result<()> {
+    let backend = super::open(dir).await?;
+    let peers = backend.peer_discovery();
+    match args.command.unwrap_or(Command::List) {
+        Command::List => {
+            let list = peers.peers().await?;
+            backend.shutdown().await?;
+            print(format, &list)?;
+        }
+        Command::Add { addr } => {
+            let info = peers.add_peer(&addr).await?;
+            let running = backend.sync_engine().status().await?.running;
+            backend.shutdown().await?;
+            if !running {
+                eprintln!("peat: peer {} remembered; the node will dial it when it runs", info.id);
+            } else if info.connected {
+                eprintln!("peat: connected to peer {}", info.id);
+            } else {
+                let why = info.last_error.as_deref().unwrap_or("no answer yet");
+                eprintln!(
+                    "peat: peer {} remembered but not reachable now ({why}); the node keeps trying",
+                    info.id
+                );
+            }
+            if format != Format::Table {
+                print(format, std::slice::from_ref(&info))?;
+            }
+        }
+        Command::Remove { id } => {
+            peers.remove_peer(&id).await?;
+            backend.shutdown().await?;
+            eprintln!("peat: peer {id} removed");
+        }
+    }
+    Ok(())
+}
+
+fn print(format: Format, peers: &[PeerInfo]) -> anyhow::Result<()> {
+    if format != Format::Table {
+        let items: Vec<serde_json::Value> =
+            peers.iter().map(serde_json::to_value).collect::<Result<_, _>>()?;
+        output::print_list(format, &items)?;
+        return Ok(());
+    }
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    t.set_header(["peer", "addresses", "connected", "path", "rtt", "last sync", "sent", "received"]);
+    for p in peers {
+        t.add_row([
+            p.id.clone(),
+            p.addrs.join(" "),
+            if p.connected {
+                "yes".into()
+            } else {
+                p.last_error.clone().map_or("no".into(), |e| format!("no: {e}"))
+            },
+            match (p.connected, p.relayed) {
+                (false, _) => String::new(),
+                (true, false) => "direct".into(),
+                (true, true) => "relay".into(),
+            },
+            p.rtt_ms.map(|r| format!("{r:.1} ms")).unwrap_or_default(),
+            p.last_sync_ms.map(ago).unwrap_or_default(),
+            p.docs_sent.to_string(),
+            p.docs_received.to_string(),
+        ]);
+    }
+    let mut out = output::stdout();
+    writeln!(out, "{t}")?;
+    out.flush()?;
+    Ok(())
+}
+
+/// A past Unix-millisecond time as "3s ago".
+fn ago(ms: u64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let secs = now.saturating_sub(ms) / 1000;
+    match secs {
+        0..60 => format!("{secs}s ago"),
+        60..3600 => format!("{}m ago", secs / 60),
+        _ => format!("{}h ago", secs / 3600),
+    }
+}
