@@ -81,6 +81,9 @@ impl ClientBackend {
         conn.round_trip::<()>(&request).await?;
         let (tx, stream) = EventStream::channel(STREAM_BUFFER);
         tokio::spawn(async move {
+            // Move the whole connection in: a closure capturing only the reader would drop
+            // the write half, and the node ends a stream when its client's side closes.
+            let mut conn = conn;
             loop {
                 match read_line(&mut conn.reader, &mut conn.line).await {
                     Ok(Some(())) => {}

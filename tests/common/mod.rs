@@ -7,17 +7,54 @@ use assert_cmd::Command;
 use serde_json::Value;
 use tempfile::TempDir;
 
-/// A node directory in a temp dir, removed at the end of the test.
+/// A node directory in a temp dir, removed at the end of the test. A node started with
+/// [`Node::start`] is stopped when this is dropped, even if the test panics.
 pub struct Node {
     _tmp: TempDir,
     pub dir: PathBuf,
+    running: std::cell::Cell<bool>,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if self.running.get() {
+            let _ = self.peat(&["sync", "stop"]).output();
+        }
+    }
 }
 
 impl Node {
     pub fn new() -> Self {
         let tmp = tempfile::tempdir().expect("temp dir");
         let dir = tmp.path().join("node");
-        Self { _tmp: tmp, dir }
+        Self { _tmp: tmp, dir, running: std::cell::Cell::new(false) }
+    }
+
+    /// A node of the formation of `first` (same app id and formation key), listening on a
+    /// random loopback port, not started.
+    pub fn joining(first: &Node) -> Self {
+        let node = Self::new();
+        node.ok(&["init", "--listen", "127.0.0.1:0"]);
+        std::fs::copy(first.dir.join("formation.key"), node.dir.join("formation.key")).expect("formation key");
+        node
+    }
+
+    /// Starts the node daemon in the background.
+    pub fn start(&self) {
+        self.ok(&["sync", "start"]);
+        self.running.set(true);
+    }
+
+    /// Stops the node daemon gracefully.
+    pub fn stop(&self) {
+        self.ok(&["sync", "stop"]);
+        self.running.set(false);
+    }
+
+    /// `ID@HOST:PORT` of the running node, as peers dial it.
+    pub fn addr(&self) -> String {
+        let status = self.json(&["sync", "status", "--output", "json"]);
+        format!("{}@{}", status["node_id"].as_str().unwrap(), status["listen"][0].as_str().unwrap())
     }
 
     /// `peat --dir DIR ARGS...` with a clean environment.

@@ -85,7 +85,7 @@ fn app_mismatch(ours: &str, theirs: &str) -> String {
     format!("app id mismatch (this node runs '{ours}', the peer '{theirs}')")
 }
 
-const KEY_MISMATCH: &str = "formation key mismatch: the peer does not hold this node's formation key";
+const KEY_MISMATCH: &str = "formation key mismatch (the nodes belong to different formations)";
 
 /// The dialer's side. Returns the peer's store id.
 pub async fn dial(

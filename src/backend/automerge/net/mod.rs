@@ -491,9 +491,11 @@ async fn connected(
         Ok(Err(Failure::Refused(reason))) => {
             tracing::warn!("peer {peer}: refused: {reason}");
             {
-                let mut table = shared.table.lock().expect("peer table");
-                let p = table.peers.entry(peer).or_insert_with(|| Peer::new(Vec::new()));
-                p.attempt.send_replace(Attempt::Refused(reason.clone()));
+                // A stranger that dialed us is not added to the peers; a peer we know is marked.
+                let table = shared.table.lock().expect("peer table");
+                if let Some(p) = table.peers.get(&peer) {
+                    p.attempt.send_replace(Attempt::Refused(reason.clone()));
+                }
             }
             let _ =
                 shared.peer_events.send(PeerEvent::Refused { id: peer.to_string(), reason: reason.clone() });

@@ -1,0 +1,222 @@
+//! Sync between separate `peat` node processes over Iroh on 127.0.0.1. Every wait is for an
+//! event with a deadline (`sync wait`, `--wait-for-sync`, `watch --count --timeout`), never a
+//! sleep.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+
+use common::Node;
+use predicates::prelude::*;
+use serde_json::Value;
+
+/// A first node of a new formation, listening on a random loopback port, not started.
+fn first() -> Node {
+    let node = Node::new();
+    node.ok(&["init", "--listen", "127.0.0.1:0"]);
+    node
+}
+
+/// Every document of `units` on a node, removed ones included: what must match across nodes.
+fn state(node: &Node) -> Value {
+    node.all("units")
+}
+
+fn ndjson(range: std::ops::Range<usize>, tag: &str) -> String {
+    range.map(|i| format!("{{\"id\":\"u{i}\",\"n\":{i},\"tag\":\"{tag}\",\"pos\":{{\"lat\":{i}.5}}}}\n")).collect()
+}
+
+/// `peat watch units --where 'id == ID' --count N --timeout 20s` running in the background:
+/// returns once its first (initial) event is printed, so it is subscribed.
+fn watch_from_initial(node: &Node, id: &str, count: u32) -> (Child, BufReader<std::process::ChildStdout>) {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("peat"))
+        .arg("--dir")
+        .arg(&node.dir)
+        .args(["watch", "units", "--where", &format!("id == {id}"), "--timeout", "20s", "--output", "ndjson"])
+        .args(["--count", &count.to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("watch");
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let event: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("watch printed {line:?}"));
+    assert_eq!(event["event"], "initial");
+    (child, out)
+}
+
+/// The next event of a watch started by [`watch_from_initial`].
+fn next_event(out: &mut BufReader<std::process::ChildStdout>) -> Value {
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    serde_json::from_str(&line).unwrap_or_else(|_| panic!("watch ended without the event: {line:?}"))
+}
+
+#[test]
+fn two_nodes_converge_and_removals_reach_watch() {
+    let a = first();
+    let b = Node::joining(&a);
+    a.ok_with_stdin(&["upsert", "units"], &ndjson(0..300, "before"));
+    a.start();
+    b.start();
+    b.ok(&["peers", "add", &a.addr()]);
+    a.ok_with_stdin(&["upsert", "units", "--wait-for-sync", "20s"], &ndjson(300..310, "live"));
+    b.ok(&["upsert", "units", "b1", "--set", "from=b", "--wait-for-sync"]);
+    a.ok(&["sync", "wait", "--timeout", "20s"]);
+    assert_eq!(state(&a).as_array().unwrap().len(), 311);
+    assert_eq!(state(&a), state(&b));
+
+    // A removal on A shows up in watch on B.
+    let (mut child, mut out) = watch_from_initial(&b, "u7", 2);
+    a.ok(&["remove", "units", "u7", "--wait-for-sync"]);
+    let event = next_event(&mut out);
+    assert_eq!((event["event"].as_str(), event["id"].as_str()), (Some("removed"), Some("u7")));
+    assert!(child.wait().unwrap().success());
+    assert_eq!(b.json(&["query", "units", "--deleted-only", "--output", "json"])[0]["id"], "u7");
+
+    let peers = b.json(&["peers", "--output", "json"]);
+    assert_eq!(peers[0]["connected"], true);
+    assert_eq!(peers[0]["relayed"], false);
+    assert!(peers[0]["rtt_ms"].as_f64().is_some());
+    assert!(peers[0]["docs_received"].as_u64().unwrap() >= 311, "{peers}");
+}
+
+#[test]
+fn concurrent_edits_of_different_fields_both_survive() {
+    let a = first();
+    let b = Node::joining(&a);
+    a.start();
+    b.start();
+    b.ok(&["peers", "add", &a.addr()]);
+    a.ok(&["upsert", "units", "x", "--set", "name=Alpha", "--set", "speed=1", "--wait-for-sync"]);
+    // Cut B off, edit different fields of the same document on each side, heal.
+    b.stop();
+    a.ok(&["upsert", "units", "x", "--set", "speed=9"]);
+    b.ok(&["upsert", "units", "x", "--set", "name=Bravo"]);
+    b.start();
+    b.ok(&["sync", "wait", "--timeout", "20s"]);
+    a.ok(&["sync", "wait", "--timeout", "20s"]);
+    let doc = &state(&a)[0];
+    assert_eq!((doc["name"].as_str(), doc["speed"].as_i64()), (Some("Bravo"), Some(9)), "{doc}");
+    assert_eq!(state(&a), state(&b));
+}
+
+#[test]
+fn three_node_line_forwards_writes_and_removals() {
+    let a = first();
+    let b = Node::joining(&a);
+    let c = Node::joining(&a);
+    a.start();
+    b.start();
+    c.start();
+    b.ok(&["peers", "add", &a.addr()]);
+    c.ok(&["peers", "add", &b.addr()]);
+    // C has no link to A: a write on A reaches it through B.
+    a.ok(&["upsert", "units", "far", "--set", "hops=2"]);
+    let (mut child, mut out) = watch_from_initial(&c, "far", 2);
+    assert_eq!(child.id() > 0, true);
+    a.ok(&["remove", "units", "far"]);
+    let event = next_event(&mut out);
+    assert_eq!(event["event"], "removed");
+    assert!(child.wait().unwrap().success());
+    // And back: a write on C reaches A.
+    c.ok_with_stdin(&["upsert", "units"], &ndjson(0..50, "c"));
+    c.ok(&["sync", "wait", "--timeout", "20s"]);
+    b.ok(&["sync", "wait", "--timeout", "20s"]);
+    assert_eq!(state(&a), state(&c));
+    assert_eq!(state(&a).as_array().unwrap().len(), 51);
+}
+
+#[test]
+fn partition_then_heal_gives_identical_state() {
+    let a = first();
+    let b = Node::joining(&a);
+    let c = Node::joining(&a);
+    a.start();
+    b.start();
+    c.start();
+    b.ok(&["peers", "add", &a.addr()]);
+    c.ok(&["peers", "add", &a.addr()]);
+    a.ok_with_stdin(&["upsert", "units", "--wait-for-sync"], &ndjson(0..100, "shared"));
+    // C drops out; both sides keep writing, removing and editing the same documents.
+    c.stop();
+    a.ok_with_stdin(&["upsert", "units"], &ndjson(100..150, "a-side"));
+    a.ok(&["upsert", "units", "u1", "--set", "side=a"]);
+    a.ok(&["remove", "units", "u2"]);
+    c.ok_with_stdin(&["upsert", "units"], &ndjson(150..200, "c-side"));
+    c.ok(&["upsert", "units", "u1", "--set", "other=c"]);
+    c.ok(&["remove", "units", "u3"]);
+    c.start();
+    c.ok(&["sync", "wait", "--timeout", "20s"]);
+    a.ok(&["sync", "wait", "--timeout", "20s"]);
+    b.ok(&["sync", "wait", "--timeout", "20s"]);
+    let all = state(&a);
+    assert_eq!(all.as_array().unwrap().len(), 200);
+    assert_eq!(all, state(&b));
+    assert_eq!(all, state(&c));
+    let u1 = c.json(&["query", "units", "--where", "id == u1", "--output", "json"]);
+    assert_eq!((u1[0]["side"].as_str(), u1[0]["other"].as_str()), (Some("a"), Some("c")));
+    assert_eq!(c.json(&["query", "units", "--deleted-only", "--count", "--output", "json"]), 2);
+}
+
+#[test]
+fn wrong_formation_key_is_refused_on_both_sides() {
+    let a = first();
+    a.ok(&["upsert", "units", "secret", "--set", "x=1"]);
+    a.start();
+    let stranger = first(); // its own formation key
+    stranger.start();
+    stranger
+        .peat(&["peers", "add", &a.addr()])
+        .assert()
+        .code(4)
+        .stderr(predicate::str::contains("formation key mismatch"));
+    stranger.peat(&["sync", "wait", "--timeout", "1s"]).assert().code(1);
+    assert_eq!(stranger.all("units"), Value::Array(vec![]), "a refused node never receives a document");
+    let log = std::fs::read_to_string(a.dir.join("node.log")).unwrap();
+    assert!(log.contains("formation key mismatch"), "the node logs the refusal: {log}");
+    // A was not harmed: it still serves.
+    a.ok(&["sync", "status"]);
+}
+
+#[test]
+fn restart_keeps_peers_and_catches_up_incrementally() {
+    let a = first();
+    let b = Node::joining(&a);
+    a.ok_with_stdin(&["upsert", "units"], &ndjson(0..500, "v1"));
+    a.start();
+    b.start();
+    b.ok(&["peers", "add", &a.addr()]);
+    b.ok(&["sync", "wait", "--timeout", "20s"]);
+    a.ok(&["sync", "wait", "--timeout", "20s"]);
+    b.stop();
+    a.ok(&["upsert", "units", "u42", "--set", "tag=v2"]);
+    a.ok(&["upsert", "units", "new", "--set", "tag=v2"]);
+    // The peer is remembered across the restart, and only what changed is pulled.
+    let peers = b.json(&["peers", "--output", "json"]);
+    assert_eq!(peers.as_array().unwrap().len(), 1);
+    b.start();
+    b.ok(&["sync", "wait", "--timeout", "20s"]);
+    a.ok(&["sync", "wait", "--timeout", "20s"]);
+    assert_eq!(state(&a), state(&b));
+    let peers = b.json(&["peers", "--output", "json"]);
+    assert_eq!(peers[0]["docs_received"], 2, "incremental catch-up: {peers}");
+}
+
+#[test]
+fn peers_add_without_a_node_is_remembered_and_bad_addresses_are_usage_errors() {
+    let a = first();
+    let id = a.json(&["status", "--output", "json"])["node_id"].as_str().unwrap().to_string();
+    let b = Node::joining(&a);
+    b.ok(&["peers", "add", &format!("{id}@127.0.0.1:9")]);
+    let config = std::fs::read_to_string(b.dir.join("config.toml")).unwrap();
+    assert!(config.contains(&format!("{id}@127.0.0.1:9")), "{config}");
+    assert_eq!(b.json(&["peers", "--output", "json"])[0]["id"], id.as_str());
+    b.peat(&["peers", "add", "not-an-address"]).assert().code(2);
+    b.peat(&["peers", "add", "abc@127.0.0.1:1"]).assert().code(2);
+    b.ok(&["peers", "remove", &id]);
+    b.peat(&["peers", "remove", &id]).assert().code(3);
+    // Without a running node there is nothing to wait for.
+    b.peat(&["sync", "wait", "--timeout", "1s"]).assert().code(1).stderr(predicate::str::contains("no node"));
+}
