@@ -24,7 +24,9 @@ fn state(node: &Node) -> Value {
 }
 
 fn ndjson(range: std::ops::Range<usize>, tag: &str) -> String {
-    range.map(|i| format!("{{\"id\":\"u{i}\",\"n\":{i},\"tag\":\"{tag}\",\"pos\":{{\"lat\":{i}.5}}}}\n")).collect()
+    range
+        .map(|i| format!("{{\"id\":\"u{i}\",\"n\":{i},\"tag\":\"{tag}\",\"pos\":{{\"lat\":{i}.5}}}}\n"))
+        .collect()
 }
 
 /// `peat watch units --where 'id == ID' --count N --timeout 20s` running in the background:
@@ -115,7 +117,6 @@ fn three_node_line_forwards_writes_and_removals() {
     // C has no link to A: a write on A reaches it through B.
     a.ok(&["upsert", "units", "far", "--set", "hops=2"]);
     let (mut child, mut out) = watch_from_initial(&c, "far", 2);
-    assert_eq!(child.id() > 0, true);
     a.ok(&["remove", "units", "far"]);
     let event = next_event(&mut out);
     assert_eq!(event["event"], "removed");
@@ -219,4 +220,47 @@ fn peers_add_without_a_node_is_remembered_and_bad_addresses_are_usage_errors() {
     b.peat(&["peers", "remove", &id]).assert().code(3);
     // Without a running node there is nothing to wait for.
     b.peat(&["sync", "wait", "--timeout", "1s"]).assert().code(1).stderr(predicate::str::contains("no node"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn garbage_from_a_peer_closes_only_that_connection() {
+    use iroh::endpoint::{ConnectionError, presets};
+    use peat::backend::automerge::net::wire;
+
+    let a = first();
+    a.ok(&["upsert", "units", "x", "--set", "v=1"]);
+    a.start();
+    let addr = a.addr();
+    let (id, sock) = addr.split_once('@').unwrap();
+    let target =
+        iroh::EndpointAddr::from_parts(id.parse().unwrap(), [iroh::TransportAddr::Ip(sock.parse().unwrap())]);
+    let ep = iroh::Endpoint::builder(presets::Minimal)
+        .relay_mode(iroh::RelayMode::Disabled)
+        .clear_ip_transports()
+        .bind_addr("127.0.0.1:0")
+        .unwrap()
+        .bind()
+        .await
+        .unwrap();
+    let oversized = [0xff, 0xff, 0xff, 0xff, wire::VERSION];
+    let wrong_version = [0, 0, 0, 2, 99, 0];
+    let undecodable = [0, 0, 0, 4, wire::VERSION, 0xff, 0xff, 0xff];
+    for garbage in [&oversized[..], &wrong_version, &undecodable] {
+        let conn = ep.connect(target.clone(), wire::ALPN).await.unwrap();
+        let (mut send, _recv) = conn.open_bi().await.unwrap();
+        send.write_all(garbage).await.unwrap();
+        let closed = tokio::time::timeout(std::time::Duration::from_secs(10), conn.closed()).await;
+        assert!(
+            matches!(closed, Ok(ConnectionError::ApplicationClosed(_))),
+            "the node closes a connection that sends {garbage:?}: {closed:?}"
+        );
+    }
+    ep.close().await;
+    // The node lives on and syncs with a proper peer.
+    let b = Node::joining(&a);
+    b.start();
+    b.ok(&["peers", "add", &addr]);
+    b.ok(&["sync", "wait", "--timeout", "20s"]);
+    a.ok(&["sync", "wait", "--timeout", "20s"]);
+    assert_eq!(state(&a), state(&b));
 }

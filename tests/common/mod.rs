@@ -35,7 +35,8 @@ impl Node {
     pub fn joining(first: &Node) -> Self {
         let node = Self::new();
         node.ok(&["init", "--listen", "127.0.0.1:0"]);
-        std::fs::copy(first.dir.join("formation.key"), node.dir.join("formation.key")).expect("formation key");
+        std::fs::copy(first.dir.join("formation.key"), node.dir.join("formation.key"))
+            .expect("formation key");
         node
     }
 
