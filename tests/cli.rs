@@ -215,6 +215,7 @@ fn bad_input_is_refused_with_exit_2_and_changes_nothing() {
 #[test]
 fn errors_are_one_line_and_name_the_problem() {
     let node = Node::new();
+    node.ok(&["init"]);
     let out = node.peat(&["upsert", "c", "--json", "{\"a\":"]).output().unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -237,8 +238,8 @@ fn closed_pipe_exits_quietly() {
         env!("CARGO_BIN_EXE_peat"),
         node.dir.display()
     );
-    let out = std::process::Command::new("sh")
-        .args(["-c", &format!("set -o pipefail 2>/dev/null; {script}")])
+    let out = std::process::Command::new("bash")
+        .args(["-c", &format!("set -o pipefail; {script}")])
         .output()
         .unwrap();
     assert!(out.status.success(), "exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
