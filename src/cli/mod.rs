@@ -102,17 +102,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Opens the backend for a command, telling the user when a directory was created.
-async fn open(dir: &NodeDir) -> anyhow::Result<Box<dyn crate::sync::DataSyncBackend>> {
-    if !dir.is_initialized() {
-        let init = dir.ensure()?;
-        if init.created {
-            eprintln!(
-                "peat: initialised a new node in {} (node {})",
-                dir.path().display(),
-                dir.identity()?.public()
-            );
-        }
+/// Initialises a missing directory with defaults, telling the user where and who it is.
+fn ensure_initialized(dir: &NodeDir) -> anyhow::Result<()> {
+    if dir.ensure()?.created {
+        eprintln!(
+            "peat: initialised a new node in {} (node {})",
+            dir.path().display(),
+            dir.identity()?.public()
+        );
     }
+    Ok(())
+}
+
+/// Opens the backend for a command, initialising the directory first if needed.
+async fn open(dir: &NodeDir) -> anyhow::Result<Box<dyn crate::sync::DataSyncBackend>> {
+    ensure_initialized(dir)?;
     Ok(crate::node::open::open(dir).await?.boxed())
 }
