@@ -2,20 +2,35 @@
 
 use crate::sync::{Error, ErrorKind};
 
-/// The exit-code table, shown in `peat --help` and the man page.
-pub const EXIT_CODES: &str = "\
-Exit codes:
-  0    success
-  1    failure, timeout, or no peer reachable
-  2    usage error or malformed input (bad JSON, id, expression or flag)
-  3    not found
-  4    refused (authentication, formation mismatch, lock held by another user)
-  130  interrupted (Ctrl-C)
+/// The exit codes scripts can branch on, shown in `peat --help` and the man pages.
+pub const EXIT_CODES: &[(u8, &str)] = &[
+    (0, "success"),
+    (1, "failure, timeout, or no peer reachable"),
+    (2, "usage error or malformed input (bad JSON, id, expression or flag)"),
+    (3, "not found"),
+    (4, "refused (authentication, formation mismatch, lock held by another user)"),
+    (130, "interrupted (Ctrl-C)"),
+];
 
-Environment:
-  PEAT_DIR   persistence directory (same as --dir)
-  NO_COLOR   disable colours in tables and logs
-  RUST_LOG   log filter for stderr logging (e.g. peat=debug)";
+/// The environment variables peat reads.
+pub const ENVIRONMENT: &[(&str, &str)] = &[
+    ("PEAT_DIR", "persistence directory (same as --dir)"),
+    ("NO_COLOR", "disable colours in tables and logs"),
+    ("RUST_LOG", "log filter for stderr logging (e.g. peat=debug)"),
+];
+
+/// The exit-code and environment tables as `--help` text.
+pub fn help_text() -> String {
+    let mut text = String::from("Exit codes:\n");
+    for (code, meaning) in EXIT_CODES {
+        text += &format!("  {code:<4} {meaning}\n");
+    }
+    text += "\nEnvironment:\n";
+    for (name, meaning) in ENVIRONMENT {
+        text += &format!("  {name:<10} {meaning}\n");
+    }
+    text.trim_end().to_string()
+}
 
 /// The exit code for an error raised anywhere in a command.
 pub fn exit_code(err: &anyhow::Error) -> i32 {

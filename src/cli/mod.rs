@@ -3,6 +3,7 @@
 
 mod duration;
 mod exit;
+mod generate;
 mod init;
 mod input;
 mod output;
@@ -16,7 +17,7 @@ mod watch;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 pub use exit::{EXIT_CODES, exit_code, is_broken_pipe, is_interrupted};
 pub use output::Format;
@@ -34,8 +35,11 @@ use crate::sync::Error;
 CRDT documents in a local persistence directory and syncs them peer-to-peer over Iroh (QUIC). \
 Every command works on one directory; without a running node it opens the store itself, with one \
 it goes through the node's control socket.",
-    after_long_help = EXIT_CODES,
-    after_help = "Run 'peat help COMMAND' for more, 'peat --help' for exit codes and environment."
+    after_help = "Examples:\n  \
+peat upsert units u1 --set name=Alpha --set speed=4\n  \
+peat query units --where 'speed > 3'\n  \
+peat sync start && peat watch units\n\n\
+Run 'peat help COMMAND' for more, 'peat --help' for exit codes and environment."
 )]
 pub struct Cli {
     /// Persistence directory of the node [default: the platform data dir + /peat]
@@ -63,11 +67,33 @@ pub enum Command {
     Status(status::Args),
     Watch(watch::Args),
     Peers(peers::Args),
-    #[command(subcommand)]
+    /// Run the node: start, stop, status, wait for peers
+    #[command(
+        subcommand,
+        long_about = "Run the node for the directory. A running node serves the control socket, \
+so other peat commands go through it (writes sync at once, watch sees remote changes), and syncs \
+with peers over Iroh.",
+        after_help = "Examples:\n  peat sync start\n  peat sync status\n  peat sync wait --timeout 30s\n  peat sync stop"
+    )]
     Sync(sync::Command),
+    Completions(generate::CompletionsArgs),
+    #[command(hide = true)]
+    Generate(generate::GenerateArgs),
 }
 
 impl Cli {
+    /// The full command definition: the derived one plus the exit-code and environment
+    /// tables, which `--help`, completions and man pages all share.
+    pub fn command_with_tables() -> clap::Command {
+        Cli::command().after_long_help(exit::help_text())
+    }
+
+    /// Parses the process arguments, exiting with a usage error (2) when they are wrong.
+    pub fn parse_args() -> Self {
+        let matches = Self::command_with_tables().get_matches();
+        Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+
     /// The persistence directory this invocation works on.
     pub fn node_dir(&self) -> Result<NodeDir, Error> {
         match &self.dir {
@@ -97,6 +123,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Command::Watch(args) => watch::run(&dir, format, args).await,
             Command::Peers(args) => peers::run(&dir, format, args).await,
             Command::Sync(command) => sync::run(&dir, format, command).await,
+            Command::Completions(args) => generate::completions(args),
+            Command::Generate(args) => generate::generate(args),
         }
     };
     tokio::select! {
@@ -105,17 +133,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Opens the backend for a command, telling the user when a directory was created.
-async fn open(dir: &NodeDir) -> anyhow::Result<Box<dyn crate::sync::DataSyncBackend>> {
-    if !dir.is_initialized() {
-        let init = dir.ensure()?;
-        if init.created {
-            eprintln!(
-                "peat: initialised a new node in {} (node {})",
-                dir.path().display(),
-                dir.identity()?.public()
-            );
-        }
+/// Initialises a missing directory with defaults, telling the user where and who it is.
+fn ensure_initialized(dir: &NodeDir) -> anyhow::Result<()> {
+    if dir.ensure()?.created {
+        eprintln!(
+            "peat: initialised a new node in {} (node {})",
+            dir.path().display(),
+            dir.identity()?.public()
+        );
     }
+    Ok(())
+}
+
+/// Opens the backend for a command, initialising the directory first if needed.
+async fn open(dir: &NodeDir) -> anyhow::Result<Box<dyn crate::sync::DataSyncBackend>> {
+    ensure_initialized(dir)?;
     Ok(crate::node::open::open(dir).await?.boxed())
 }

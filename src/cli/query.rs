@@ -16,7 +16,7 @@ exists(path)        within(lat, lon, meters)        bbox(minlat, minlon, maxlat,
 not, and, or, ( )   values: numbers, \"strings\", 'strings', true, false, null, barewords\n\
 Paths are fields (a.b, list[0]); id is the document id. Comparisons follow JSON types: numbers \
 numerically, strings lexically, mixed types never match. Positions for within/bbox are the \
-fields lat/lon or location.lat/location.lon.",
+fields lat and lon, at the top or inside location, position or pos.",
     after_help = "Examples:\n  \
 peat query units\n  \
 peat query units --where 'speed > 3' --where 'name contains Al' --order-by speed --desc\n  \

@@ -48,11 +48,9 @@ pub async fn run(dir: &NodeDir, format: Format, args: Args) -> anyhow::Result<()
     for src in &args.filters {
         filter = filter.and(parse_filter(src)?);
     }
-    if !dir.is_initialized() {
-        super::open(dir).await?;
-    }
+    super::ensure_initialized(dir)?;
     // Without a node, serve the directory for as long as we watch it.
-    let (backend, _server): (Arc<dyn DataSyncBackend>, Option<ControlServer>) = match open(dir).await? {
+    let (backend, server): (Arc<dyn DataSyncBackend>, Option<ControlServer>) = match open(dir).await? {
         Opened::Node(client) => (Arc::new(client), None),
         Opened::Local(local) => {
             let local: Arc<dyn DataSyncBackend> = Arc::new(local);
@@ -61,9 +59,22 @@ pub async fn run(dir: &NodeDir, format: Format, args: Args) -> anyhow::Result<()
             (local, Some(server))
         }
     };
+    let result = stream_events(backend.as_ref(), format, &args, filter).await;
+    if let Some(server) = server {
+        server.close().await;
+    }
+    result
+}
+
+/// Prints events until `--count` of them came, the deadline passed or the stream ended.
+async fn stream_events(
+    backend: &dyn DataSyncBackend,
+    format: Format,
+    args: &Args,
+    filter: Query,
+) -> anyhow::Result<()> {
     let mut stream = backend.document_store().observe(&args.collection, filter, !args.no_initial).await?;
     eprintln!("peat: watching '{}' (Ctrl-C to stop)", args.collection);
-
     let deadline = args.timeout.map(|t| tokio::time::Instant::now() + t);
     let mut seen = 0u64;
     let mut out = std::io::stdout().lock();

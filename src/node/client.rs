@@ -43,10 +43,13 @@ impl Connection {
 
     /// Sends a request and reads its response line.
     async fn round_trip<T: DeserializeOwned>(&mut self, request: &Request) -> Result<T> {
-        write_line(&mut self.writer, &envelope(request)).await?;
+        let lost =
+            |e: Error| Error::failed(format!("lost the connection to the node (is it stopping?): {e}"));
+        write_line(&mut self.writer, &envelope(request)).await.map_err(lost)?;
         read_line(&mut self.reader, &mut self.line)
-            .await?
-            .ok_or_else(|| Error::failed("the node closed the control connection"))?;
+            .await
+            .map_err(lost)?
+            .ok_or_else(|| Error::failed("the node closed the control connection (is it stopping?)"))?;
         match serde_json::from_slice::<Response>(&self.line) {
             Ok(Response::Ok(value)) => serde_json::from_value(value)
                 .map_err(|e| Error::context("unexpected response from the node", e)),
@@ -81,13 +84,13 @@ impl ClientBackend {
         conn.round_trip::<()>(&request).await?;
         let (tx, stream) = EventStream::channel(STREAM_BUFFER);
         tokio::spawn(async move {
-            // Move the whole connection in: a closure capturing only the reader would drop
-            // the write half, and the node ends a stream when its client's side closes.
+            // Own the whole connection: a dropped write half would tell the node we left.
             let mut conn = conn;
             loop {
                 match read_line(&mut conn.reader, &mut conn.line).await {
                     Ok(Some(())) => {}
-                    _ => return,
+                    Ok(None) => return tracing::debug!("the node ended the stream"),
+                    Err(e) => return tracing::debug!("event stream: {e}"),
                 }
                 let Ok(event) = serde_json::from_slice::<T>(&conn.line) else {
                     tracing::warn!("malformed event from the node: {}", String::from_utf8_lossy(&conn.line));

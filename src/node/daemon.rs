@@ -24,7 +24,6 @@ pub async fn run_foreground(dir: &NodeDir, ready: impl FnOnce(&str)) -> Result<(
     let lock = acquire(dir).await?;
     let pid_file = PidFile::write(dir)?;
     let backend = Arc::new(open_local(dir, lock).await?);
-    backend.sync_engine().start_sync().await?;
     let (shutdown_tx, mut shutdown_rx) = watch::channel(false);
     let server = ControlServer::bind(dir, backend.clone(), shutdown_tx)?;
     ready(&format!(
@@ -42,7 +41,7 @@ pub async fn run_foreground(dir: &NodeDir, ready: impl FnOnce(&str)) -> Result<(
         _ = tokio::signal::ctrl_c() => "SIGINT",
     };
     tracing::info!("stopping ({why})");
-    drop(server);
+    server.close().await;
     backend.shutdown().await?;
     drop(pid_file);
     tracing::info!("stopped");
@@ -152,7 +151,15 @@ pub enum Stopped {
 pub async fn stop(dir: &NodeDir, timeout: Duration) -> Result<Stopped> {
     if let Some(client) = ClientBackend::connect(dir).await? {
         let pid = client.node_info().await?.pid;
+        let deadline = tokio::time::Instant::now() + timeout;
         client.shutdown_node(timeout).await?;
+        // The connection closes as the process winds down; its lock goes once the store is closed.
+        let owned = dir.clone();
+        let released = tokio::task::spawn_blocking(move || DirLock::acquire_blocking(&owned));
+        tokio::time::timeout_at(deadline, released)
+            .await
+            .map_err(|_| Error::timeout(format!("the node did not stop within {}s", timeout.as_secs_f64())))?
+            .map_err(|e| Error::context("store task", e))??;
         return Ok(Stopped::Stopped(pid));
     }
     // No node answers. If nobody holds the lock either, whatever is left is stale.

@@ -17,21 +17,35 @@ pub struct DirLock {
 impl DirLock {
     /// Takes the lock if it is free; `None` when another process holds it.
     pub fn try_acquire(dir: &NodeDir) -> Result<Option<Self>> {
-        let path = dir.file(LOCK_FILE);
-        let file =
-            OpenOptions::new().create(true).truncate(false).write(true).mode(0o600).open(&path).map_err(
-                |e| match e.kind() {
-                    std::io::ErrorKind::PermissionDenied => Error::refused(format!(
-                        "{}: permission denied (is the node run by another user?)",
-                        path.display()
-                    )),
-                    _ => Error::failed(format!("{}: {e}", path.display())),
-                },
-            )?;
+        let (file, path) = open(dir)?;
         match file.try_lock() {
             Ok(()) => Ok(Some(Self { _file: file })),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
             Err(std::fs::TryLockError::Error(e)) => Err(Error::failed(format!("{}: {e}", path.display()))),
         }
     }
+
+    /// Blocks until the lock is free and takes it: how `sync stop` learns that the node has
+    /// closed its store (the kernel frees the lock the moment it does, or dies).
+    pub fn acquire_blocking(dir: &NodeDir) -> Result<Self> {
+        let (file, path) = open(dir)?;
+        file.lock().map_err(|e| Error::failed(format!("{}: {e}", path.display())))?;
+        Ok(Self { _file: file })
+    }
+}
+
+/// Opens (creating) the lock file.
+fn open(dir: &NodeDir) -> Result<(File, std::path::PathBuf)> {
+    let path = dir.file(LOCK_FILE);
+    let file =
+        OpenOptions::new().create(true).truncate(false).write(true).mode(0o600).open(&path).map_err(|e| {
+            match e.kind() {
+                std::io::ErrorKind::PermissionDenied => Error::refused(format!(
+                    "{}: permission denied (is the node run by another user?)",
+                    path.display()
+                )),
+                _ => Error::failed(format!("{}: {e}", path.display())),
+            }
+        })?;
+    Ok((file, path))
 }

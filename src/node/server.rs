@@ -22,7 +22,11 @@ use crate::sync::{DataSyncBackend, Error, EventStream, Result};
 pub struct ControlServer {
     path: PathBuf,
     accept: tokio::task::JoinHandle<()>,
+    ctx: Arc<Context>,
 }
+
+/// Longest a closing server waits for requests in flight to be answered.
+const DRAIN: Duration = Duration::from_secs(5);
 
 /// What connection handlers share.
 struct Context {
@@ -30,6 +34,8 @@ struct Context {
     started: Instant,
     node_id: String,
     shutdown: watch::Sender<bool>,
+    /// Held (shared) while a request is answered, so closing can wait for answers in flight.
+    in_flight: tokio::sync::RwLock<()>,
 }
 
 impl ControlServer {
@@ -55,8 +61,11 @@ impl ControlServer {
             backend,
             started: Instant::now(),
             shutdown,
+            in_flight: tokio::sync::RwLock::new(()),
         });
+        let accept_ctx = Arc::clone(&ctx);
         let accept = tokio::spawn(async move {
+            let ctx = accept_ctx;
             loop {
                 match listener.accept().await {
                     Ok((stream, _)) => {
@@ -69,7 +78,17 @@ impl ControlServer {
                 }
             }
         });
-        Ok(Self { path, accept })
+        Ok(Self { path, accept, ctx })
+    }
+
+    /// Stops accepting, removes the socket, and waits (briefly) until every request in
+    /// flight has its answer, so a client never loses the reply to a committed write.
+    pub async fn close(self) {
+        self.accept.abort();
+        let _ = std::fs::remove_file(&self.path);
+        if tokio::time::timeout(DRAIN, self.ctx.in_flight.write()).await.is_err() {
+            tracing::warn!("closing the control socket with requests still in flight");
+        }
     }
 }
 
@@ -122,6 +141,7 @@ async fn handle(stream: UnixStream, ctx: Arc<Context>) {
                 return std::future::pending().await;
             }
             other => {
+                let _answering = ctx.in_flight.read().await;
                 let response = match call(&ctx, other).await {
                     Ok(value) => Response::Ok(value),
                     Err(e) => Response::Error(e),

@@ -63,6 +63,11 @@ impl Node {
         peat_in(&self.dir, args)
     }
 
+    /// `peat --dir DIR ARGS...` to spawn and keep running beside the test.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Command {
+        std_peat_in(&self.dir, args)
+    }
+
     /// Runs a command that must succeed and returns its stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.peat(args).output().expect("runs");
@@ -95,7 +100,13 @@ impl Node {
 }
 
 pub fn peat_in(dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::cargo_bin("peat").expect("peat binary");
+    Command::from_std(std_peat_in(dir, args))
+}
+
+/// The same command as a plain `std::process::Command`, for processes that run alongside
+/// the test (a node in the foreground, a `watch`).
+pub fn std_peat_in(dir: &Path, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_peat"));
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", dir.parent().unwrap_or(dir))
@@ -103,4 +114,14 @@ pub fn peat_in(dir: &Path, args: &[&str]) -> Command {
         .arg(dir)
         .args(args);
     cmd
+}
+
+/// Polls `done` until it holds, failing the test after `deadline`. For states that no
+/// event announces (a killed process disappearing); never a substitute for an event.
+pub fn wait_until(what: &str, deadline: std::time::Duration, mut done: impl FnMut() -> bool) {
+    let start = std::time::Instant::now();
+    while !done() {
+        assert!(start.elapsed() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }

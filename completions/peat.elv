@@ -1,0 +1,256 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[peat] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'peat'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'peat'= {
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand init 'Create a node: keys, config and an empty store'
+            cand upsert 'Create or change documents'
+            cand query 'Find documents'
+            cand remove 'Remove documents'
+            cand status 'Show the node''s identity and what it holds'
+            cand watch 'Stream changes to documents as they happen'
+            cand sync 'Run the node: start, stop, status, wait for peers'
+            cand completions 'Print a shell completion script'
+            cand generate 'Write completions and man pages into a directory (for packagers)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'peat;init'= {
+            cand --app-id 'Application id: nodes sync only within one app id'
+            cand --join 'Join the formation of the node that printed this ticket'
+            cand --listen 'UDP address for the sync endpoint [default: 0.0.0.0:7890]'
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand --force 'Replace the keys and config of an initialised directory (documents are kept)'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'peat;upsert'= {
+            cand -s 'Set one path, e.g. pos.lat=59.3 or tags[0]=red (repeatable)'
+            cand --set 'Set one path, e.g. pos.lat=59.3 or tags[0]=red (repeatable)'
+            cand --json 'The document as a JSON object'
+            cand -f 'Read documents from a file (''-'' for stdin)'
+            cand --file 'Read documents from a file (''-'' for stdin)'
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand --replace 'Make each document equal to the input (drop fields it does not name)'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'peat;query'= {
+            cand -w 'Filter expression (repeatable; all must hold)'
+            cand --where 'Filter expression (repeatable; all must hold)'
+            cand -n 'Return at most N documents'
+            cand --limit 'Return at most N documents'
+            cand --order-by 'Sort by this path (missing values last)'
+            cand --fields 'Print only these paths (comma-separated; id is always kept)'
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand --desc 'Sort descending'
+            cand --count 'Print only the number of matches'
+            cand --include-deleted 'Include removed documents (marked "_deleted": true)'
+            cand --deleted-only 'Only removed documents'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'peat;remove'= {
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'peat;status'= {
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'peat;watch'= {
+            cand -w 'Only documents matching this expression (repeatable; all must hold)'
+            cand --where 'Only documents matching this expression (repeatable; all must hold)'
+            cand -c 'Exit after this many events'
+            cand --count 'Exit after this many events'
+            cand --timeout 'Exit with status 1 if no --count events came within this time (e.g. 30s)'
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand --no-initial 'Skip the current matches; only report changes'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'peat;sync'= {
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand start 'Start the node: serve the directory and sync with peers'
+            cand stop 'Stop the running node gracefully'
+            cand status 'Show whether the node runs, and how it is doing'
+            cand wait 'Wait until connected peers hold this node''s changes'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'peat;sync;start'= {
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand --foreground 'Stay attached: log to stderr, stop on SIGTERM/Ctrl-C'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'peat;sync;stop'= {
+            cand --timeout 'How long to wait for the node to exit (e.g. 10s, 500ms)'
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'peat;sync;status'= {
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'peat;sync;wait'= {
+            cand --timeout 'Give up after this long'
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'peat;sync;help'= {
+            cand start 'Start the node: serve the directory and sync with peers'
+            cand stop 'Stop the running node gracefully'
+            cand status 'Show whether the node runs, and how it is doing'
+            cand wait 'Wait until connected peers hold this node''s changes'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'peat;sync;help;start'= {
+        }
+        &'peat;sync;help;stop'= {
+        }
+        &'peat;sync;help;status'= {
+        }
+        &'peat;sync;help;wait'= {
+        }
+        &'peat;sync;help;help'= {
+        }
+        &'peat;completions'= {
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'peat;generate'= {
+            cand --out 'Directory that receives completions/ and man/'
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'peat;help'= {
+            cand init 'Create a node: keys, config and an empty store'
+            cand upsert 'Create or change documents'
+            cand query 'Find documents'
+            cand remove 'Remove documents'
+            cand status 'Show the node''s identity and what it holds'
+            cand watch 'Stream changes to documents as they happen'
+            cand sync 'Run the node: start, stop, status, wait for peers'
+            cand completions 'Print a shell completion script'
+            cand generate 'Write completions and man pages into a directory (for packagers)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'peat;help;init'= {
+        }
+        &'peat;help;upsert'= {
+        }
+        &'peat;help;query'= {
+        }
+        &'peat;help;remove'= {
+        }
+        &'peat;help;status'= {
+        }
+        &'peat;help;watch'= {
+        }
+        &'peat;help;sync'= {
+            cand start 'Start the node: serve the directory and sync with peers'
+            cand stop 'Stop the running node gracefully'
+            cand status 'Show whether the node runs, and how it is doing'
+            cand wait 'Wait until connected peers hold this node''s changes'
+        }
+        &'peat;help;sync;start'= {
+        }
+        &'peat;help;sync;stop'= {
+        }
+        &'peat;help;sync;status'= {
+        }
+        &'peat;help;sync;wait'= {
+        }
+        &'peat;help;completions'= {
+        }
+        &'peat;help;generate'= {
+        }
+        &'peat;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,169 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_peat_global_optspecs
+    string join \n dir= o/output= v/verbose h/help V/version
+end
+
+function __fish_peat_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_peat_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_peat_using_subcommand
+    set -l cmd (__fish_peat_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c peat -n "__fish_peat_needs_command" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
+complete -c peat -n "__fish_peat_needs_command" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON value (an array for lists)'
+ndjson\t'One JSON value per line'"
+complete -c peat -n "__fish_peat_needs_command" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c peat -n "__fish_peat_needs_command" -s V -l version -d 'Print version'
+complete -c peat -n "__fish_peat_needs_command" -f -a "init" -d 'Create a node: keys, config and an empty store'
+complete -c peat -n "__fish_peat_needs_command" -f -a "upsert" -d 'Create or change documents'
+complete -c peat -n "__fish_peat_needs_command" -f -a "query" -d 'Find documents'
+complete -c peat -n "__fish_peat_needs_command" -f -a "remove" -d 'Remove documents'
+complete -c peat -n "__fish_peat_needs_command" -f -a "status" -d 'Show the node\'s identity and what it holds'
+complete -c peat -n "__fish_peat_needs_command" -f -a "watch" -d 'Stream changes to documents as they happen'
+complete -c peat -n "__fish_peat_needs_command" -f -a "sync" -d 'Run the node: start, stop, status, wait for peers'
+complete -c peat -n "__fish_peat_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c peat -n "__fish_peat_needs_command" -f -a "generate" -d 'Write completions and man pages into a directory (for packagers)'
+complete -c peat -n "__fish_peat_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c peat -n "__fish_peat_using_subcommand init" -l app-id -d 'Application id: nodes sync only within one app id' -r
+complete -c peat -n "__fish_peat_using_subcommand init" -l join -d 'Join the formation of the node that printed this ticket' -r
+complete -c peat -n "__fish_peat_using_subcommand init" -l listen -d 'UDP address for the sync endpoint [default: 0.0.0.0:7890]' -r
+complete -c peat -n "__fish_peat_using_subcommand init" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
+complete -c peat -n "__fish_peat_using_subcommand init" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON value (an array for lists)'
+ndjson\t'One JSON value per line'"
+complete -c peat -n "__fish_peat_using_subcommand init" -l force -d 'Replace the keys and config of an initialised directory (documents are kept)'
+complete -c peat -n "__fish_peat_using_subcommand init" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c peat -n "__fish_peat_using_subcommand upsert" -s s -l set -d 'Set one path, e.g. pos.lat=59.3 or tags[0]=red (repeatable)' -r
+complete -c peat -n "__fish_peat_using_subcommand upsert" -l json -d 'The document as a JSON object' -r
+complete -c peat -n "__fish_peat_using_subcommand upsert" -s f -l file -d 'Read documents from a file (\'-\' for stdin)' -r -F
+complete -c peat -n "__fish_peat_using_subcommand upsert" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
+complete -c peat -n "__fish_peat_using_subcommand upsert" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON value (an array for lists)'
+ndjson\t'One JSON value per line'"
+complete -c peat -n "__fish_peat_using_subcommand upsert" -l replace -d 'Make each document equal to the input (drop fields it does not name)'
+complete -c peat -n "__fish_peat_using_subcommand upsert" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand upsert" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c peat -n "__fish_peat_using_subcommand query" -s w -l where -d 'Filter expression (repeatable; all must hold)' -r
+complete -c peat -n "__fish_peat_using_subcommand query" -s n -l limit -d 'Return at most N documents' -r
+complete -c peat -n "__fish_peat_using_subcommand query" -l order-by -d 'Sort by this path (missing values last)' -r
+complete -c peat -n "__fish_peat_using_subcommand query" -l fields -d 'Print only these paths (comma-separated; id is always kept)' -r
+complete -c peat -n "__fish_peat_using_subcommand query" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
+complete -c peat -n "__fish_peat_using_subcommand query" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON value (an array for lists)'
+ndjson\t'One JSON value per line'"
+complete -c peat -n "__fish_peat_using_subcommand query" -l desc -d 'Sort descending'
+complete -c peat -n "__fish_peat_using_subcommand query" -l count -d 'Print only the number of matches'
+complete -c peat -n "__fish_peat_using_subcommand query" -l include-deleted -d 'Include removed documents (marked "_deleted": true)'
+complete -c peat -n "__fish_peat_using_subcommand query" -l deleted-only -d 'Only removed documents'
+complete -c peat -n "__fish_peat_using_subcommand query" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand query" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c peat -n "__fish_peat_using_subcommand remove" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
+complete -c peat -n "__fish_peat_using_subcommand remove" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON value (an array for lists)'
+ndjson\t'One JSON value per line'"
+complete -c peat -n "__fish_peat_using_subcommand remove" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand remove" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c peat -n "__fish_peat_using_subcommand status" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
+complete -c peat -n "__fish_peat_using_subcommand status" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON value (an array for lists)'
+ndjson\t'One JSON value per line'"
+complete -c peat -n "__fish_peat_using_subcommand status" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c peat -n "__fish_peat_using_subcommand watch" -s w -l where -d 'Only documents matching this expression (repeatable; all must hold)' -r
+complete -c peat -n "__fish_peat_using_subcommand watch" -s c -l count -d 'Exit after this many events' -r
+complete -c peat -n "__fish_peat_using_subcommand watch" -l timeout -d 'Exit with status 1 if no --count events came within this time (e.g. 30s)' -r
+complete -c peat -n "__fish_peat_using_subcommand watch" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
+complete -c peat -n "__fish_peat_using_subcommand watch" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON value (an array for lists)'
+ndjson\t'One JSON value per line'"
+complete -c peat -n "__fish_peat_using_subcommand watch" -l no-initial -d 'Skip the current matches; only report changes'
+complete -c peat -n "__fish_peat_using_subcommand watch" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
+complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON value (an array for lists)'
+ndjson\t'One JSON value per line'"
+complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -f -a "start" -d 'Start the node: serve the directory and sync with peers'
+complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -f -a "stop" -d 'Stop the running node gracefully'
+complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -f -a "status" -d 'Show whether the node runs, and how it is doing'
+complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -f -a "wait" -d 'Wait until connected peers hold this node\'s changes'
+complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON value (an array for lists)'
+ndjson\t'One JSON value per line'"
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -l foreground -d 'Stay attached: log to stderr, stop on SIGTERM/Ctrl-C'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from stop" -l timeout -d 'How long to wait for the node to exit (e.g. 10s, 500ms)' -r
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from stop" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from stop" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON value (an array for lists)'
+ndjson\t'One JSON value per line'"
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from stop" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from status" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from status" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON value (an array for lists)'
+ndjson\t'One JSON value per line'"
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from wait" -l timeout -d 'Give up after this long' -r
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from wait" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from wait" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON value (an array for lists)'
+ndjson\t'One JSON value per line'"
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from wait" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from help" -f -a "start" -d 'Start the node: serve the directory and sync with peers'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from help" -f -a "stop" -d 'Stop the running node gracefully'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show whether the node runs, and how it is doing'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from help" -f -a "wait" -d 'Wait until connected peers hold this node\'s changes'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c peat -n "__fish_peat_using_subcommand completions" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
+complete -c peat -n "__fish_peat_using_subcommand completions" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON value (an array for lists)'
+ndjson\t'One JSON value per line'"
+complete -c peat -n "__fish_peat_using_subcommand completions" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c peat -n "__fish_peat_using_subcommand generate" -l out -d 'Directory that receives completions/ and man/' -r -F
+complete -c peat -n "__fish_peat_using_subcommand generate" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
+complete -c peat -n "__fish_peat_using_subcommand generate" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON value (an array for lists)'
+ndjson\t'One JSON value per line'"
+complete -c peat -n "__fish_peat_using_subcommand generate" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch sync completions generate help" -f -a "init" -d 'Create a node: keys, config and an empty store'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch sync completions generate help" -f -a "upsert" -d 'Create or change documents'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch sync completions generate help" -f -a "query" -d 'Find documents'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch sync completions generate help" -f -a "remove" -d 'Remove documents'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch sync completions generate help" -f -a "status" -d 'Show the node\'s identity and what it holds'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch sync completions generate help" -f -a "watch" -d 'Stream changes to documents as they happen'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch sync completions generate help" -f -a "sync" -d 'Run the node: start, stop, status, wait for peers'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch sync completions generate help" -f -a "completions" -d 'Print a shell completion script'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch sync completions generate help" -f -a "generate" -d 'Write completions and man pages into a directory (for packagers)'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch sync completions generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c peat -n "__fish_peat_using_subcommand help; and __fish_seen_subcommand_from sync" -f -a "start" -d 'Start the node: serve the directory and sync with peers'
+complete -c peat -n "__fish_peat_using_subcommand help; and __fish_seen_subcommand_from sync" -f -a "stop" -d 'Stop the running node gracefully'
+complete -c peat -n "__fish_peat_using_subcommand help; and __fish_seen_subcommand_from sync" -f -a "status" -d 'Show whether the node runs, and how it is doing'
+complete -c peat -n "__fish_peat_using_subcommand help; and __fish_seen_subcommand_from sync" -f -a "wait" -d 'Wait until connected peers hold this node\'s changes'

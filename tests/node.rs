@@ -1,0 +1,222 @@
+//! The node daemon, run as an operator would: `sync start|stop|status`, the control socket,
+//! and `watch` seeing writes made by other `peat` processes.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Node, wait_until};
+use predicates::prelude::*;
+use serde_json::{Value, json};
+
+/// A running `peat watch`, started once it reports that it is watching.
+struct Watch {
+    child: Child,
+}
+
+impl Watch {
+    fn start(node: &Node, args: &[&str]) -> Self {
+        let mut child = node
+            .spawn(&[&["watch"], args].concat())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("watch starts");
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("watching") {
+            line.clear();
+            assert!(stderr.read_line(&mut line).unwrap() > 0, "watch exited before watching");
+        }
+        Self { child }
+    }
+
+    /// Waits for the watch to exit by itself; returns its exit code and events.
+    fn finish(mut self) -> (Option<i32>, Vec<Value>) {
+        let mut out = String::new();
+        self.child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+        let status = self.child.wait().unwrap();
+        let events = out.lines().map(|l| serde_json::from_str(l).expect("NDJSON event")).collect();
+        (status.code(), events)
+    }
+}
+
+fn kinds(events: &[Value]) -> Vec<(&str, &str)> {
+    events.iter().map(|e| (e["event"].as_str().unwrap(), e["id"].as_str().unwrap())).collect()
+}
+
+/// Whether a process runs (a zombie waiting for its parent to reap it does not).
+fn pid_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
+}
+
+#[test]
+fn start_stop_restart_cycles() {
+    let node = Node::new();
+    for _ in 0..2 {
+        node.ok(&["sync", "start"]);
+        let status = node.json(&["sync", "status", "-o", "json"]);
+        assert_eq!(status["running"], true);
+        let pid = status["pid"].as_u64().unwrap();
+        assert!(node.dir.join("node.sock").exists() && node.dir.join("node.pid").exists());
+        node.peat(&["sync", "start"]).assert().code(1).stderr(predicate::str::contains(format!(
+            "already running on {} (pid {pid})",
+            node.dir.display()
+        )));
+        node.peat(&["sync", "stop"]).assert().success().stderr(predicate::str::contains("node stopped"));
+        assert_eq!(
+            node.ok(&["query", "c", "--count"]),
+            "0\n",
+            "stop waits until the node has closed its store"
+        );
+        wait_until("the stopped node to exit", Duration::from_secs(10), || !pid_alive(pid as u32));
+        assert_eq!(node.json(&["sync", "status", "-o", "json"])["running"], false);
+        assert!(!node.dir.join("node.sock").exists() && !node.dir.join("node.pid").exists());
+    }
+    node.peat(&["sync", "stop"]).assert().success().stderr(predicate::str::contains("no node is running"));
+}
+
+#[test]
+fn writes_by_other_processes_reach_watch_through_the_node() {
+    let node = Node::new();
+    node.ok(&["upsert", "units", "a", "--set", "v=0"]);
+    node.ok(&["sync", "start"]);
+    let watch = Watch::start(&node, &["units", "--count", "4", "--timeout", "30s", "-o", "ndjson"]);
+    node.ok(&["upsert", "units", "b", "--set", "v=1"]);
+    node.ok(&["upsert", "other", "z", "--set", "v=9"]);
+    node.ok(&["upsert", "units", "a", "--set", "v=2"]);
+    node.ok(&["remove", "units", "b"]);
+    let (code, events) = watch.finish();
+    assert_eq!(code, Some(0));
+    assert_eq!(kinds(&events), [("initial", "a"), ("updated", "b"), ("updated", "a"), ("removed", "b")]);
+    assert_eq!(events[2]["document"], json!({"id": "a", "v": 2}));
+    assert_eq!(events[3]["document"]["_deleted"], true);
+    assert_eq!(events[1]["collection"], "units");
+    node.ok(&["sync", "stop"]);
+}
+
+#[test]
+fn watch_without_a_node_serves_the_directory_and_filters() {
+    let node = Node::new();
+    let watch =
+        Watch::start(&node, &["c", "--where", "v > 5", "--no-initial", "--count", "2", "--timeout", "30s"]);
+    for (id, v) in [("low", 1), ("high", 7), ("higher", 9)] {
+        node.ok(&["upsert", "c", id, "--set", &format!("v={v}")]);
+    }
+    let (code, events) = watch.finish();
+    assert_eq!(code, Some(0));
+    assert_eq!(kinds(&events), [("updated", "high"), ("updated", "higher")]);
+    assert!(!node.dir.join("node.sock").exists(), "watch removes its socket when it ends");
+    assert_eq!(node.ok(&["query", "c", "--count"]), "3\n");
+}
+
+#[test]
+fn watch_timeout_exits_1() {
+    let node = Node::new();
+    node.peat(&["watch", "c", "--no-initial", "--timeout", "300ms"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains("timed out after 0 events"));
+}
+
+#[test]
+fn kill_9_loses_no_committed_write_and_the_node_restarts() {
+    let node = Node::new();
+    node.ok(&["sync", "start"]);
+    let docs: String = (0..500).map(|i| format!("{{\"id\":\"d{i}\",\"v\":{i}}}\n")).collect();
+    node.ok_with_stdin(&["upsert", "c"], &docs);
+    let pid: i32 = std::fs::read_to_string(node.dir.join("node.pid")).unwrap().trim().parse().unwrap();
+    // SAFETY: sending a signal to a process id we read from the node's pid file.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    wait_until("the killed node to exit", Duration::from_secs(10), || !pid_alive(pid as u32));
+
+    assert!(node.dir.join("node.sock").exists(), "a killed node leaves its socket behind");
+    assert_eq!(node.ok(&["query", "c", "--count"]), "500\n", "every acknowledged write survived");
+    node.ok(&["sync", "start"]);
+    assert_eq!(node.json(&["sync", "status", "-o", "json"])["running"], true);
+    assert_eq!(node.json(&["query", "c", "--where", "id == d499"]), json!([{"id": "d499", "v": 499}]));
+    node.ok(&["sync", "stop"]);
+}
+
+#[test]
+fn sigterm_stops_a_foreground_node_gracefully() {
+    let node = Node::new();
+    let mut child = node
+        .spawn(&["sync", "start", "--foreground"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut ready).unwrap();
+    assert!(ready.contains("serving"), "{ready}");
+    node.ok(&["upsert", "c", "x", "--set", "v=1"]);
+    // SAFETY: signalling our own child.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    assert!(child.wait().unwrap().success(), "SIGTERM is a clean shutdown");
+    assert!(!node.dir.join("node.sock").exists() && !node.dir.join("node.pid").exists());
+    assert_eq!(node.json(&["query", "c"]), json!([{"id": "x", "v": 1}]));
+}
+
+#[test]
+fn garbage_on_the_control_socket_never_harms_the_node() {
+    let node = Node::new();
+    node.ok(&["sync", "start"]);
+    let socket = node.dir.join("node.sock");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&socket).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+
+    let mut conn = UnixStream::connect(&socket).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    for garbage in [
+        "not json",
+        "{\"v\":1,\"request\":{\"op\":\"explode\"}}",
+        "{\"v\":99,\"request\":{\"op\":\"collections\"}}",
+        "\u{0}\u{1}\u{2}",
+    ] {
+        writeln!(conn, "{garbage}").unwrap();
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        let response: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(response["error"]["kind"], "invalid", "{garbage}: {line}");
+    }
+    // A well-formed request on the same connection still works.
+    writeln!(conn, "{}", json!({"v": 1, "request": {"op": "collections"}})).unwrap();
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&line).unwrap(), json!({"ok": []}));
+
+    // A client that vanishes mid-request, and one that opens a stream and vanishes.
+    let mut half = UnixStream::connect(&socket).unwrap();
+    half.write_all(b"{\"v\":1,\"request\":{\"op\":\"upse").unwrap();
+    drop(half);
+    let mut watcher = UnixStream::connect(&socket).unwrap();
+    writeln!(
+        watcher,
+        "{}",
+        json!({"v": 1, "request": {"op": "observe", "collection": "c", "filter": "all", "initial": true}})
+    )
+    .unwrap();
+    drop(watcher);
+
+    node.ok(&["upsert", "c", "after", "--set", "ok=true"]);
+    assert_eq!(node.json(&["query", "c"]), json!([{"id": "after", "ok": true}]));
+    assert_eq!(node.json(&["sync", "status", "-o", "json"])["running"], true);
+    node.ok(&["sync", "stop"]);
+}
+
+#[test]
+fn stop_times_out_cleanly_and_a_second_start_waits_for_nothing() {
+    let node = Node::new();
+    node.ok(&["sync", "start"]);
+    let started = Instant::now();
+    node.ok(&["sync", "stop", "--timeout", "20s"]);
+    assert!(started.elapsed() < Duration::from_secs(20));
+    node.peat(&["sync", "stop", "--timeout", "banana"]).assert().code(2);
+}
