@@ -135,7 +135,8 @@ fn live_latency(dir: &Path) {
     let mut line = String::new();
     for i in 0..writes {
         let start = Instant::now();
-        let out = peat(dir, &["upsert", "live", "x", "--set", &format!("i={i}")]).stdout(Stdio::null()).output();
+        let out =
+            peat(dir, &["upsert", "live", "x", "--set", &format!("i={i}")]).stdout(Stdio::null()).output();
         assert!(out.unwrap().status.success());
         let exited = start.elapsed();
         line.clear();

@@ -28,6 +28,9 @@ _peat() {
             peat,init)
                 cmd="peat__subcmd__init"
                 ;;
+            peat,peers)
+                cmd="peat__subcmd__peers"
+                ;;
             peat,query)
                 cmd="peat__subcmd__query"
                 ;;
@@ -58,6 +61,9 @@ _peat() {
             peat__subcmd__help,init)
                 cmd="peat__subcmd__help__subcmd__init"
                 ;;
+            peat__subcmd__help,peers)
+                cmd="peat__subcmd__help__subcmd__peers"
+                ;;
             peat__subcmd__help,query)
                 cmd="peat__subcmd__help__subcmd__query"
                 ;;
@@ -76,6 +82,15 @@ _peat() {
             peat__subcmd__help,watch)
                 cmd="peat__subcmd__help__subcmd__watch"
                 ;;
+            peat__subcmd__help__subcmd__peers,add)
+                cmd="peat__subcmd__help__subcmd__peers__subcmd__add"
+                ;;
+            peat__subcmd__help__subcmd__peers,list)
+                cmd="peat__subcmd__help__subcmd__peers__subcmd__list"
+                ;;
+            peat__subcmd__help__subcmd__peers,remove)
+                cmd="peat__subcmd__help__subcmd__peers__subcmd__remove"
+                ;;
             peat__subcmd__help__subcmd__sync,start)
                 cmd="peat__subcmd__help__subcmd__sync__subcmd__start"
                 ;;
@@ -87,6 +102,30 @@ _peat() {
                 ;;
             peat__subcmd__help__subcmd__sync,wait)
                 cmd="peat__subcmd__help__subcmd__sync__subcmd__wait"
+                ;;
+            peat__subcmd__peers,add)
+                cmd="peat__subcmd__peers__subcmd__add"
+                ;;
+            peat__subcmd__peers,help)
+                cmd="peat__subcmd__peers__subcmd__help"
+                ;;
+            peat__subcmd__peers,list)
+                cmd="peat__subcmd__peers__subcmd__list"
+                ;;
+            peat__subcmd__peers,remove)
+                cmd="peat__subcmd__peers__subcmd__remove"
+                ;;
+            peat__subcmd__peers__subcmd__help,add)
+                cmd="peat__subcmd__peers__subcmd__help__subcmd__add"
+                ;;
+            peat__subcmd__peers__subcmd__help,help)
+                cmd="peat__subcmd__peers__subcmd__help__subcmd__help"
+                ;;
+            peat__subcmd__peers__subcmd__help,list)
+                cmd="peat__subcmd__peers__subcmd__help__subcmd__list"
+                ;;
+            peat__subcmd__peers__subcmd__help,remove)
+                cmd="peat__subcmd__peers__subcmd__help__subcmd__remove"
                 ;;
             peat__subcmd__sync,help)
                 cmd="peat__subcmd__sync__subcmd__help"
@@ -125,7 +164,7 @@ _peat() {
 
     case "${cmd}" in
         peat)
-            opts="-o -v -h -V --dir --output --verbose --help --version init upsert query remove status watch sync completions generate help"
+            opts="-o -v -h -V --dir --output --verbose --help --version init upsert query remove status watch peers sync completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -207,7 +246,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__help)
-            opts="init upsert query remove status watch sync completions generate help"
+            opts="init upsert query remove status watch peers sync completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -265,6 +304,62 @@ _peat() {
         peat__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__help__subcmd__peers)
+            opts="list add remove"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__help__subcmd__peers__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__help__subcmd__peers__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__help__subcmd__peers__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -454,6 +549,180 @@ _peat() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        peat__subcmd__peers)
+            opts="-o -v -h --dir --output --verbose --help list add remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__peers__subcmd__add)
+            opts="-o -v -h --dir --output --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__peers__subcmd__help)
+            opts="list add remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__peers__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__peers__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__peers__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__peers__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__peers__subcmd__list)
+            opts="-o -v -h --dir --output --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__peers__subcmd__remove)
+            opts="-o -v -h --dir --output --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         peat__subcmd__query)
             opts="-w -n -o -v -h --where --limit --order-by --desc --fields --count --include-deleted --deleted-only --dir --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -505,12 +774,16 @@ _peat() {
             return 0
             ;;
         peat__subcmd__remove)
-            opts="-o -v -h --dir --output --verbose --help"
+            opts="-o -v -h --wait-for-sync --dir --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --wait-for-sync)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -779,7 +1052,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__upsert)
-            opts="-s -f -o -v -h --set --json --file --replace --dir --output --verbose --help"
+            opts="-s -f -o -v -h --set --json --file --replace --wait-for-sync --dir --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -802,6 +1075,10 @@ _peat() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --wait-for-sync)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -33,6 +33,7 @@ set edit:completion:arg-completer[peat] = {|@words|
             cand remove 'Remove documents'
             cand status 'Show the node''s identity and what it holds'
             cand watch 'Stream changes to documents as they happen'
+            cand peers 'List, add or remove peers'
             cand sync 'Run the node: start, stop, status, wait for peers'
             cand completions 'Print a shell completion script'
             cand generate 'Write completions and man pages into a directory (for packagers)'
@@ -57,6 +58,7 @@ set edit:completion:arg-completer[peat] = {|@words|
             cand --json 'The document as a JSON object'
             cand -f 'Read documents from a file (''-'' for stdin)'
             cand --file 'Read documents from a file (''-'' for stdin)'
+            cand --wait-for-sync 'Then wait until connected peers hold the change (default 30s; needs a running node)'
             cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
             cand -o 'Output format [default: table on a terminal, json when piped]'
             cand --output 'Output format [default: table on a terminal, json when piped]'
@@ -86,6 +88,7 @@ set edit:completion:arg-completer[peat] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'peat;remove'= {
+            cand --wait-for-sync 'Then wait until connected peers hold the removal (default 30s; needs a running node)'
             cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
             cand -o 'Output format [default: table on a terminal, json when piped]'
             cand --output 'Output format [default: table on a terminal, json when piped]'
@@ -117,6 +120,60 @@ set edit:completion:arg-completer[peat] = {|@words|
             cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
+        }
+        &'peat;peers'= {
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand list 'List known peers and their connection state (the default)'
+            cand add 'Remember a peer and connect to it if the node runs'
+            cand remove 'Forget a peer and drop its connection'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'peat;peers;list'= {
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'peat;peers;add'= {
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'peat;peers;remove'= {
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'peat;peers;help'= {
+            cand list 'List known peers and their connection state (the default)'
+            cand add 'Remember a peer and connect to it if the node runs'
+            cand remove 'Forget a peer and drop its connection'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'peat;peers;help;list'= {
+        }
+        &'peat;peers;help;add'= {
+        }
+        &'peat;peers;help;remove'= {
+        }
+        &'peat;peers;help;help'= {
         }
         &'peat;sync'= {
             cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
@@ -214,6 +271,7 @@ set edit:completion:arg-completer[peat] = {|@words|
             cand remove 'Remove documents'
             cand status 'Show the node''s identity and what it holds'
             cand watch 'Stream changes to documents as they happen'
+            cand peers 'List, add or remove peers'
             cand sync 'Run the node: start, stop, status, wait for peers'
             cand completions 'Print a shell completion script'
             cand generate 'Write completions and man pages into a directory (for packagers)'
@@ -230,6 +288,17 @@ set edit:completion:arg-completer[peat] = {|@words|
         &'peat;help;status'= {
         }
         &'peat;help;watch'= {
+        }
+        &'peat;help;peers'= {
+            cand list 'List known peers and their connection state (the default)'
+            cand add 'Remember a peer and connect to it if the node runs'
+            cand remove 'Forget a peer and drop its connection'
+        }
+        &'peat;help;peers;list'= {
+        }
+        &'peat;help;peers;add'= {
+        }
+        &'peat;help;peers;remove'= {
         }
         &'peat;help;sync'= {
             cand start 'Start the node: serve the directory and sync with peers'

@@ -37,6 +37,7 @@ complete -c peat -n "__fish_peat_needs_command" -f -a "query" -d 'Find documents
 complete -c peat -n "__fish_peat_needs_command" -f -a "remove" -d 'Remove documents'
 complete -c peat -n "__fish_peat_needs_command" -f -a "status" -d 'Show the node\'s identity and what it holds'
 complete -c peat -n "__fish_peat_needs_command" -f -a "watch" -d 'Stream changes to documents as they happen'
+complete -c peat -n "__fish_peat_needs_command" -f -a "peers" -d 'List, add or remove peers'
 complete -c peat -n "__fish_peat_needs_command" -f -a "sync" -d 'Run the node: start, stop, status, wait for peers'
 complete -c peat -n "__fish_peat_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c peat -n "__fish_peat_needs_command" -f -a "generate" -d 'Write completions and man pages into a directory (for packagers)'
@@ -54,6 +55,7 @@ complete -c peat -n "__fish_peat_using_subcommand init" -s h -l help -d 'Print h
 complete -c peat -n "__fish_peat_using_subcommand upsert" -s s -l set -d 'Set one path, e.g. pos.lat=59.3 or tags[0]=red (repeatable)' -r
 complete -c peat -n "__fish_peat_using_subcommand upsert" -l json -d 'The document as a JSON object' -r
 complete -c peat -n "__fish_peat_using_subcommand upsert" -s f -l file -d 'Read documents from a file (\'-\' for stdin)' -r -F
+complete -c peat -n "__fish_peat_using_subcommand upsert" -l wait-for-sync -d 'Then wait until connected peers hold the change (default 30s; needs a running node)' -r
 complete -c peat -n "__fish_peat_using_subcommand upsert" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
 complete -c peat -n "__fish_peat_using_subcommand upsert" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON value (an array for lists)'
@@ -75,6 +77,7 @@ complete -c peat -n "__fish_peat_using_subcommand query" -l include-deleted -d '
 complete -c peat -n "__fish_peat_using_subcommand query" -l deleted-only -d 'Only removed documents'
 complete -c peat -n "__fish_peat_using_subcommand query" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
 complete -c peat -n "__fish_peat_using_subcommand query" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c peat -n "__fish_peat_using_subcommand remove" -l wait-for-sync -d 'Then wait until connected peers hold the removal (default 30s; needs a running node)' -r
 complete -c peat -n "__fish_peat_using_subcommand remove" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
 complete -c peat -n "__fish_peat_using_subcommand remove" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON value (an array for lists)'
@@ -97,6 +100,38 @@ ndjson\t'One JSON value per line'"
 complete -c peat -n "__fish_peat_using_subcommand watch" -l no-initial -d 'Skip the current matches; only report changes'
 complete -c peat -n "__fish_peat_using_subcommand watch" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
 complete -c peat -n "__fish_peat_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c peat -n "__fish_peat_using_subcommand peers; and not __fish_seen_subcommand_from list add remove help" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
+complete -c peat -n "__fish_peat_using_subcommand peers; and not __fish_seen_subcommand_from list add remove help" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON value (an array for lists)'
+ndjson\t'One JSON value per line'"
+complete -c peat -n "__fish_peat_using_subcommand peers; and not __fish_seen_subcommand_from list add remove help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand peers; and not __fish_seen_subcommand_from list add remove help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c peat -n "__fish_peat_using_subcommand peers; and not __fish_seen_subcommand_from list add remove help" -f -a "list" -d 'List known peers and their connection state (the default)'
+complete -c peat -n "__fish_peat_using_subcommand peers; and not __fish_seen_subcommand_from list add remove help" -f -a "add" -d 'Remember a peer and connect to it if the node runs'
+complete -c peat -n "__fish_peat_using_subcommand peers; and not __fish_seen_subcommand_from list add remove help" -f -a "remove" -d 'Forget a peer and drop its connection'
+complete -c peat -n "__fish_peat_using_subcommand peers; and not __fish_seen_subcommand_from list add remove help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from list" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
+complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from list" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON value (an array for lists)'
+ndjson\t'One JSON value per line'"
+complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from add" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
+complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON value (an array for lists)'
+ndjson\t'One JSON value per line'"
+complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from add" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from remove" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
+complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON value (an array for lists)'
+ndjson\t'One JSON value per line'"
+complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from help" -f -a "list" -d 'List known peers and their connection state (the default)'
+complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from help" -f -a "add" -d 'Remember a peer and connect to it if the node runs'
+complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from help" -f -a "remove" -d 'Forget a peer and drop its connection'
+complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
 complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON value (an array for lists)'
@@ -153,16 +188,20 @@ json\t'One JSON value (an array for lists)'
 ndjson\t'One JSON value per line'"
 complete -c peat -n "__fish_peat_using_subcommand generate" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
 complete -c peat -n "__fish_peat_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch sync completions generate help" -f -a "init" -d 'Create a node: keys, config and an empty store'
-complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch sync completions generate help" -f -a "upsert" -d 'Create or change documents'
-complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch sync completions generate help" -f -a "query" -d 'Find documents'
-complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch sync completions generate help" -f -a "remove" -d 'Remove documents'
-complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch sync completions generate help" -f -a "status" -d 'Show the node\'s identity and what it holds'
-complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch sync completions generate help" -f -a "watch" -d 'Stream changes to documents as they happen'
-complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch sync completions generate help" -f -a "sync" -d 'Run the node: start, stop, status, wait for peers'
-complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch sync completions generate help" -f -a "completions" -d 'Print a shell completion script'
-complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch sync completions generate help" -f -a "generate" -d 'Write completions and man pages into a directory (for packagers)'
-complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch sync completions generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch peers sync completions generate help" -f -a "init" -d 'Create a node: keys, config and an empty store'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch peers sync completions generate help" -f -a "upsert" -d 'Create or change documents'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch peers sync completions generate help" -f -a "query" -d 'Find documents'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch peers sync completions generate help" -f -a "remove" -d 'Remove documents'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch peers sync completions generate help" -f -a "status" -d 'Show the node\'s identity and what it holds'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch peers sync completions generate help" -f -a "watch" -d 'Stream changes to documents as they happen'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch peers sync completions generate help" -f -a "peers" -d 'List, add or remove peers'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch peers sync completions generate help" -f -a "sync" -d 'Run the node: start, stop, status, wait for peers'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch peers sync completions generate help" -f -a "completions" -d 'Print a shell completion script'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch peers sync completions generate help" -f -a "generate" -d 'Write completions and man pages into a directory (for packagers)'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch peers sync completions generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c peat -n "__fish_peat_using_subcommand help; and __fish_seen_subcommand_from peers" -f -a "list" -d 'List known peers and their connection state (the default)'
+complete -c peat -n "__fish_peat_using_subcommand help; and __fish_seen_subcommand_from peers" -f -a "add" -d 'Remember a peer and connect to it if the node runs'
+complete -c peat -n "__fish_peat_using_subcommand help; and __fish_seen_subcommand_from peers" -f -a "remove" -d 'Forget a peer and drop its connection'
 complete -c peat -n "__fish_peat_using_subcommand help; and __fish_seen_subcommand_from sync" -f -a "start" -d 'Start the node: serve the directory and sync with peers'
 complete -c peat -n "__fish_peat_using_subcommand help; and __fish_seen_subcommand_from sync" -f -a "stop" -d 'Stop the running node gracefully'
 complete -c peat -n "__fish_peat_using_subcommand help; and __fish_seen_subcommand_from sync" -f -a "status" -d 'Show whether the node runs, and how it is doing'

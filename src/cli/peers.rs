@@ -27,19 +27,28 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// List known peers and their connection state (the default)
+    #[command(
+        after_help = "Examples:\n  peat peers list\n  peat peers list -o json | jq '.[] | select(.connected) | .rtt_ms'"
+    )]
     List,
     /// Remember a peer and connect to it if the node runs
-    #[command(long_about = "Remember a peer (in config.toml) and, if the node runs, connect to it at \
+    #[command(
+        long_about = "Remember a peer (in config.toml) and, if the node runs, connect to it at \
 once and report whether it answered. ADDR is ID@HOST:PORT or a join ticket of this formation. \
-Exits 4 if the peer refuses (another formation key or app id), 2 for a malformed address.")]
+Exits 4 if the peer refuses (another formation key or app id), 2 for a malformed address.",
+        after_help = "Examples:\n  peat peers add 8f3c...e1@192.168.1.20:7890\n  peat peers add peat1..."
+    )]
     Add {
         /// ID@HOST:PORT or a join ticket
         #[arg(value_name = "ADDR")]
         addr: String,
     },
     /// Forget a peer and drop its connection
-    #[command(long_about = "Forget a peer: remove it from config.toml and close its connection. \
-Exits 3 if no such peer is known.")]
+    #[command(
+        long_about = "Forget a peer: remove it from config.toml and close its connection. \
+Exits 3 if no such peer is known.",
+        after_help = "Examples:\n  peat peers remove 8f3c...e1"
+    )]
     Remove {
         /// The peer's node id
         id: String,
