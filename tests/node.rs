@@ -56,7 +56,7 @@ fn pid_alive(pid: u32) -> bool {
 
 #[test]
 fn start_stop_restart_cycles() {
-    let node = Node::new();
+    let node = Node::loopback();
     for _ in 0..2 {
         node.ok(&["sync", "start"]);
         let status = node.json(&["sync", "status", "-o", "json"]);
@@ -82,7 +82,7 @@ fn start_stop_restart_cycles() {
 
 #[test]
 fn writes_by_other_processes_reach_watch_through_the_node() {
-    let node = Node::new();
+    let node = Node::loopback();
     node.ok(&["upsert", "units", "a", "--set", "v=0"]);
     node.ok(&["sync", "start"]);
     let watch = Watch::start(&node, &["units", "--count", "4", "--timeout", "30s", "-o", "ndjson"]);
@@ -101,7 +101,7 @@ fn writes_by_other_processes_reach_watch_through_the_node() {
 
 #[test]
 fn watch_without_a_node_serves_the_directory_and_filters() {
-    let node = Node::new();
+    let node = Node::loopback();
     let watch =
         Watch::start(&node, &["c", "--where", "v > 5", "--no-initial", "--count", "2", "--timeout", "30s"]);
     for (id, v) in [("low", 1), ("high", 7), ("higher", 9)] {
@@ -116,7 +116,7 @@ fn watch_without_a_node_serves_the_directory_and_filters() {
 
 #[test]
 fn watch_timeout_exits_1() {
-    let node = Node::new();
+    let node = Node::loopback();
     node.peat(&["watch", "c", "--no-initial", "--timeout", "300ms"])
         .assert()
         .code(1)
@@ -126,7 +126,7 @@ fn watch_timeout_exits_1() {
 
 #[test]
 fn kill_9_loses_no_committed_write_and_the_node_restarts() {
-    let node = Node::new();
+    let node = Node::loopback();
     node.ok(&["sync", "start"]);
     let docs: String = (0..500).map(|i| format!("{{\"id\":\"d{i}\",\"v\":{i}}}\n")).collect();
     node.ok_with_stdin(&["upsert", "c"], &docs);
@@ -145,7 +145,7 @@ fn kill_9_loses_no_committed_write_and_the_node_restarts() {
 
 #[test]
 fn sigterm_stops_a_foreground_node_gracefully() {
-    let node = Node::new();
+    let node = Node::loopback();
     let mut child = node
         .spawn(&["sync", "start", "--foreground"])
         .stdout(Stdio::piped())
@@ -165,7 +165,7 @@ fn sigterm_stops_a_foreground_node_gracefully() {
 
 #[test]
 fn garbage_on_the_control_socket_never_harms_the_node() {
-    let node = Node::new();
+    let node = Node::loopback();
     node.ok(&["sync", "start"]);
     let socket = node.dir.join("node.sock");
     let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&socket).unwrap().permissions());
@@ -213,7 +213,7 @@ fn garbage_on_the_control_socket_never_harms_the_node() {
 
 #[test]
 fn stop_times_out_cleanly_and_a_second_start_waits_for_nothing() {
-    let node = Node::new();
+    let node = Node::loopback();
     node.ok(&["sync", "start"]);
     let started = Instant::now();
     node.ok(&["sync", "stop", "--timeout", "20s"]);

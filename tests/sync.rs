@@ -13,9 +13,7 @@ use serde_json::Value;
 
 /// A first node of a new formation, listening on a random loopback port, not started.
 fn first() -> Node {
-    let node = Node::new();
-    node.ok(&["init", "--listen", "127.0.0.1:0"]);
-    node
+    Node::loopback()
 }
 
 /// Every document of `units` on a node, removed ones included: what must match across nodes.

@@ -24,6 +24,7 @@ pub async fn run_foreground(dir: &NodeDir, ready: impl FnOnce(&str)) -> Result<(
     let lock = acquire(dir).await?;
     let pid_file = PidFile::write(dir)?;
     let backend = Arc::new(open_local(dir, lock).await?);
+    backend.sync_engine().start_sync().await?;
     let (shutdown_tx, mut shutdown_rx) = watch::channel(false);
     let server = ControlServer::bind(dir, backend.clone(), shutdown_tx)?;
     ready(&format!(

@@ -30,6 +30,14 @@ impl Node {
         Self { _tmp: tmp, dir, running: std::cell::Cell::new(false) }
     }
 
+    /// A node initialised to listen on a random loopback port, so that nodes of parallel
+    /// tests never compete for the default port.
+    pub fn loopback() -> Self {
+        let node = Self::new();
+        node.ok(&["init", "--listen", "127.0.0.1:0"]);
+        node
+    }
+
     /// A node of the formation of `first` (same app id and formation key), listening on a
     /// random loopback port, not started.
     pub fn joining(first: &Node) -> Self {
