@@ -36,6 +36,7 @@ fn watch_from_initial(node: &Node, id: &str, count: u32) -> (Child, BufReader<st
         .args(["watch", "units", "--where", &format!("id == {id}"), "--timeout", "20s", "--output", "ndjson"])
         .args(["--count", &count.to_string()])
         .stdout(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .expect("watch");
     let mut out = BufReader::new(child.stdout.take().unwrap());
@@ -261,4 +262,25 @@ async fn garbage_from_a_peer_closes_only_that_connection() {
     b.ok(&["sync", "wait", "--timeout", "20s"]);
     a.ok(&["sync", "wait", "--timeout", "20s"]);
     assert_eq!(state(&a), state(&b));
+}
+
+#[test]
+fn unreachable_peers_are_kept_and_sync_wait_says_so() {
+    let a = first();
+    let id = a.json(&["status", "--output", "json"])["node_id"].as_str().unwrap().to_string();
+    let b = Node::joining(&a);
+    b.start();
+    // Nothing listens there: the peer is remembered, and the node keeps trying.
+    b.peat(&["peers", "add", &format!("{id}@127.0.0.1:9")])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("not reachable"));
+    b.peat(&["sync", "wait", "--timeout", "1s"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no peer is reachable"));
+    b.peat(&["upsert", "units", "x", "--set", "v=1", "--wait-for-sync", "1s"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("x"));
 }

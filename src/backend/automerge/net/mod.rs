@@ -38,7 +38,7 @@ const REFUSED_BACKOFF: Duration = Duration::from_secs(30);
 /// A session that lasted this long resets the backoff.
 const STABLE: Duration = Duration::from_secs(10);
 /// How long `peers add` waits to report whether the new peer answered.
-const ADD_WAIT: Duration = Duration::from_secs(10);
+const ADD_WAIT: Duration = Duration::from_secs(5);
 /// Events buffered per subscriber.
 const EVENT_BUFFER: usize = 1024;
 
