@@ -210,10 +210,13 @@ Register-ArgumentCompleter -Native -CommandName 'peat' -ScriptBlock {
             break
         }
         'peat;sync;start' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'UDP address of the sync endpoint, e.g. 0.0.0.0:7890 (saved in config.toml)')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Persistence directory of the node [default: the platform data dir + /peat]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
             [CompletionResult]::new('--foreground', '--foreground', [CompletionResultType]::ParameterName, 'Stay attached: log to stderr, stop on SIGTERM/Ctrl-C')
+            [CompletionResult]::new('--mdns', '--mdns', [CompletionResultType]::ParameterName, 'Find and dial peers on the local network with mDNS (saved in config.toml)')
+            [CompletionResult]::new('--relays', '--relays', [CompletionResultType]::ParameterName, 'Use the public Iroh relays to reach peers behind NAT (saved in config.toml)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

@@ -190,10 +190,13 @@ set edit:completion:arg-completer[peat] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'peat;sync;start'= {
+            cand --listen 'UDP address of the sync endpoint, e.g. 0.0.0.0:7890 (saved in config.toml)'
             cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
             cand -o 'Output format [default: table on a terminal, json when piped]'
             cand --output 'Output format [default: table on a terminal, json when piped]'
             cand --foreground 'Stay attached: log to stderr, stop on SIGTERM/Ctrl-C'
+            cand --mdns 'Find and dial peers on the local network with mDNS (saved in config.toml)'
+            cand --relays 'Use the public Iroh relays to reach peers behind NAT (saved in config.toml)'
             cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand -h 'Print help (see more with ''--help'')'

@@ -143,11 +143,14 @@ complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subc
 complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -f -a "status" -d 'Show whether the node runs, and how it is doing'
 complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -f -a "wait" -d 'Wait until connected peers hold this node\'s changes'
 complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -l listen -d 'UDP address of the sync endpoint, e.g. 0.0.0.0:7890 (saved in config.toml)' -r
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON value (an array for lists)'
 ndjson\t'One JSON value per line'"
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -l foreground -d 'Stay attached: log to stderr, stop on SIGTERM/Ctrl-C'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -l mdns -d 'Find and dial peers on the local network with mDNS (saved in config.toml)'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -l relays -d 'Use the public Iroh relays to reach peers behind NAT (saved in config.toml)'
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from stop" -l timeout -d 'How long to wait for the node to exit (e.g. 10s, 500ms)' -r

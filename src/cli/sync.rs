@@ -26,13 +26,27 @@ pub enum Command {
 commands go through it and writes sync at once) and syncs with peers over Iroh.\n\n\
 By default the node detaches into the background (output to node.log in the directory) and this \
 command returns once it serves. With --foreground it stays attached and logs to stderr, for \
-systemd and containers; SIGTERM or Ctrl-C then stop it gracefully. Exits 1 if a node already runs.",
-    after_help = "Examples:\n  peat sync start\n  peat sync start --foreground -v"
+systemd and containers; SIGTERM or Ctrl-C then stop it gracefully. Exits 1 if a node already runs.\n\n\
+The sync endpoint binds the listen address of config.toml. Relays, DNS address lookup and port \
+mapping are off, so nothing leaves the networks the node is on; --mdns finds peers on the local \
+network and --relays uses the public Iroh relays. --listen, --mdns and --relays are saved in \
+config.toml.",
+    after_help = "Examples:\n  peat sync start\n  peat sync start --foreground -v\n  \
+peat sync start --listen 0.0.0.0:7890 --mdns"
 )]
 pub struct StartArgs {
     /// Stay attached: log to stderr, stop on SIGTERM/Ctrl-C
     #[arg(long)]
     pub foreground: bool,
+    /// UDP address of the sync endpoint, e.g. 0.0.0.0:7890 (saved in config.toml)
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Find and dial peers on the local network with mDNS (saved in config.toml)
+    #[arg(long)]
+    pub mdns: bool,
+    /// Use the public Iroh relays to reach peers behind NAT (saved in config.toml)
+    #[arg(long)]
+    pub relays: bool,
 }
 
 /// Stop the running node gracefully
@@ -72,6 +86,14 @@ pub struct WaitArgs {
 
 /// `sync start`: in the foreground it runs the node here; otherwise it spawns it.
 pub async fn start(dir: &NodeDir, format: Format, verbose: u8, args: StartArgs) -> anyhow::Result<()> {
+    if args.listen.is_some() || args.mdns || args.relays {
+        dir.ensure()?;
+        let mut config = dir.config()?;
+        config.listen = args.listen.unwrap_or(config.listen);
+        config.mdns |= args.mdns;
+        config.relays |= args.relays;
+        dir.save_config(&config)?;
+    }
     if args.foreground {
         daemon::run_foreground(dir, |line| {
             use std::io::Write;
