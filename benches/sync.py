@@ -57,8 +57,9 @@ def pair(root, n):
     peat(a, "init", "--listen", "127.0.0.1:0")
     peat(b, "init", "--listen", "127.0.0.1:0")
     shutil.copy(os.path.join(a, "formation.key"), os.path.join(b, "formation.key"))
+    data = docs(n)
     t = time.perf_counter()
-    peat(a, "upsert", "units", stdin=docs(n))
+    peat(a, "upsert", "units", stdin=data)
     ingest = time.perf_counter() - t
     peat(a, "sync", "start")
     peat(b, "sync", "start")
