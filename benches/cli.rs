@@ -147,6 +147,7 @@ fn live_latency(dir: &Path) {
         from_exit.push(seen.saturating_sub(exited));
     }
     let _ = watch.kill();
+    let _ = watch.wait();
     from_start.sort();
     from_exit.sort();
     println!(
