@@ -446,3 +446,55 @@ impl<'txn> Writer<'txn> {
         Ok(self.committed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(dir: &tempfile::TempDir, name: &str, actor: u8) -> Store {
+        Store::open(&dir.path().join(name), ActorId::from(vec![actor; 16])).unwrap()
+    }
+
+    fn set(s: &Store, field: &str, value: i64) {
+        let mut fields = serde_json::Map::new();
+        fields.insert(field.into(), value.into());
+        s.upsert("c", vec![DocInput { id: Some("x".into()), fields, ..DocInput::default() }]).unwrap();
+    }
+
+    #[test]
+    fn merge_carries_changes_and_the_log_carries_heads() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b) = (store(&tmp, "a", 1), store(&tmp, "b", 2));
+        set(&a, "speed", 1);
+        let log = a.log_since(0, 10).unwrap();
+        assert_eq!((log.len(), log[0].id.as_str()), (1, "x"));
+        assert_eq!(Some(log[0].heads.clone()), a.heads_of([("c", "x")]).unwrap()[0]);
+        assert_eq!(b.heads_of([("c", "x")]).unwrap(), vec![None]);
+
+        // A new document takes the peer's bytes as they are.
+        let raw = a.raw("c", "x").unwrap().unwrap();
+        b.write(|w| w.merge("c", "x", &raw).map(drop)).unwrap();
+        assert_eq!(b.raw("c", "x").unwrap().unwrap(), raw);
+        assert_eq!(b.get("c", "x").unwrap(), a.get("c", "x").unwrap());
+        assert_eq!(b.log_since(0, 10).unwrap()[0].heads, log[0].heads);
+
+        // Concurrent edits of different fields merge both ways; a repeated merge is a no-op.
+        set(&a, "speed", 2);
+        set(&b, "name", 7);
+        let (from_a, from_b) = (a.raw("c", "x").unwrap().unwrap(), b.raw("c", "x").unwrap().unwrap());
+        let mut changed = false;
+        b.write(|w| w.merge("c", "x", &from_a).map(|c| changed = c)).unwrap();
+        assert!(changed);
+        a.write(|w| w.merge("c", "x", &from_b).map(drop)).unwrap();
+        b.write(|w| w.merge("c", "x", &from_a).map(|c| changed = c)).unwrap();
+        assert!(!changed, "nothing new");
+        let doc = a.get("c", "x").unwrap().unwrap();
+        assert_eq!((doc.fields["speed"].as_i64(), doc.fields["name"].as_i64()), (Some(2), Some(7)));
+        assert_eq!(a.get("c", "x").unwrap(), b.get("c", "x").unwrap());
+        assert_eq!(a.heads_of([("c", "x")]).unwrap(), b.heads_of([("c", "x")]).unwrap());
+
+        // Garbage is refused, not stored.
+        assert!(b.write(|w| w.merge("c", "y", b"garbage").map(drop)).is_err());
+        assert!(b.get("c", "y").unwrap().is_none());
+    }
+}

@@ -117,12 +117,13 @@ pub async fn dial(
     }
 }
 
-/// The acceptor's side. Returns the peer's store id.
+/// The acceptor's side. Returns the peer's store id; the caller then sends its own `Ready`
+/// (see [`ready`]) once it has registered the session, so that a dialer that sees `Ready`
+/// knows both ends count the connection.
 pub async fn accept(
     f: &Formation,
     me: &EndpointId,
     peer: &EndpointId,
-    store_id: [u8; 16],
     r: &mut (impl AsyncRead + Unpin),
     w: &mut (impl AsyncWrite + Unpin),
 ) -> Result<[u8; 16], Failure> {
@@ -147,8 +148,12 @@ pub async fn accept(
         Msg::Ready { store_id } => store_id,
         other => return Err(unexpected(&other)),
     };
-    wire::write(w, &Msg::Ready { store_id }).await?;
     Ok(their_store)
+}
+
+/// The acceptor's last handshake message.
+pub async fn ready(store_id: [u8; 16], w: &mut (impl AsyncWrite + Unpin)) -> Result<()> {
+    wire::write(w, &Msg::Ready { store_id }).await.map(drop)
 }
 
 #[cfg(test)]
@@ -160,10 +165,12 @@ mod tests {
         let (c1, c2) = tokio::io::duplex(1 << 16);
         let (mut r1, mut w1) = tokio::io::split(c1);
         let (mut r2, mut w2) = tokio::io::split(c2);
-        tokio::join!(
-            dial(&a, &da, &db, [1; 16], &mut r1, &mut w1),
-            accept(&b, &db, &da, [2; 16], &mut r2, &mut w2)
-        )
+        let acceptor = async {
+            let theirs = accept(&b, &db, &da, &mut r2, &mut w2).await?;
+            ready([2; 16], &mut w2).await?;
+            Ok(theirs)
+        };
+        tokio::join!(dial(&a, &da, &db, [1; 16], &mut r1, &mut w1), acceptor)
     }
 
     fn refused(r: Result<[u8; 16], Failure>) -> String {

@@ -483,7 +483,7 @@ async fn connected(
         if dialed {
             auth::dial(&shared.formation, &me, &peer, store_id, &mut recv, &mut send).await
         } else {
-            auth::accept(&shared.formation, &me, &peer, store_id, &mut recv, &mut send).await
+            auth::accept(&shared.formation, &me, &peer, &mut recv, &mut send).await
         }
     };
     let peer_store = match tokio::time::timeout(HANDSHAKE, handshake).await {
@@ -531,6 +531,10 @@ async fn connected(
         }
         (serial, table.peers[&peer].counters.clone())
     };
+    if !dialed && let Err(e) = auth::ready(store_id, &mut send).await {
+        shared.table.lock().expect("peer table").uninstall(&peer, serial);
+        return failed(shared, &peer, format!("handshake failed: {e}"));
+    }
     tracing::info!("peer {peer}: connected ({})", if dialed { "dialed" } else { "accepted" });
     let _ = shared.peer_events.send(PeerEvent::Connected { id: peer.to_string() });
     let started = Instant::now();
