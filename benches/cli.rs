@@ -73,6 +73,7 @@ fn main() {
 
     // Ingest through a running node's control socket.
     let served = tmp.path().join("served");
+    timed(peat(&served, &["init", "--listen", "127.0.0.1:0"]));
     timed(peat(&served, &["sync", "start"]));
     let (_, took) = timed(peat(&served, &["upsert", "bench", "--file", file, "-o", "ndjson"]));
     println!("ingest (through node)   {}", rate(n, took));

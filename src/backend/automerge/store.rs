@@ -74,15 +74,9 @@ impl Store {
 
     /// Writes a batch of upserts in one transaction and returns the ids.
     pub fn upsert(&self, collection: &str, inputs: Vec<DocInput>) -> Result<Vec<String>> {
-        let mut ids = Vec::with_capacity(inputs.len());
-        self.write(|w| {
-            for input in &inputs {
-                let id = input.id.clone().unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-                w.edit(collection, &id, |doc| convert::apply(doc, input))?;
-                ids.push(id);
-            }
-            Ok(())
-        })?;
+        let ids: Vec<String> =
+            inputs.iter().map(|i| i.id.clone().unwrap_or_else(|| uuid::Uuid::now_v7().to_string())).collect();
+        self.write(|w| w.upsert(collection, &ids, &inputs))?;
         Ok(ids)
     }
 
@@ -352,99 +346,176 @@ impl<'txn> Writer<'txn> {
         id: &str,
         f: impl FnOnce(&mut AutoCommit) -> Result<()>,
     ) -> Result<bool> {
-        let key = (collection, id);
-        let (mut doc, was_live) = match self.docs.get(key).map_err(db_err)? {
-            Some(bytes) => {
-                let doc =
-                    AutoCommit::load(bytes.value()).map_err(|e| Error::context("corrupt document", e))?;
-                let state =
-                    self.projections.get(key).map_err(db_err)?.and_then(|p| p.value().first().copied());
-                (doc, state == Some(LIVE))
-            }
-            None => (AutoCommit::new(), false),
-        };
-        doc.set_actor(self.actor.clone());
-        let before: Vec<ChangeHash> = doc.get_heads();
-        f(&mut doc)?;
-        doc.commit();
-        if doc.get_heads() == before {
-            return Ok(false);
+        let existing = self.existing(collection, id)?;
+        match change(collection, id, existing.as_ref(), self.actor, f)? {
+            Some(prepared) => self.put(prepared).map(|()| true),
+            None => Ok(false),
         }
-        self.store(collection, id, &mut doc, was_live, None)?;
-        Ok(true)
+    }
+
+    /// Applies a batch of upserts. The Automerge work (the bulk of a write) runs on every
+    /// core; the table updates then run in input order. A batch naming one id twice runs in
+    /// order throughout, since each upsert must see the one before.
+    fn upsert(&mut self, collection: &str, ids: &[String], inputs: &[DocInput]) -> Result<()> {
+        let distinct = ids.iter().collect::<std::collections::HashSet<_>>().len() == ids.len();
+        if !distinct || ids.len() < PARALLEL_MIN {
+            for (id, input) in ids.iter().zip(inputs) {
+                self.edit(collection, id, |doc| convert::apply(doc, input))?;
+            }
+            return Ok(());
+        }
+        let existing = ids.iter().map(|id| self.existing(collection, id)).collect::<Result<Vec<_>>>()?;
+        let jobs: Vec<_> = ids.iter().zip(inputs).zip(&existing).collect();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let actor = self.actor;
+        let prepared: Vec<Result<Option<Prepared>>> = std::thread::scope(|scope| {
+            let workers: Vec<_> = jobs
+                .chunks(jobs.len().div_ceil(threads))
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        chunk
+                            .iter()
+                            .map(|((id, input), existing)| {
+                                change(collection, id, existing.as_ref(), actor, |doc| {
+                                    convert::apply(doc, input)
+                                })
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers.into_iter().flat_map(|w| w.join().expect("upsert worker panicked")).collect()
+        });
+        for p in prepared {
+            if let Some(p) = p? {
+                self.put(p)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A stored document's saved bytes and whether it is live.
+    fn existing(&self, collection: &str, id: &str) -> Result<Option<Existing>> {
+        let key = (collection, id);
+        let Some(saved) = self.docs.get(key).map_err(db_err)?.map(|b| b.value().to_vec()) else {
+            return Ok(None);
+        };
+        let state = self.projections.get(key).map_err(db_err)?.and_then(|p| p.value().first().copied());
+        Ok(Some(Existing { saved, live: state == Some(LIVE) }))
     }
 
     /// Merges Automerge bytes from a peer (a saved document or changes) into a document,
     /// creating it if new. Stores it like [`Writer::edit`] when its heads moved, and returns
     /// whether they did. A new document keeps the peer's bytes as its saved form.
     pub fn merge(&mut self, collection: &str, id: &str, bytes: &[u8]) -> Result<bool> {
-        let key = (collection, id);
-        let existing = self.docs.get(key).map_err(db_err)?.map(|b| b.value().to_vec());
         let bad = |e: automerge::AutomergeError| {
             Error::invalid(format!("malformed changes for {collection}/{id}: {e}"))
         };
-        let Some(saved) = existing else {
+        let Some(existing) = self.existing(collection, id)? else {
             let mut doc = AutoCommit::load(bytes).map_err(bad)?;
             if doc.get_heads().is_empty() {
                 return Ok(false);
             }
-            self.store(collection, id, &mut doc, false, Some(bytes))?;
+            self.put(prepare(collection, id, &mut doc, false, Some(bytes))?)?;
             return Ok(true);
         };
-        let mut doc = AutoCommit::load(&saved).map_err(|e| Error::context("corrupt document", e))?;
-        let state = self.projections.get(key).map_err(db_err)?.and_then(|p| p.value().first().copied());
+        let mut doc = AutoCommit::load(&existing.saved).map_err(|e| Error::context("corrupt document", e))?;
         let before = doc.get_heads();
         doc.load_incremental(bytes).map_err(bad)?;
         if doc.get_heads() == before {
             return Ok(false);
         }
-        self.store(collection, id, &mut doc, state == Some(LIVE), None)?;
+        self.put(prepare(collection, id, &mut doc, existing.live, None)?)?;
         Ok(true)
     }
 
-    fn store(
-        &mut self,
-        collection: &str,
-        id: &str,
-        doc: &mut AutoCommit,
-        was_live: bool,
-        saved: Option<&[u8]>,
-    ) -> Result<()> {
+    /// Writes a prepared document: its bytes, heads, projection, change-log entry and count.
+    fn put(&mut self, p: Prepared) -> Result<()> {
+        let (collection, id) = (p.document.collection.as_str(), p.document.id.as_str());
         let key = (collection, id);
-        let (fields, deleted) = convert::read(doc);
-        let document = Document { collection: collection.into(), id: id.into(), fields, deleted };
-        let mut projection = vec![if deleted { REMOVED } else { LIVE }];
-        serde_json::to_writer(&mut projection, &document.to_json())
-            .map_err(|e| Error::context("store", e))?;
-
-        match saved {
-            Some(bytes) => self.docs.insert(key, bytes),
-            None => self.docs.insert(key, doc.save().as_slice()),
-        }
-        .map_err(db_err)?;
-        let heads: Vec<u8> = doc.get_heads().iter().flat_map(|h| h.0).collect();
-        self.heads.insert(key, heads.as_slice()).map_err(db_err)?;
-        self.projections.insert(key, projection.as_slice()).map_err(db_err)?;
+        let deleted = p.document.deleted;
+        self.docs.insert(key, p.saved.as_slice()).map_err(db_err)?;
+        self.heads.insert(key, p.heads.as_slice()).map_err(db_err)?;
+        self.projections.insert(key, p.projection.as_slice()).map_err(db_err)?;
         let seq = self.next_seq;
         self.next_seq += 1;
         if let Some(old) = self.doc_seq.insert(key, seq).map_err(db_err)? {
             self.changes.remove(old.value()).map_err(db_err)?;
         }
         self.changes.insert(seq, key).map_err(db_err)?;
-        if was_live == deleted {
+        if p.was_live == deleted {
             let n = self.counts.get(collection).map_err(db_err)?.map_or(0, |v| v.value());
             let n = if deleted { n.saturating_sub(1) } else { n + 1 };
             self.counts.insert(collection, n).map_err(db_err)?;
-        } else if !was_live && deleted && self.counts.get(collection).map_err(db_err)?.is_none() {
+        } else if !p.was_live && deleted && self.counts.get(collection).map_err(db_err)?.is_none() {
             self.counts.insert(collection, 0).map_err(db_err)?;
         }
-        self.committed.push(Committed { seq, document });
+        self.committed.push(Committed { seq, document: p.document });
         Ok(())
     }
 
     fn finish(self) -> Result<Vec<Committed>> {
         Ok(self.committed)
     }
+}
+
+/// Batches smaller than this are not worth spreading over threads.
+const PARALLEL_MIN: usize = 64;
+
+/// A stored document as a write finds it.
+struct Existing {
+    saved: Vec<u8>,
+    live: bool,
+}
+
+/// A changed document encoded for the tables: the CPU-heavy half of a write, which needs no
+/// table and so can run on any thread.
+struct Prepared {
+    document: Document,
+    saved: Vec<u8>,
+    heads: Vec<u8>,
+    projection: Vec<u8>,
+    was_live: bool,
+}
+
+/// Loads (or creates) a document, lets `f` change it as `actor`, and prepares it for the
+/// tables if its heads moved; `None` when nothing changed.
+fn change(
+    collection: &str,
+    id: &str,
+    existing: Option<&Existing>,
+    actor: &ActorId,
+    f: impl FnOnce(&mut AutoCommit) -> Result<()>,
+) -> Result<Option<Prepared>> {
+    let mut doc = match existing {
+        Some(e) => AutoCommit::load(&e.saved).map_err(|e| Error::context("corrupt document", e))?,
+        None => AutoCommit::new(),
+    };
+    doc.set_actor(actor.clone());
+    let before: Vec<ChangeHash> = doc.get_heads();
+    f(&mut doc)?;
+    doc.commit();
+    if doc.get_heads() == before {
+        return Ok(None);
+    }
+    prepare(collection, id, &mut doc, existing.is_some_and(|e| e.live), None).map(Some)
+}
+
+/// Encodes a document for the tables; `saved` is its saved form when already at hand.
+fn prepare(
+    collection: &str,
+    id: &str,
+    doc: &mut AutoCommit,
+    was_live: bool,
+    saved: Option<&[u8]>,
+) -> Result<Prepared> {
+    let (fields, deleted) = convert::read(doc);
+    let document = Document { collection: collection.into(), id: id.into(), fields, deleted };
+    let mut projection = vec![if deleted { REMOVED } else { LIVE }];
+    serde_json::to_writer(&mut projection, &document.to_json()).map_err(|e| Error::context("store", e))?;
+    let saved = saved.map_or_else(|| doc.save(), <[u8]>::to_vec);
+    let heads = doc.get_heads().iter().flat_map(|h| h.0).collect();
+    Ok(Prepared { document, saved, heads, projection, was_live })
 }
 
 #[cfg(test)]
@@ -459,6 +530,46 @@ mod tests {
         let mut fields = serde_json::Map::new();
         fields.insert(field.into(), value.into());
         s.upsert("c", vec![DocInput { id: Some("x".into()), fields, ..DocInput::default() }]).unwrap();
+    }
+
+    fn doc(id: &str, v: i64) -> DocInput {
+        let fields = serde_json::json!({"v": v, "name": format!("n{v}")}).as_object().unwrap().clone();
+        DocInput { id: Some(id.into()), fields, ..DocInput::default() }
+    }
+
+    #[test]
+    fn large_batches_write_in_parallel_like_small_ones() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = store(&tmp, "s", 1);
+        let first: Vec<DocInput> = (0..300).map(|i| doc(&format!("d{i:03}"), i)).collect();
+        s.upsert("c", first).unwrap();
+        // Half of the next batch changes documents, half leaves them as they are.
+        let second: Vec<DocInput> =
+            (0..300).map(|i| doc(&format!("d{i:03}"), if i % 2 == 0 { i + 1000 } else { i })).collect();
+        s.upsert("c", second).unwrap();
+        assert_eq!(s.collections().unwrap()[0].documents, 300);
+        assert_eq!(
+            s.last_seq().unwrap(),
+            450,
+            "300 creations, then 150 changes; unchanged documents log nothing"
+        );
+        assert_eq!(s.get("c", "d002").unwrap().unwrap().fields["v"], 1002);
+        assert_eq!(s.get("c", "d003").unwrap().unwrap().fields["v"], 3);
+        let log = s.log_since(300, 1000).unwrap();
+        assert_eq!(log.len(), 150);
+        assert!(log.iter().all(|e| e.id[1..].parse::<i64>().unwrap() % 2 == 0));
+        assert_eq!(Some(log[0].heads.clone()), s.heads_of([("c", log[0].id.as_str())]).unwrap()[0]);
+    }
+
+    #[test]
+    fn a_batch_naming_an_id_twice_applies_both_in_order() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = store(&tmp, "s", 1);
+        let mut batch: Vec<DocInput> = (0..100).map(|i| doc(&format!("d{i}"), i)).collect();
+        batch.push(doc("d7", 77));
+        s.upsert("c", batch).unwrap();
+        assert_eq!(s.get("c", "d7").unwrap().unwrap().fields["v"], 77);
+        assert_eq!(s.collections().unwrap()[0].documents, 100);
     }
 
     #[test]
