@@ -83,7 +83,7 @@ fn summary(dir: &NodeDir) -> anyhow::Result<Initialized> {
         node_id,
         app_id: config.app_id,
         dir: dir.path().display().to_string(),
-        ticket: ticket.encode(),
+        ticket: ticket.encode()?,
     })
 }
 

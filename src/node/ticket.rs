@@ -38,10 +38,22 @@ impl Ticket {
         self.addrs.iter().map(|a| format!("{}@{a}", self.node)).collect()
     }
 
-    /// `peat1` followed by the hex of the ticket's JSON.
-    pub fn encode(&self) -> String {
-        let json = serde_json::to_vec(self).expect("ticket serializes");
-        format!("{PREFIX}{}", hex(&json))
+    /// `peat1` followed by the hex of the ticket in a compact binary form (about 160
+    /// characters for one address), short enough to read out or paste over a slow link.
+    pub fn encode(&self) -> Result<String> {
+        let key = |name: &str, hex_key: &str| -> Result<[u8; 32]> {
+            unhex(hex_key)
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| Error::invalid(format!("ticket: the {name} is not 32 bytes of hex")))
+        };
+        let wire = Wire {
+            app_id: self.app_id.clone(),
+            formation: key("formation key", &self.formation)?,
+            node: key("node id", &self.node)?,
+            addrs: self.addrs.clone(),
+        };
+        let bytes = postcard::to_allocvec(&wire).map_err(|e| Error::context("ticket", e))?;
+        Ok(format!("{PREFIX}{}", hex(&bytes)))
     }
 
     pub fn decode(s: &str) -> Result<Self> {
@@ -49,14 +61,29 @@ impl Ticket {
             Error::invalid("not a valid join ticket (expected the peat1... string printed by `peat init`)")
         };
         let body = s.trim().strip_prefix(PREFIX).ok_or_else(bad)?;
-        let json = unhex(body).ok_or_else(bad)?;
-        serde_json::from_slice(&json).map_err(|_| bad())
+        let bytes = unhex(body).ok_or_else(bad)?;
+        let wire: Wire = postcard::from_bytes(&bytes).map_err(|_| bad())?;
+        Ok(Self {
+            app_id: wire.app_id,
+            formation: hex(&wire.formation),
+            node: hex(&wire.node),
+            addrs: wire.addrs,
+        })
     }
 
     /// Whether a string looks like a ticket rather than an address.
     pub fn looks_like(s: &str) -> bool {
         s.starts_with(PREFIX) && !s.contains('@')
     }
+}
+
+/// A ticket as encoded: keys as raw bytes.
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    app_id: String,
+    formation: [u8; 32],
+    node: [u8; 32],
+    addrs: Vec<SocketAddr>,
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -76,12 +103,15 @@ mod tests {
 
     #[test]
     fn round_trip_and_garbage() {
-        let t = Ticket::new("app", &[7; 32], "abcd", vec!["127.0.0.1:7890".parse().unwrap()]);
-        let s = t.encode();
+        let node = "ab".repeat(32);
+        let t = Ticket::new("convoy", &[7; 32], &node, vec!["192.168.100.200:7890".parse().unwrap()]);
+        let s = t.encode().unwrap();
         assert!(Ticket::looks_like(&s));
+        assert!(s.len() < 170, "a ticket stays short enough to paste: {} characters", s.len());
         assert_eq!(Ticket::decode(&s).unwrap(), t);
         assert_eq!(t.formation_key().unwrap(), [7; 32]);
-        assert_eq!(t.peer_addrs(), ["abcd@127.0.0.1:7890"]);
+        assert_eq!(t.peer_addrs(), [format!("{node}@192.168.100.200:7890")]);
+        assert!(Ticket::new("a", &[0; 32], "abcd", vec![]).encode().is_err(), "a node id is 32 bytes");
         for bad in ["", "peat1", "peat1zz", "peat1abc", "xyz", "peat17b7d"] {
             assert!(Ticket::decode(bad).is_err(), "{bad}");
         }

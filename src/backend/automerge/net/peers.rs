@@ -259,7 +259,8 @@ mod tests {
         let p = PeerAddr::parse(&format!("{id}@127.0.0.1:7890"), "app", &key).unwrap();
         assert_eq!(p.addrs, vec!["127.0.0.1:7890".parse::<SocketAddr>().unwrap()]);
         assert_eq!(p.config_entries(), vec![format!("{id}@127.0.0.1:7890")]);
-        let t = Ticket::new("app", &key, &id.to_string(), vec!["10.0.0.1:1".parse().unwrap()]).encode();
+        let t =
+            Ticket::new("app", &key, &id.to_string(), vec!["10.0.0.1:1".parse().unwrap()]).encode().unwrap();
         assert_eq!(PeerAddr::parse(&t, "app", &key).unwrap().id, id);
         assert_eq!(PeerAddr::parse(&t, "app", &[4; 32]).unwrap_err().kind, crate::sync::ErrorKind::Refused);
         for bad in ["nonsense", "abc@127.0.0.1:1", &format!("{id}@127.0.0.1:0"), &format!("{id}@")] {
