@@ -16,7 +16,7 @@ use tokio::sync::broadcast;
 use super::convert;
 use crate::backend::select::from_json;
 use crate::backend::{Committed, Selector};
-use crate::sync::{CollectionInfo, DocInput, Document, Error, QueryRequest, Result};
+use crate::sync::{CollectionInfo, DELETED_FIELD, DocInput, Document, Error, QueryRequest, Result};
 
 type Key<'a> = (&'a str, &'a str);
 /// Automerge documents, saved whole.
@@ -360,7 +360,10 @@ impl<'txn> Writer<'txn> {
         let distinct = ids.iter().collect::<std::collections::HashSet<_>>().len() == ids.len();
         if !distinct || ids.len() < PARALLEL_MIN {
             for (id, input) in ids.iter().zip(inputs) {
-                self.edit(collection, id, |doc| convert::apply(doc, input))?;
+                let existing = self.existing(collection, id)?;
+                if let Some(prepared) = upsert_one(collection, id, input, existing.as_ref(), self.actor)? {
+                    self.put(prepared)?;
+                }
             }
             return Ok(());
         }
@@ -376,9 +379,7 @@ impl<'txn> Writer<'txn> {
                         chunk
                             .iter()
                             .map(|((id, input), existing)| {
-                                change(collection, id, existing.as_ref(), actor, |doc| {
-                                    convert::apply(doc, input)
-                                })
+                                upsert_one(collection, id, input, existing.as_ref(), actor)
                             })
                             .collect::<Vec<_>>()
                     })
@@ -478,6 +479,28 @@ struct Prepared {
     was_live: bool,
 }
 
+/// One upsert: a new document with plain fields is built in one batch (the bulk-ingest
+/// case); anything else is an edit of the loaded document.
+fn upsert_one(
+    collection: &str,
+    id: &str,
+    input: &DocInput,
+    existing: Option<&Existing>,
+    actor: &ActorId,
+) -> Result<Option<Prepared>> {
+    if existing.is_some() || !input.sets.is_empty() || input.fields.is_empty() {
+        return change(collection, id, existing, actor, |doc| convert::apply(doc, input));
+    }
+    let doc = convert::create(&input.fields, actor)?;
+    let saved = doc.save();
+    let heads = doc.get_heads().iter().flat_map(|h| h.0).collect();
+    // The projection is the input itself, read the way `convert::read` reads a document.
+    let mut fields = input.fields.clone();
+    let deleted = fields.remove(DELETED_FIELD) == Some(serde_json::Value::Bool(true));
+    let document = Document { collection: collection.into(), id: id.into(), fields, deleted };
+    Ok(Some(Prepared { projection: projection(&document)?, document, saved, heads, was_live: false }))
+}
+
 /// Loads (or creates) a document, lets `f` change it as `actor`, and prepares it for the
 /// tables if its heads moved; `None` when nothing changed.
 fn change(
@@ -511,11 +534,16 @@ fn prepare(
 ) -> Result<Prepared> {
     let (fields, deleted) = convert::read(doc);
     let document = Document { collection: collection.into(), id: id.into(), fields, deleted };
-    let mut projection = vec![if deleted { REMOVED } else { LIVE }];
-    serde_json::to_writer(&mut projection, &document.to_json()).map_err(|e| Error::context("store", e))?;
     let saved = saved.map_or_else(|| doc.save(), <[u8]>::to_vec);
     let heads = doc.get_heads().iter().flat_map(|h| h.0).collect();
-    Ok(Prepared { document, saved, heads, projection, was_live })
+    Ok(Prepared { projection: projection(&document)?, document, saved, heads, was_live })
+}
+
+/// A projection: the state byte, then the document's JSON form.
+fn projection(document: &Document) -> Result<Vec<u8>> {
+    let mut projection = vec![if document.deleted { REMOVED } else { LIVE }];
+    serde_json::to_writer(&mut projection, &document.to_json()).map_err(|e| Error::context("store", e))?;
+    Ok(projection)
 }
 
 #[cfg(test)]
