@@ -31,11 +31,21 @@ fn ndjson(range: std::ops::Range<usize>, tag: &str) -> String {
 /// returns once it has printed the document (as its initial event, or as an update when the
 /// document arrives after the watch began), so the watch is subscribed and the document here.
 fn watch_doc(node: &Node, id: &str, count: u32) -> (Child, BufReader<std::process::ChildStdout>) {
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("peat"))
-        .arg("--dir")
-        .arg(&node.dir)
-        .args(["watch", "units", "--where", &format!("id == {id}"), "--timeout", "20s", "--output", "ndjson"])
-        .args(["--count", &count.to_string()])
+    let filter = format!("id == {id}");
+    let count = count.to_string();
+    let mut child = node
+        .spawn(&[
+            "watch",
+            "units",
+            "--where",
+            &filter,
+            "--timeout",
+            "20s",
+            "--output",
+            "ndjson",
+            "--count",
+            &count,
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -46,6 +56,16 @@ fn watch_doc(node: &Node, id: &str, count: u32) -> (Child, BufReader<std::proces
     let event: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("watch printed {line:?}"));
     assert!(event["event"] == "initial" || event["event"] == "updated", "{event}");
     (child, out)
+}
+
+/// Three nodes of one formation, running, not yet linked.
+fn three_started_nodes() -> (Node, Node, Node) {
+    let a = first();
+    let (b, c) = (Node::joining(&a), Node::joining(&a));
+    for node in [&a, &b, &c] {
+        node.start();
+    }
+    (a, b, c)
 }
 
 /// The next event of a watch started by [`watch_doc`].
@@ -106,12 +126,7 @@ fn concurrent_edits_of_different_fields_both_survive() {
 
 #[test]
 fn three_node_line_forwards_writes_and_removals() {
-    let a = first();
-    let b = Node::joining(&a);
-    let c = Node::joining(&a);
-    a.start();
-    b.start();
-    c.start();
+    let (a, b, c) = three_started_nodes();
     b.ok(&["peers", "add", &a.addr()]);
     c.ok(&["peers", "add", &b.addr()]);
     // C has no link to A: a write on A reaches it through B.
@@ -131,12 +146,7 @@ fn three_node_line_forwards_writes_and_removals() {
 
 #[test]
 fn partition_then_heal_gives_identical_state() {
-    let a = first();
-    let b = Node::joining(&a);
-    let c = Node::joining(&a);
-    a.start();
-    b.start();
-    c.start();
+    let (a, b, c) = three_started_nodes();
     b.ok(&["peers", "add", &a.addr()]);
     c.ok(&["peers", "add", &a.addr()]);
     a.ok_with_stdin(&["upsert", "units", "--wait-for-sync"], &ndjson(0..100, "shared"));
