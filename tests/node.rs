@@ -62,6 +62,7 @@ fn start_stop_restart_cycles() {
         let status = node.json(&["sync", "status", "-o", "json"]);
         assert_eq!(status["running"], true);
         let pid = status["pid"].as_u64().unwrap();
+        assert_eq!(node.json(&["status"])["running"], true, "peat status goes through the node");
         assert!(node.dir.join("node.sock").exists() && node.dir.join("node.pid").exists());
         node.peat(&["sync", "start"]).assert().code(1).stderr(predicate::str::contains(format!(
             "already running on {} (pid {pid})",
@@ -75,6 +76,7 @@ fn start_stop_restart_cycles() {
         );
         wait_until("the stopped node to exit", Duration::from_secs(10), || !pid_alive(pid as u32));
         assert_eq!(node.json(&["sync", "status", "-o", "json"])["running"], false);
+        assert_eq!(node.json(&["status"])["running"], false);
         assert!(!node.dir.join("node.sock").exists() && !node.dir.join("node.pid").exists());
     }
     node.peat(&["sync", "stop"]).assert().success().stderr(predicate::str::contains("no node is running"));

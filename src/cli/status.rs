@@ -20,17 +20,20 @@ struct Status {
     node_id: String,
     app_id: String,
     dir: String,
+    running: bool,
     collections: Vec<CollectionInfo>,
 }
 
 pub async fn run(dir: &NodeDir, format: Format, _args: Args) -> anyhow::Result<()> {
     let backend = super::open(dir).await?;
     let collections = backend.document_store().collections().await?;
+    let running = backend.sync_engine().status().await?.running;
     backend.shutdown().await?;
     let status = Status {
         node_id: dir.identity()?.public().to_string(),
         app_id: dir.config()?.app_id,
         dir: dir.path().display().to_string(),
+        running,
         collections,
     };
     if format == Format::Table {
@@ -47,6 +50,8 @@ fn print_table(status: &Status) -> std::io::Result<()> {
     writeln!(out, "node id      {}", status.node_id)?;
     writeln!(out, "app id       {}", status.app_id)?;
     writeln!(out, "directory    {}", status.dir)?;
+    let running = if status.running { "running (see `peat sync status`)" } else { "not running" };
+    writeln!(out, "node         {running}")?;
     if status.collections.is_empty() {
         writeln!(out, "collections  none")?;
     } else {
