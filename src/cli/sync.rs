@@ -133,11 +133,7 @@ pub async fn run(dir: &NodeDir, format: Format, command: Command) -> anyhow::Res
 async fn stop(dir: &NodeDir, args: StopArgs) -> anyhow::Result<()> {
     match daemon::stop(dir, args.timeout).await? {
         Stopped::Stopped(pid) => eprintln!("peat: node stopped (pid {pid})"),
-        Stopped::NotRunning(Some(pid)) => {
-            eprintln!(
-                "peat: no node was running; cleaned up after node pid {pid}, which did not shut down cleanly"
-            )
-        }
+        Stopped::NotRunning(Some(leftovers)) => eprintln!("peat: no node was running; {leftovers}"),
         Stopped::NotRunning(None) => eprintln!("peat: no node is running on {}", dir.path().display()),
     }
     Ok(())

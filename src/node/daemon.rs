@@ -11,8 +11,8 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::client::ClientBackend;
-use super::dir::{LOG_FILE, NodeDir, PID_FILE, SOCKET_FILE};
-use super::lock::DirLock;
+use super::dir::{LOG_FILE, NodeDir, PID_FILE};
+use super::lock::{DirLock, Leftovers};
 use super::open::{LOCK_WAIT, RETRY, open_local};
 use super::server::ControlServer;
 use crate::sync::{DataSyncBackend, Error, Result};
@@ -22,6 +22,9 @@ use crate::sync::{DataSyncBackend, Error, Result};
 pub async fn run_foreground(dir: &NodeDir, ready: impl FnOnce(&str)) -> Result<()> {
     dir.ensure()?;
     let lock = acquire(dir).await?;
+    if let Some(leftovers) = lock.clean_leftovers(dir) {
+        tracing::info!("{leftovers}");
+    }
     let pid_file = PidFile::write(dir)?;
     let backend = Arc::new(open_local(dir, lock).await?);
     backend.sync_engine().start_sync().await?;
@@ -144,8 +147,8 @@ fn last_line(path: &Path) -> Option<String> {
 pub enum Stopped {
     /// The node with this pid shut down.
     Stopped(u32),
-    /// No node was running; a killed node's leftovers (pid) were cleaned up, if any.
-    NotRunning(Option<u32>),
+    /// No node was running; a killed node's leftovers were cleaned up, if any.
+    NotRunning(Option<Leftovers>),
 }
 
 /// Asks the running node to shut down gracefully and waits for its process to end.
@@ -164,14 +167,11 @@ pub async fn stop(dir: &NodeDir, timeout: Duration) -> Result<Stopped> {
         return Ok(Stopped::Stopped(pid));
     }
     // No node answers. If nobody holds the lock either, whatever is left is stale.
-    let Some(_lock) = DirLock::try_acquire(dir)? else {
+    let Some(lock) = DirLock::try_acquire(dir)? else {
         return Err(Error::failed(format!(
             "{} is locked by a peat process that does not answer on its socket",
             dir.path().display()
         )));
     };
-    let pid = std::fs::read_to_string(dir.file(PID_FILE)).ok().and_then(|s| s.trim().parse().ok());
-    let _ = std::fs::remove_file(dir.file(PID_FILE));
-    let _ = std::fs::remove_file(dir.file(SOCKET_FILE));
-    Ok(Stopped::NotRunning(pid))
+    Ok(Stopped::NotRunning(lock.clean_leftovers(dir)))
 }

@@ -5,7 +5,7 @@
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
 
-use super::dir::{LOCK_FILE, NodeDir};
+use super::dir::{LOCK_FILE, NodeDir, PID_FILE, SOCKET_FILE};
 use crate::sync::{Error, Result};
 
 /// Holds the directory lock until dropped.
@@ -31,6 +31,37 @@ impl DirLock {
         let (file, path) = open(dir)?;
         file.lock().map_err(|e| Error::failed(format!("{}: {e}", path.display())))?;
         Ok(Self { _file: file })
+    }
+}
+
+/// What a node that died without shutting down left behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Leftovers {
+    /// The dead node's pid, from its pid file.
+    pub pid: Option<u32>,
+}
+
+impl DirLock {
+    /// Removes the socket and pid file of a node that did not shut down cleanly: whoever
+    /// holds the lock knows that node is gone. Returns what was found, if anything.
+    pub fn clean_leftovers(&self, dir: &NodeDir) -> Option<Leftovers> {
+        let (socket, pid_file) = (dir.file(SOCKET_FILE), dir.file(PID_FILE));
+        if !socket.exists() && !pid_file.exists() {
+            return None;
+        }
+        let pid = std::fs::read_to_string(&pid_file).ok().and_then(|s| s.trim().parse().ok());
+        let _ = std::fs::remove_file(socket);
+        let _ = std::fs::remove_file(pid_file);
+        Some(Leftovers { pid })
+    }
+}
+
+impl std::fmt::Display for Leftovers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.pid {
+            Some(pid) => write!(f, "cleaned up after node pid {pid}, which did not shut down cleanly"),
+            None => write!(f, "cleaned up after a node that did not shut down cleanly"),
+        }
     }
 }
 

@@ -41,6 +41,9 @@ pub async fn open(dir: &NodeDir) -> Result<Opened> {
             return Ok(Opened::Node(client));
         }
         if let Some(lock) = DirLock::try_acquire(dir)? {
+            if let Some(leftovers) = lock.clean_leftovers(dir) {
+                tracing::warn!("{leftovers}");
+            }
             return open_local(dir, lock).await.map(Opened::Local);
         }
         if Instant::now() > deadline {

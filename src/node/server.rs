@@ -39,8 +39,8 @@ struct Context {
 }
 
 impl ControlServer {
-    /// Binds `node.sock` (0600) in `dir` and serves `backend` on it. The caller must hold the
-    /// directory lock, so any socket file already there belongs to a dead node and is removed.
+    /// Binds `node.sock` (0600) in `dir` and serves `backend` on it. The caller holds the
+    /// directory lock and has cleaned a dead node's leftovers (`DirLock::clean_leftovers`).
     /// A `Shutdown` request flips `shutdown` to true.
     pub fn bind(
         dir: &NodeDir,
@@ -48,10 +48,6 @@ impl ControlServer {
         shutdown: watch::Sender<bool>,
     ) -> Result<Self> {
         let path = dir.file(SOCKET_FILE);
-        if path.exists() {
-            tracing::info!("removing the stale control socket of a node that did not shut down cleanly");
-            std::fs::remove_file(&path).map_err(|e| Error::context("removing stale socket", e))?;
-        }
         let listener = UnixListener::bind(&path)
             .map_err(|e| Error::context(&format!("binding {}", path.display()), e))?;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
