@@ -102,6 +102,15 @@ fn query_output_feeds_back_into_upsert() {
 }
 
 #[test]
+fn a_document_with_no_fields_still_exists() {
+    let node = Node::new();
+    node.ok_with_stdin(&["upsert", "c"], "{\"id\":\"bare\"}");
+    assert_eq!(node.json(&["query", "c"]), json!([{"id": "bare"}]));
+    node.ok(&["upsert", "c", "bare", "--set", "v=1"]);
+    assert_eq!(node.json(&["query", "c"]), json!([{"id": "bare", "v": 1}]));
+}
+
+#[test]
 fn missing_id_gets_a_uuid_v7() {
     let node = Node::new();
     let ids = node.json(&["upsert", "c", "--json", r#"{"a":1}"#]);

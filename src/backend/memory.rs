@@ -61,10 +61,16 @@ impl Inner {
     /// Changes one document with `f` and publishes the change when its heads moved.
     fn edit(&self, key: &Key, f: impl FnOnce(&mut AutoCommit) -> Result<()>) -> Result<Option<AutoCommit>> {
         let mut state = self.lock();
-        let mut doc = state.docs.get(key).cloned().unwrap_or_default();
+        let existing = state.docs.get(key).cloned();
+        let is_new = existing.is_none();
+        let mut doc = existing.unwrap_or_default();
         let before = doc.get_heads();
         f(&mut doc)?;
         doc.commit();
+        if is_new && doc.get_heads().is_empty() {
+            // As on disk: a new document with no fields still exists.
+            doc.empty_change(automerge::transaction::CommitOptions::default());
+        }
         if doc.get_heads() == before {
             return Ok(None);
         }

@@ -518,6 +518,10 @@ fn change(
     let before: Vec<ChangeHash> = doc.get_heads();
     f(&mut doc)?;
     doc.commit();
+    if existing.is_none() && doc.get_heads().is_empty() {
+        // A new document with no fields still exists: an empty change gives it a history.
+        doc.empty_change(automerge::transaction::CommitOptions::default());
+    }
     if doc.get_heads() == before {
         return Ok(None);
     }
