@@ -7,7 +7,7 @@ use peat::cli::{self, Cli};
 
 fn main() -> ExitCode {
     let cli = Cli::parse_args();
-    init_logging(cli.verbose);
+    init_logging(cli.verbose, cli.runs_node());
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -27,7 +27,8 @@ fn main() -> ExitCode {
 }
 
 /// Logs go to stderr; `-v` raises the level, RUST_LOG overrides, NO_COLOR disables colour.
-fn init_logging(verbose: u8) {
+/// A node's log carries timestamps and sources; a command's warnings are just the message.
+fn init_logging(verbose: u8, node: bool) {
     let level = match verbose {
         0 => "warn",
         1 => "info,iroh=warn",
@@ -37,5 +38,10 @@ fn init_logging(verbose: u8) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).init();
+    let fmt = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
+    if node {
+        fmt.init();
+    } else {
+        fmt.without_time().with_target(false).init();
+    }
 }

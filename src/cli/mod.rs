@@ -94,6 +94,11 @@ impl Cli {
         Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
     }
 
+    /// Whether this invocation runs a node (whose log wants timestamps) rather than a command.
+    pub fn runs_node(&self) -> bool {
+        matches!(self.command, Command::Sync(sync::Command::Start(_)))
+    }
+
     /// The persistence directory this invocation works on.
     pub fn node_dir(&self) -> Result<NodeDir, Error> {
         match &self.dir {
