@@ -82,7 +82,9 @@ fn two_nodes_converge_and_removals_reach_watch() {
     a.ok_with_stdin(&["upsert", "units"], &ndjson(0..300, "before"));
     a.start();
     b.start();
-    b.ok(&["peers", "add", &a.addr()]);
+    // The running node's ticket carries the port it is really bound to.
+    let ticket = a.json(&["sync", "status", "-o", "json"])["ticket"].as_str().unwrap().to_string();
+    b.ok(&["peers", "add", &ticket]);
     a.ok_with_stdin(&["upsert", "units", "--wait-for-sync", "20s"], &ndjson(300..310, "live"));
     b.ok(&["upsert", "units", "b1", "--set", "from=b", "--wait-for-sync"]);
     a.ok(&["sync", "wait", "--timeout", "20s"]);

@@ -77,17 +77,10 @@ pub async fn run(dir: &NodeDir, format: Format, args: Args) -> anyhow::Result<()
 /// The node id, app id and a join ticket for this directory.
 fn summary(dir: &NodeDir) -> anyhow::Result<Initialized> {
     let config = dir.config()?;
-    let node_id = dir.identity()?.public().to_string();
-    let ticket = Ticket::new(&config.app_id, &dir.formation_key()?, &node_id, vec![reachable(config.listen)]);
     Ok(Initialized {
-        node_id,
+        node_id: dir.identity()?.public().to_string(),
+        ticket: Ticket::for_node(dir, &[config.listen])?.encode()?,
         app_id: config.app_id,
         dir: dir.path().display().to_string(),
-        ticket: ticket.encode()?,
     })
-}
-
-/// The listen address as peers on this host can dial it (an unspecified IP becomes loopback).
-fn reachable(listen: SocketAddr) -> SocketAddr {
-    if listen.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], listen.port())) } else { listen }
 }

@@ -1,5 +1,6 @@
 //! `peat sync start|stop|status|wait`: the node daemon.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -9,6 +10,7 @@ use super::output::{Format, print_record};
 use crate::node::client::ClientBackend;
 use crate::node::daemon::{self, Stopped};
 use crate::node::dir::NodeDir;
+use crate::node::ticket::Ticket;
 use crate::sync::{CollectionInfo, Error};
 
 #[derive(Debug, clap::Subcommand)]
@@ -66,8 +68,10 @@ pub struct StopArgs {
 #[derive(Debug, clap::Args)]
 #[command(
     long_about = "Show whether a node runs on the directory: pid, uptime, sync listen addresses, \
-connected peers, and collections with their document counts.",
-    after_help = "Examples:\n  peat sync status\n  peat sync status -o json | jq .running"
+a join ticket with the addresses the node is bound to, connected peers, and collections with \
+their document counts.",
+    after_help = "Examples:\n  peat sync status\n  peat sync status -o json | jq .running\n  \
+peat --dir /tmp/b peers add \"$(peat sync status -o json | jq -r .ticket)\""
 )]
 pub struct StatusArgs {}
 
@@ -149,6 +153,9 @@ struct Status {
     node_id: String,
     dir: String,
     listen: Vec<String>,
+    /// A join ticket with the addresses the running node is bound to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ticket: Option<String>,
     peers_connected: usize,
     collections: Vec<CollectionInfo>,
 }
@@ -158,7 +165,9 @@ async fn status(dir: &NodeDir, format: Format) -> anyhow::Result<()> {
         Some(client) => {
             let info = client.node_info().await?;
             let sync = crate::sync::SyncEngine::status(&client).await?;
+            let bound: Vec<SocketAddr> = sync.listen.iter().filter_map(|a| a.parse().ok()).collect();
             Status {
+                ticket: Some(Ticket::for_node(dir, &bound)?.encode()?),
                 running: true,
                 pid: Some(info.pid),
                 uptime_secs: Some(info.uptime_secs),
@@ -180,6 +189,7 @@ async fn status(dir: &NodeDir, format: Format) -> anyhow::Result<()> {
                 node_id: dir.identity()?.public().to_string(),
                 dir: dir.path().display().to_string(),
                 listen: Vec::new(),
+                ticket: None,
                 peers_connected: 0,
                 collections,
             }

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
+use super::dir::NodeDir;
 use crate::sync::{Error, Result};
 
 const PREFIX: &str = "peat1";
@@ -24,6 +25,17 @@ pub struct Ticket {
 impl Ticket {
     pub fn new(app_id: &str, formation: &[u8; 32], node: &str, addrs: Vec<SocketAddr>) -> Self {
         Self { app_id: app_id.into(), formation: hex(formation), node: node.into(), addrs }
+    }
+
+    /// The ticket of the node in `dir`, reachable at `listen` (an unspecified IP becomes
+    /// loopback: that much is known to work; peers elsewhere need the host's own address).
+    pub fn for_node(dir: &NodeDir, listen: &[SocketAddr]) -> Result<Self> {
+        let reachable = |a: &SocketAddr| {
+            if a.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], a.port())) } else { *a }
+        };
+        let config = dir.config()?;
+        let node = dir.identity()?.public().to_string();
+        Ok(Self::new(&config.app_id, &dir.formation_key()?, &node, listen.iter().map(reachable).collect()))
     }
 
     /// The formation key it carries.
