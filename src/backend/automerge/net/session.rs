@@ -23,7 +23,7 @@ use tokio::sync::{mpsc, watch};
 use super::Shared;
 use super::peers::{Counters, now_ms};
 use super::wire::{self, CHANGES_BUDGET, DocChanges, Entry, Msg, Want};
-use crate::sync::{Error, Result, SyncEvent};
+use crate::sync::{Error, Result, SyncEvent, validate};
 
 /// Log entries per `Entries` frame.
 const BATCH: usize = 1000;
@@ -322,6 +322,10 @@ impl Puller {
                 let mut changed = Vec::new();
                 store.write(|w| {
                     for d in &docs {
+                        // A peer holds the formation key, not the right to store bad names.
+                        validate::collection(&d.collection)
+                            .and_then(|()| validate::id(&d.id))
+                            .map_err(|e| Error::invalid(format!("the peer sent {e}")))?;
                         if w.merge(&d.collection, &d.id, &d.bytes)? {
                             changed.push((d.collection.clone(), d.id.clone()));
                         }
