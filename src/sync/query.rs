@@ -459,21 +459,26 @@ impl Parser {
     }
 
     fn or(&mut self) -> Result<Query, ParseError> {
-        let mut parts = vec![self.and()?];
-        while self.at_word("or") {
-            self.pos += 1;
-            parts.push(self.and()?);
-        }
-        Ok(if parts.len() == 1 { parts.remove(0) } else { Query::Or(parts) })
+        self.joined("or", Self::and, Query::Or)
     }
 
     fn and(&mut self) -> Result<Query, ParseError> {
-        let mut parts = vec![self.unary()?];
-        while self.at_word("and") {
+        self.joined("and", Self::unary, Query::And)
+    }
+
+    /// `operand (keyword operand)*`, wrapped by `join` when there is more than one.
+    fn joined(
+        &mut self,
+        keyword: &str,
+        operand: fn(&mut Self) -> Result<Query, ParseError>,
+        join: fn(Vec<Query>) -> Query,
+    ) -> Result<Query, ParseError> {
+        let mut parts = vec![operand(self)?];
+        while self.at_word(keyword) {
             self.pos += 1;
-            parts.push(self.unary()?);
+            parts.push(operand(self)?);
         }
-        Ok(if parts.len() == 1 { parts.remove(0) } else { Query::And(parts) })
+        Ok(if parts.len() == 1 { parts.remove(0) } else { join(parts) })
     }
 
     fn unary(&mut self) -> Result<Query, ParseError> {
