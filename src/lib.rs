@@ -11,5 +11,6 @@
 
 pub mod backend;
 pub mod cli;
+pub mod home;
 pub mod node;
 pub mod sync;

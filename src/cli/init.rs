@@ -5,8 +5,7 @@ use std::net::SocketAddr;
 use serde::Serialize;
 
 use super::output::{Format, print_record};
-use crate::node::dir::{Config, NodeDir};
-use crate::node::ticket::Ticket;
+use crate::home::{Config, NodeDir, Ticket};
 use crate::sync::Error;
 
 /// Create a node: keys, config and an empty store

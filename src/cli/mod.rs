@@ -22,7 +22,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 pub use exit::{EXIT_CODES, exit_code, is_broken_pipe, is_interrupted};
 pub use output::Format;
 
-use crate::node::dir::NodeDir;
+use crate::home::NodeDir;
 use crate::sync::Error;
 
 /// Operate Peat sync nodes.

@@ -5,7 +5,7 @@ use std::io::Write;
 use comfy_table::{ContentArrangement, Table, presets};
 
 use super::output::{self, Format};
-use crate::node::dir::NodeDir;
+use crate::home::NodeDir;
 use crate::sync::PeerInfo;
 
 /// List, add or remove peers

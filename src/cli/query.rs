@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::output::{Format, print_list};
-use crate::node::dir::NodeDir;
+use crate::home::NodeDir;
 use crate::sync::{Deleted, Error, Path, Query, QueryRequest, validate};
 
 /// Find documents

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::output::Format;
-use crate::node::dir::NodeDir;
+use crate::home::NodeDir;
 use crate::sync::{Error, validate};
 
 /// Remove documents

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::output::{Format, print_record};
-use crate::node::dir::NodeDir;
+use crate::home::NodeDir;
 use crate::sync::CollectionInfo;
 
 /// Show the node's identity and what it holds

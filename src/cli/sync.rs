@@ -7,10 +7,9 @@ use serde::Serialize;
 
 use super::duration;
 use super::output::{Format, print_record};
+use crate::home::{NodeDir, Ticket};
 use crate::node::client::ClientBackend;
 use crate::node::daemon::{self, Stopped};
-use crate::node::dir::NodeDir;
-use crate::node::ticket::Ticket;
 use crate::sync::{CollectionInfo, Error};
 
 #[derive(Debug, clap::Subcommand)]
@@ -92,11 +91,12 @@ pub struct WaitArgs {
 pub async fn start(dir: &NodeDir, format: Format, verbose: u8, args: StartArgs) -> anyhow::Result<()> {
     if args.listen.is_some() || args.mdns || args.relays {
         dir.ensure()?;
-        let mut config = dir.config()?;
-        config.listen = args.listen.unwrap_or(config.listen);
-        config.mdns |= args.mdns;
-        config.relays |= args.relays;
-        dir.save_config(&config)?;
+        dir.config_file().update(|config| {
+            config.listen = args.listen.unwrap_or(config.listen);
+            config.mdns |= args.mdns;
+            config.relays |= args.relays;
+            true
+        })?;
     }
     if args.foreground {
         daemon::run_foreground(dir, |line| {

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use super::input::{self, parse_set};
 use super::output::Format;
-use crate::node::dir::NodeDir;
+use crate::home::NodeDir;
 use crate::sync::{DELETED_FIELD, DocInput, Error, Path, validate};
 
 /// Most documents committed in one transaction.

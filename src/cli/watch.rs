@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::duration;
 use super::output::{Format, cell};
 use super::query::parse_filter;
-use crate::node::dir::NodeDir;
+use crate::home::NodeDir;
 use crate::node::open::{Opened, open};
 use crate::node::server::ControlServer;
 use crate::sync::{ChangeEvent, DataSyncBackend, Error, Query, validate};

@@ -12,8 +12,8 @@ use tokio::net::UnixStream;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::Mutex;
 
-use super::dir::{NodeDir, SOCKET_FILE};
 use super::protocol::{NodeInfo, Request, Response, envelope, read_line, write_line};
+use crate::home::{NodeDir, SOCKET_FILE};
 use crate::sync::{
     BackendConfig, ChangeStream, CollectionInfo, DataSyncBackend, DocInput, Document, DocumentStore, Error,
     EventStream, PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Result, SyncEngine,

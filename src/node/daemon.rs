@@ -11,10 +11,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::client::ClientBackend;
-use super::dir::{LOG_FILE, NodeDir, PID_FILE};
-use super::lock::{DirLock, Leftovers};
 use super::open::{LOCK_WAIT, RETRY, open_local};
 use super::server::ControlServer;
+use crate::home::{DirLock, LOG_FILE, Leftovers, NodeDir, PID_FILE};
 use crate::sync::{DataSyncBackend, Error, Result};
 
 /// Runs the node in this process until SIGTERM, SIGINT or a shutdown request; then flushes,

@@ -1,10 +1,8 @@
-//! The node: its persistence directory, and (when running) the daemon that serves it.
+//! The node: the daemon that serves a directory, its control socket, and the client backend
+//! that reaches it.
 
 pub mod client;
 pub mod daemon;
-pub mod dir;
-pub mod lock;
 pub mod open;
 pub mod protocol;
 pub mod server;
-pub mod ticket;

@@ -4,9 +4,8 @@
 use std::time::{Duration, Instant};
 
 use super::client::ClientBackend;
-use super::dir::NodeDir;
-use super::lock::DirLock;
 use crate::backend::automerge::AutomergeBackend;
+use crate::home::{DirLock, NodeDir};
 use crate::sync::{DataSyncBackend, Error, Result};
 
 /// How long a command waits for another short-lived command to release the directory.
@@ -58,7 +57,7 @@ pub async fn open(dir: &NodeDir) -> Result<Opened> {
 
 /// Opens the store in this process; `lock` proves no other process has it open.
 pub async fn open_local(dir: &NodeDir, lock: DirLock) -> Result<AutomergeBackend> {
-    let backend = AutomergeBackend::new(lock);
+    let backend = AutomergeBackend::new(lock, dir.config_file());
     backend.initialize(dir.backend_config()?).await?;
     Ok(backend)
 }

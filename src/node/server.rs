@@ -14,8 +14,8 @@ use tokio::net::unix::OwnedWriteHalf;
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::watch;
 
-use super::dir::{NodeDir, SOCKET_FILE};
 use super::protocol::{NodeInfo, Request, Response, decode_request, read_line, write_line};
+use crate::home::{NodeDir, SOCKET_FILE};
 use crate::sync::{DataSyncBackend, Error, EventStream, Result};
 
 /// A serving control socket. Dropping it stops accepting and removes the socket file.

@@ -222,11 +222,27 @@ impl Default for TransportConfig {
     }
 }
 
-/// Everything a backend needs to open.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A 32-byte secret (a key). Its `Debug` form hides the bytes, so logs never show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub [u8; 32]);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+/// Everything a backend needs to open: where its store lives, who it is, which formation it
+/// belongs to and how it reaches peers. Built by the caller (the node reads it from the
+/// persistence directory), so a backend never looks for files of its own.
+#[derive(Debug, Clone, PartialEq)]
 pub struct BackendConfig {
-    /// The persistence directory.
-    pub dir: PathBuf,
+    /// The store file.
+    pub store: PathBuf,
+    /// The node's secret key (its public key is the node id, and the Automerge actor).
+    pub identity: Secret,
+    /// The formation key peers must prove they hold.
+    pub formation_key: Secret,
     /// Peers only sync within one app id and formation.
     pub app_id: String,
     pub transport: TransportConfig,

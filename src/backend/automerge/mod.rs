@@ -11,7 +11,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::backend::spawn_observer;
-use crate::node::lock::DirLock;
+use crate::home::{ConfigFile, DirLock};
 use crate::sync::{
     BackendConfig, ChangeStream, CollectionInfo, DataSyncBackend, DocInput, Document, DocumentStore, Error,
     PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Result, SyncEngine, SyncEventStream,
@@ -26,17 +26,20 @@ pub struct AutomergeBackend {
     store: OnceLock<Arc<Store>>,
     config: OnceLock<BackendConfig>,
     engine: tokio::sync::Mutex<Option<Arc<net::Engine>>>,
+    /// Where added and removed peers are remembered.
+    config_file: ConfigFile,
     _lock: DirLock,
 }
 
 impl AutomergeBackend {
     /// A backend that [`DataSyncBackend::initialize`] opens. Only the holder of the directory
-    /// lock may open its store.
-    pub fn new(lock: DirLock) -> Self {
+    /// lock may open its store; peers added or removed are remembered in `config_file`.
+    pub fn new(lock: DirLock, config_file: ConfigFile) -> Self {
         Self {
             store: OnceLock::new(),
             config: OnceLock::new(),
             engine: tokio::sync::Mutex::new(None),
+            config_file,
             _lock: lock,
         }
     }
@@ -63,8 +66,13 @@ impl AutomergeBackend {
         self.config.get().ok_or_else(|| Error::failed("backend is not initialized"))
     }
 
-    fn dir(&self) -> Result<crate::node::dir::NodeDir> {
-        Ok(crate::node::dir::NodeDir::new(self.config()?.dir.clone()))
+    /// Runs a config.toml edit off the async threads.
+    async fn edit_config<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&ConfigFile) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let file = self.config_file.clone();
+        tokio::task::spawn_blocking(move || f(&file)).await.map_err(|e| Error::context("config task", e))?
     }
 
     /// The running sync engine, if any.
@@ -76,9 +84,9 @@ impl AutomergeBackend {
 #[async_trait]
 impl DataSyncBackend for AutomergeBackend {
     async fn initialize(&self, config: BackendConfig) -> Result<()> {
-        let identity = crate::node::dir::NodeDir::new(config.dir.clone()).identity()?;
-        let actor = automerge::ActorId::from(identity.public().as_bytes().as_slice());
-        let path = config.dir.join(crate::node::dir::STORE_FILE);
+        let node_id = iroh::SecretKey::from_bytes(&config.identity.0).public();
+        let actor = automerge::ActorId::from(node_id.as_bytes().as_slice());
+        let path = config.store.clone();
         let _ = self.config.set(config);
         let store = tokio::task::spawn_blocking(move || Store::open(&path, actor))
             .await
@@ -159,8 +167,12 @@ impl PeerDiscovery for AutomergeBackend {
             return Ok(engine.peers());
         }
         let config = self.config()?;
-        let key = self.dir()?.formation_key()?;
-        Ok(net::peers::from_config(&config.peers, &config.app_id, &key)
+        let (app_id, key) = (config.app_id.clone(), config.formation_key.0);
+        // Parsing may resolve host names: off the async threads, with the file read.
+        let peers =
+            self.edit_config(move |file| Ok(net::peers::from_config(&file.load()?.peers, &app_id, &key)));
+        Ok(peers
+            .await?
             .into_iter()
             .map(|p| PeerInfo {
                 id: p.id.to_string(),
@@ -174,13 +186,20 @@ impl PeerDiscovery for AutomergeBackend {
         if let Some(engine) = self.engine().await {
             return engine.add_peer(addr).await;
         }
-        let dir = self.dir()?;
         let config = self.config()?;
-        let peer = net::peers::PeerAddr::parse(addr, &config.app_id, &dir.formation_key()?)?;
-        if peer.id == dir.identity()?.public() {
-            return Err(Error::invalid("that is this node's own id"));
-        }
-        net::persist_peer(&dir, &peer)?;
+        let (app_id, key, addr) = (config.app_id.clone(), config.formation_key.0, addr.to_string());
+        let me = iroh::SecretKey::from_bytes(&config.identity.0).public();
+        // Parsing may resolve a host name: off the async threads, with the file write.
+        let peer = self
+            .edit_config(move |file| {
+                let peer = net::peers::PeerAddr::parse(&addr, &app_id, &key)?;
+                if peer.id == me {
+                    return Err(Error::invalid("that is this node's own id"));
+                }
+                file.add_peers(&peer.config_entries())?;
+                Ok(peer)
+            })
+            .await?;
         Ok(PeerInfo {
             id: peer.id.to_string(),
             addrs: peer.addrs.iter().map(ToString::to_string).collect(),
@@ -191,7 +210,8 @@ impl PeerDiscovery for AutomergeBackend {
         if let Some(engine) = self.engine().await {
             return engine.remove_peer(id).await;
         }
-        if net::forget_peer(&self.dir()?, id)? {
+        let owned = id.to_string();
+        if self.edit_config(move |file| file.remove_peer(&owned)).await? {
             Ok(())
         } else {
             Err(Error::not_found(format!("no peer '{id}'")))
@@ -209,7 +229,8 @@ impl SyncEngine for AutomergeBackend {
         let mut engine = self.engine.lock().await;
         if engine.is_none() {
             let store = Arc::clone(self.store()?);
-            *engine = Some(Arc::new(net::Engine::start(store, self.config()?).await?));
+            let config_file = self.config_file.clone();
+            *engine = Some(Arc::new(net::Engine::start(store, self.config()?, config_file).await?));
         }
         Ok(())
     }

@@ -22,7 +22,7 @@ use tokio::time::Instant;
 use self::auth::{Failure, Formation};
 use self::peers::{Attempt, Peer, PeerAddr, PeerTable, Session};
 use super::Store;
-use crate::node::dir::NodeDir;
+use crate::home::ConfigFile;
 use crate::sync::{
     BackendConfig, Error, EventStream, PeerEvent, PeerEventStream, PeerInfo, Result, SyncEvent,
     SyncEventStream, SyncStatus,
@@ -54,7 +54,8 @@ pub struct Shared {
     pub store: Arc<Store>,
     endpoint: Endpoint,
     formation: Formation,
-    dir: NodeDir,
+    /// Where added and removed peers are remembered.
+    config_file: ConfigFile,
     table: Mutex<PeerTable>,
     peer_events: broadcast::Sender<PeerEvent>,
     pub sync_events: broadcast::Sender<SyncEvent>,
@@ -71,17 +72,17 @@ pub struct Engine {
 
 impl Engine {
     /// Binds the endpoint and starts accepting, dialing the configured peers and syncing.
-    pub async fn start(store: Arc<Store>, config: &BackendConfig) -> Result<Self> {
-        let dir = NodeDir::new(config.dir.clone());
-        let formation = Formation { app_id: config.app_id.clone(), key: dir.formation_key()? };
-        let (endpoint, mdns) = endpoint::bind(dir.identity()?, &config.transport).await?;
+    pub async fn start(store: Arc<Store>, config: &BackendConfig, config_file: ConfigFile) -> Result<Self> {
+        let formation = Formation { app_id: config.app_id.clone(), key: config.formation_key.0 };
+        let secret = iroh::SecretKey::from_bytes(&config.identity.0);
+        let (endpoint, mdns) = endpoint::bind(secret, &config.transport).await?;
         let changes = store.subscribe();
         let last_seq = watch::channel(store.last_seq()?).0;
         let shared = Arc::new(Shared {
             store,
             endpoint,
             formation,
-            dir,
+            config_file,
             table: Mutex::default(),
             peer_events: broadcast::channel(EVENT_BUFFER).0,
             sync_events: broadcast::channel(EVENT_BUFFER).0,
@@ -136,7 +137,7 @@ impl Engine {
         if peer.id == shared.endpoint.id() {
             return Err(Error::invalid("that is this node's own id"));
         }
-        persist_peer(&shared.dir, &peer)?;
+        shared.config_file.add_peers(&peer.config_entries())?;
         let mut attempt = ensure_peer(shared, peer.id, peer.addrs.clone(), true);
         let outcome = tokio::time::timeout(ADD_WAIT, attempt.wait_for(|a| *a != Attempt::Pending)).await;
         let outcome = match outcome {
@@ -144,7 +145,7 @@ impl Engine {
             _ => Attempt::Pending,
         };
         if let Attempt::Refused(reason) = outcome {
-            forget_peer(&shared.dir, &peer.id.to_string())?;
+            shared.config_file.remove_peer(&peer.id.to_string())?;
             drop_peer(shared, &peer.id);
             return Err(Error::refused(format!("peer {} refused: {reason}", peer.id)));
         }
@@ -154,7 +155,7 @@ impl Engine {
 
     /// Forgets a peer: config entry, dialer and connection.
     pub async fn remove_peer(&self, id: &str) -> Result<()> {
-        let in_config = forget_peer(&self.shared.dir, id)?;
+        let in_config = self.shared.config_file.remove_peer(id)?;
         let known = id.parse::<EndpointId>().ok().is_some_and(|id| drop_peer(&self.shared, &id));
         if in_config || known { Ok(()) } else { Err(Error::not_found(format!("no peer '{id}'"))) }
     }
@@ -266,36 +267,6 @@ impl Engine {
             peers_connected: table.peers.values().filter(|p| p.live().is_some()).count(),
         }
     }
-}
-
-/// Adds `ID@ADDR` entries of a peer to config.toml (the file stays the operator's: this
-/// rewrites it through [`NodeDir::save_config`]).
-pub fn persist_peer(dir: &NodeDir, peer: &PeerAddr) -> Result<()> {
-    let mut config = dir.config()?;
-    let mut changed = false;
-    for entry in peer.config_entries() {
-        if !config.peers.contains(&entry) {
-            config.peers.push(entry);
-            changed = true;
-        }
-    }
-    if changed {
-        dir.save_config(&config)?;
-    }
-    Ok(())
-}
-
-/// Removes a peer's entries from config.toml; returns whether there were any.
-pub fn forget_peer(dir: &NodeDir, id: &str) -> Result<bool> {
-    let mut config = dir.config()?;
-    let prefix = format!("{id}@");
-    let before = config.peers.len();
-    config.peers.retain(|p| !p.starts_with(&prefix));
-    if config.peers.len() == before {
-        return Ok(false);
-    }
-    dir.save_config(&config)?;
-    Ok(true)
 }
 
 fn forward<T: Clone + Send + 'static>(mut rx: broadcast::Receiver<T>) -> EventStream<T> {

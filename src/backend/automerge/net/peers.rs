@@ -11,7 +11,7 @@ use iroh::EndpointId;
 use iroh::endpoint::Connection;
 use tokio::sync::watch;
 
-use crate::node::ticket::Ticket;
+use crate::home::Ticket;
 use crate::sync::{Error, PeerInfo, Result};
 
 /// A peer address a user gave: the node id and where to reach it.

@@ -23,6 +23,7 @@ use tokio::sync::{mpsc, watch};
 use super::Shared;
 use super::peers::{Counters, now_ms};
 use super::wire::{self, CHANGES_BUDGET, DocChanges, Entry, Msg, Want};
+use crate::home::ticket::hex;
 use crate::sync::{Error, Result, SyncEvent, validate};
 
 /// Log entries per `Entries` frame.
@@ -103,10 +104,6 @@ pub async fn run(
 
 fn closed() -> Error {
     Error::failed("connection closed")
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Reads frames and hands each to its task. Never waits on those tasks (their channels are

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use serde::{Deserialize, Serialize};
 
-use super::dir::NodeDir;
+use super::NodeDir;
 use crate::sync::{Error, Result};
 
 const PREFIX: &str = "peat1";
@@ -98,7 +98,7 @@ struct Wire {
     addrs: Vec<SocketAddr>,
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

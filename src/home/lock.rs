@@ -5,7 +5,7 @@
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::OpenOptionsExt;
 
-use super::dir::{LOCK_FILE, NodeDir, PID_FILE, SOCKET_FILE};
+use super::{LOCK_FILE, NodeDir, PID_FILE, SOCKET_FILE};
 use crate::sync::{Error, Result};
 
 /// Holds the directory lock until dropped.

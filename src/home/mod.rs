@@ -1,15 +1,22 @@
-//! The persistence directory: keys, config and store of one node (DESIGN.md §3).
+//! The persistence directory of one node (DESIGN.md §3): its paths, keys, config, lock and
+//! join tickets. Everything above (backends, the node, the CLI) finds its files through here.
+
+pub mod config;
+pub mod lock;
+pub mod ticket;
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::net::SocketAddr;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use iroh::SecretKey;
-use serde::{Deserialize, Serialize};
 
-use crate::sync::{BackendConfig, Error, Result, TransportConfig};
+pub use config::{Config, ConfigFile, DEFAULT_PORT};
+pub use lock::{DirLock, Leftovers};
+pub use ticket::Ticket;
+
+use crate::sync::{BackendConfig, Error, Result, Secret, TransportConfig};
 
 pub const CONFIG_FILE: &str = "config.toml";
 pub const IDENTITY_FILE: &str = "identity.key";
@@ -19,41 +26,6 @@ pub const LOCK_FILE: &str = "node.lock";
 pub const PID_FILE: &str = "node.pid";
 pub const SOCKET_FILE: &str = "node.sock";
 pub const LOG_FILE: &str = "node.log";
-
-/// The default UDP port of the sync endpoint.
-pub const DEFAULT_PORT: u16 = 7890;
-
-/// `config.toml`: what an operator may edit by hand.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Config {
-    /// Peers sync only within one app id.
-    pub app_id: String,
-    /// UDP address of the sync endpoint.
-    pub listen: SocketAddr,
-    /// Peers dialed at start, as `ID@HOST:PORT`.
-    #[serde(default)]
-    pub peers: Vec<String>,
-    /// Use the public Iroh relays (off: nothing leaves the local network).
-    #[serde(default)]
-    pub relays: bool,
-    /// Find peers on the local network with mDNS.
-    #[serde(default)]
-    pub mdns: bool,
-}
-
-impl Config {
-    /// Defaults for a new node of `app_id`.
-    pub fn new(app_id: &str) -> Self {
-        Self {
-            app_id: app_id.into(),
-            listen: SocketAddr::from(([0, 0, 0, 0], DEFAULT_PORT)),
-            peers: Vec::new(),
-            relays: false,
-            mdns: false,
-        }
-    }
-}
 
 /// A node's persistence directory.
 #[derive(Debug, Clone)]
@@ -116,7 +88,7 @@ impl NodeDir {
             .map_err(|e| io_err(&self.path, e))?;
         write_secret(&self.file(IDENTITY_FILE), &SecretKey::generate().to_bytes())?;
         write_secret(&self.file(FORMATION_FILE), &formation.unwrap_or_else(rand::random))?;
-        self.save_config(&config)?;
+        self.config_file().save(&config)?;
         Ok(Initialized { dir: self.clone(), created: true })
     }
 
@@ -130,27 +102,23 @@ impl NodeDir {
         read_key(&self.file(FORMATION_FILE))
     }
 
-    pub fn config(&self) -> Result<Config> {
-        let path = self.file(CONFIG_FILE);
-        let text = fs::read_to_string(&path).map_err(|e| io_err(&path, e))?;
-        toml::from_str(&text)
-            .map_err(|e| Error::invalid(format!("{}: {}", path.display(), one_line(&e.to_string()))))
+    /// The handle on `config.toml`.
+    pub fn config_file(&self) -> ConfigFile {
+        ConfigFile::new(self.file(CONFIG_FILE))
     }
 
-    /// Writes the config atomically (temp file + rename), so a crash never leaves half a file.
-    pub fn save_config(&self, config: &Config) -> Result<()> {
-        let text = toml::to_string_pretty(config).map_err(|e| Error::context("config", e))?;
-        let path = self.file(CONFIG_FILE);
-        let tmp = self.file(".config.toml.tmp");
-        fs::write(&tmp, text).map_err(|e| io_err(&tmp, e))?;
-        fs::rename(&tmp, &path).map_err(|e| io_err(&path, e))
+    /// The current `config.toml`.
+    pub fn config(&self) -> Result<Config> {
+        self.config_file().load()
     }
 
     /// The backend configuration of this directory.
     pub fn backend_config(&self) -> Result<BackendConfig> {
         let config = self.config()?;
         Ok(BackendConfig {
-            dir: self.path.clone(),
+            store: self.file(STORE_FILE),
+            identity: Secret(self.identity()?.to_bytes()),
+            formation_key: Secret(self.formation_key()?),
             app_id: config.app_id,
             transport: TransportConfig { listen: config.listen, relays: config.relays, mdns: config.mdns },
             peers: config.peers,
@@ -158,17 +126,13 @@ impl NodeDir {
     }
 }
 
-fn io_err(path: &Path, err: std::io::Error) -> Error {
+pub(crate) fn io_err(path: &Path, err: std::io::Error) -> Error {
     match err.kind() {
         std::io::ErrorKind::PermissionDenied => {
             Error::refused(format!("{}: permission denied", path.display()))
         }
         _ => Error::failed(format!("{}: {err}", path.display())),
     }
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn write_secret(path: &Path, bytes: &[u8; 32]) -> Result<()> {
@@ -207,18 +171,5 @@ mod tests {
             dir.init(Config::new("x"), None, false).unwrap_err().kind,
             crate::sync::ErrorKind::Invalid
         );
-    }
-
-    #[test]
-    fn config_round_trips_and_rejects_unknown_keys() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = NodeDir::new(tmp.path());
-        dir.init(Config::new("app"), None, false).unwrap();
-        let mut config = dir.config().unwrap();
-        config.peers.push("abc@127.0.0.1:1".into());
-        dir.save_config(&config).unwrap();
-        assert_eq!(dir.config().unwrap(), config);
-        fs::write(dir.file(CONFIG_FILE), "app_id = 'a'\nlisten = '0.0.0.0:1'\nbogus = 1\n").unwrap();
-        assert!(dir.config().is_err());
     }
 }
