@@ -3,27 +3,16 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use peat::cli::{self, Cli};
+use peat::cli::{self, Cli, ExitStatus};
 
 fn main() -> ExitCode {
     let cli = Cli::parse_args();
     init_logging(cli.verbose, cli.runs_node());
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("peat: error: cannot start the async runtime: {e}");
-            return ExitCode::from(1);
-        }
-    };
-    match runtime.block_on(cli::run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) if cli::is_broken_pipe(&e) => ExitCode::SUCCESS,
-        Err(e) if cli::is_interrupted(&e) => ExitCode::from(130),
-        Err(e) => {
-            eprintln!("peat: error: {e:#}");
-            ExitCode::from(cli::exit_code(&e) as u8)
-        }
-    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
+    ExitStatus::report(match runtime {
+        Ok(runtime) => runtime.block_on(cli::run(cli)),
+        Err(e) => Err(anyhow::anyhow!("cannot start the async runtime: {e}")),
+    })
 }
 
 /// Logs go to stderr; `-v` raises the level, RUST_LOG overrides, NO_COLOR disables colour.

@@ -1,16 +1,89 @@
-//! Exit codes (DESIGN.md §6): how a failure maps to the number scripts branch on.
+//! Exit status (DESIGN.md §6): the one place where an outcome becomes the number scripts
+//! branch on.
+
+use std::process::ExitCode;
 
 use crate::sync::{Error, ErrorKind};
 
-/// The exit codes scripts can branch on, shown in `peat --help` and the man pages.
-pub const EXIT_CODES: &[(u8, &str)] = &[
-    (0, "success"),
-    (1, "failure, timeout, or no peer reachable"),
-    (2, "usage error or malformed input (bad JSON, id, expression or flag)"),
-    (3, "not found"),
-    (4, "refused (authentication, formation mismatch, lock held by another user)"),
-    (130, "interrupted (Ctrl-C)"),
-];
+/// How a command ended, as scripts see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// It did what was asked (also: stdout was closed early, as by `| head`).
+    Success,
+    /// Failure, timeout, or no peer reachable.
+    Failure,
+    /// Usage error or malformed input.
+    Usage,
+    /// What was named does not exist.
+    NotFound,
+    /// Refused: authentication, formation mismatch, a lock held by another user.
+    Refused,
+    /// Ctrl-C.
+    Interrupted,
+}
+
+impl ExitStatus {
+    /// Every status with its code and meaning, for `--help` and the man pages.
+    pub const ALL: [ExitStatus; 6] = [
+        ExitStatus::Success,
+        ExitStatus::Failure,
+        ExitStatus::Usage,
+        ExitStatus::NotFound,
+        ExitStatus::Refused,
+        ExitStatus::Interrupted,
+    ];
+
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+            ExitStatus::Usage => 2,
+            ExitStatus::NotFound => 3,
+            ExitStatus::Refused => 4,
+            ExitStatus::Interrupted => 130,
+        }
+    }
+
+    pub fn meaning(self) -> &'static str {
+        match self {
+            ExitStatus::Success => "success",
+            ExitStatus::Failure => "failure, timeout, or no peer reachable",
+            ExitStatus::Usage => "usage error or malformed input (bad JSON, id, expression or flag)",
+            ExitStatus::NotFound => "not found",
+            ExitStatus::Refused => "refused (authentication, formation mismatch, lock held by another user)",
+            ExitStatus::Interrupted => "interrupted (Ctrl-C)",
+        }
+    }
+
+    /// The status of an error raised anywhere in a command.
+    pub fn of(err: &anyhow::Error) -> Self {
+        if is_broken_pipe(err) {
+            return ExitStatus::Success;
+        }
+        match err.downcast_ref::<Error>().map(|e| e.kind) {
+            Some(ErrorKind::Invalid) => ExitStatus::Usage,
+            Some(ErrorKind::NotFound) => ExitStatus::NotFound,
+            Some(ErrorKind::Refused) => ExitStatus::Refused,
+            Some(ErrorKind::Interrupted) => ExitStatus::Interrupted,
+            Some(ErrorKind::Timeout | ErrorKind::Failed) | None => ExitStatus::Failure,
+        }
+    }
+
+    /// Ends a command: prints the error (if it deserves a message) and gives the exit code.
+    /// A closed stdout and Ctrl-C end quietly.
+    pub fn report(result: anyhow::Result<()>) -> ExitCode {
+        let status = match &result {
+            Ok(()) => ExitStatus::Success,
+            Err(e) => ExitStatus::of(e),
+        };
+        if let Err(e) = result
+            && !matches!(status, ExitStatus::Success | ExitStatus::Interrupted)
+        {
+            eprintln!("peat: error: {e:#}");
+        }
+        ExitCode::from(status.code())
+    }
+}
 
 /// The environment variables peat reads.
 pub const ENVIRONMENT: &[(&str, &str)] = &[
@@ -22,8 +95,8 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
 /// The exit-code and environment tables as `--help` text.
 pub fn help_text() -> String {
     let mut text = String::from("Exit codes:\n");
-    for (code, meaning) in EXIT_CODES {
-        text += &format!("  {code:<4} {meaning}\n");
+    for status in ExitStatus::ALL {
+        text += &format!("  {:<4} {}\n", status.code(), status.meaning());
     }
     text += "\nEnvironment:\n";
     for (name, meaning) in ENVIRONMENT {
@@ -32,24 +105,8 @@ pub fn help_text() -> String {
     text.trim_end().to_string()
 }
 
-/// The exit code for an error raised anywhere in a command.
-pub fn exit_code(err: &anyhow::Error) -> i32 {
-    match err.downcast_ref::<Error>().map(|e| e.kind) {
-        Some(ErrorKind::Invalid) => 2,
-        Some(ErrorKind::NotFound) => 3,
-        Some(ErrorKind::Refused) => 4,
-        Some(ErrorKind::Interrupted) => 130,
-        Some(ErrorKind::Timeout | ErrorKind::Failed) | None => 1,
-    }
-}
-
-/// Whether the user interrupted: exit 130 without an error message.
-pub fn is_interrupted(err: &anyhow::Error) -> bool {
-    err.downcast_ref::<Error>().is_some_and(|e| e.kind == ErrorKind::Interrupted)
-}
-
 /// Whether an error is a closed stdout (`peat query | head`): exit quietly then.
-pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
         e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
@@ -61,12 +118,14 @@ mod tests {
 
     #[test]
     fn kinds_map_to_documented_codes() {
-        assert_eq!(exit_code(&Error::invalid("x").into()), 2);
-        assert_eq!(exit_code(&Error::not_found("x").into()), 3);
-        assert_eq!(exit_code(&Error::refused("x").into()), 4);
-        assert_eq!(exit_code(&Error::timeout("x").into()), 1);
-        assert_eq!(exit_code(&anyhow::anyhow!("other")), 1);
+        let code = |e: anyhow::Error| ExitStatus::of(&e).code();
+        assert_eq!(code(Error::invalid("x").into()), 2);
+        assert_eq!(code(Error::not_found("x").into()), 3);
+        assert_eq!(code(Error::refused("x").into()), 4);
+        assert_eq!(code(Error::timeout("x").into()), 1);
+        assert_eq!(code(Error::interrupted().into()), 130);
+        assert_eq!(code(anyhow::anyhow!("other")), 1);
         let pipe: anyhow::Error = std::io::Error::from(std::io::ErrorKind::BrokenPipe).into();
-        assert!(is_broken_pipe(&pipe.context("writing")));
+        assert_eq!(code(pipe.context("writing")), 0);
     }
 }

@@ -3,13 +3,12 @@
 //! and compares with the committed `completions/` and `man/`).
 
 use std::fmt::Write as _;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap_complete::{Generator, Shell};
 
-use super::Cli;
-use super::exit::{ENVIRONMENT, EXIT_CODES};
+use super::exit::{ENVIRONMENT, ExitStatus};
+use super::{Cli, Context};
 
 /// Print a shell completion script
 #[derive(Debug, clap::Args)]
@@ -36,14 +35,14 @@ pub struct GenerateArgs {
 /// The shells with committed completion scripts.
 const SHELLS: [Shell; 5] = [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::Elvish, Shell::PowerShell];
 
-pub fn completions(args: CompletionsArgs) -> anyhow::Result<()> {
-    let mut out = super::output::stdout();
-    clap_complete::generate(args.shell, &mut Cli::command_with_tables(), "peat", &mut out);
-    out.flush()?;
+pub fn completions(ctx: &Context, args: CompletionsArgs) -> anyhow::Result<()> {
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut Cli::command_with_tables(), "peat", &mut script);
+    ctx.printer.line(String::from_utf8_lossy(&script).trim_end())?;
     Ok(())
 }
 
-pub fn generate(args: GenerateArgs) -> anyhow::Result<()> {
+pub fn generate(ctx: &Context, args: GenerateArgs) -> anyhow::Result<()> {
     use anyhow::Context;
     let completions = args.out.join("completions");
     let man = args.out.join("man");
@@ -58,7 +57,7 @@ pub fn generate(args: GenerateArgs) -> anyhow::Result<()> {
     let mut cmd = Cli::command_with_tables().disable_help_subcommand(true);
     cmd.build();
     write_pages(&cmd, &man)?;
-    eprintln!("peat: wrote {} and {}", completions.display(), man.display());
+    ctx.printer.note(format!("wrote {} and {}", completions.display(), man.display()));
     Ok(())
 }
 
@@ -106,8 +105,8 @@ fn extra_sections(cmd: &clap::Command) -> String {
         }
     }
     roff += ".SH \"EXIT STATUS\"\n";
-    for (code, meaning) in EXIT_CODES {
-        let _ = write!(roff, ".TP\n{code}\n{}\n", escape(meaning));
+    for status in ExitStatus::ALL {
+        let _ = write!(roff, ".TP\n{}\n{}\n", status.code(), escape(status.meaning()));
     }
     roff += ".SH ENVIRONMENT\n";
     for (name, meaning) in ENVIRONMENT {

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 
-use super::output::{Format, print_record};
+use super::Context;
 use crate::home::{Config, NodeDir, Ticket};
 use crate::sync::Error;
 
@@ -42,7 +42,8 @@ struct Initialized {
     ticket: String,
 }
 
-pub async fn run(dir: &NodeDir, format: Format, args: Args) -> anyhow::Result<()> {
+pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
+    let dir = &ctx.dir;
     let ticket = args.join.as_deref().map(Ticket::decode).transpose()?;
     let app_id = match (&ticket, &args.app_id) {
         (Some(t), _) => t.app_id.clone(),
@@ -65,11 +66,12 @@ pub async fn run(dir: &NodeDir, format: Format, args: Args) -> anyhow::Result<()
     };
     dir.init(config, formation, args.force)?;
     let summary = summary(dir)?;
-    if format == Format::Table {
-        eprintln!("Initialised node in {}", summary.dir);
-        eprintln!("Share the join ticket only with nodes of this formation: it holds the formation key.");
+    if ctx.printer.for_people() {
+        ctx.printer.note(format!("initialised node in {}", summary.dir));
+        ctx.printer
+            .note("share the join ticket only with nodes of this formation: it holds the formation key");
     }
-    print_record(format, &summary)?;
+    ctx.printer.record(&summary)?;
     Ok(())
 }
 

@@ -1,13 +1,14 @@
 //! The `peat` command line: argument definitions, and one module per command. Each command
 //! opens a backend for the directory and makes one trait call on it.
 
+mod context;
 mod duration;
 mod exit;
 mod generate;
 mod init;
 mod input;
-mod output;
 mod peers;
+mod printer;
 mod query;
 mod remove;
 mod status;
@@ -19,10 +20,10 @@ use std::path::PathBuf;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-pub use exit::{EXIT_CODES, exit_code, is_broken_pipe, is_interrupted};
-pub use output::Format;
+pub use context::Context;
+pub use exit::ExitStatus;
+pub use printer::{Format, Printer};
 
-use crate::home::NodeDir;
 use crate::sync::Error;
 
 /// Operate Peat sync nodes.
@@ -98,60 +99,40 @@ impl Cli {
     pub fn runs_node(&self) -> bool {
         matches!(self.command, Command::Sync(sync::Command::Start(_)))
     }
-
-    /// The persistence directory this invocation works on.
-    pub fn node_dir(&self) -> Result<NodeDir, Error> {
-        match &self.dir {
-            Some(dir) => Ok(NodeDir::new(dir)),
-            None => NodeDir::default_path().map(NodeDir::new).ok_or_else(|| {
-                Error::invalid("no data directory on this platform; pass --dir or set PEAT_DIR")
-            }),
-        }
-    }
 }
 
 /// Runs a parsed command line. Ctrl-C interrupts any command (exit 130) except a node in
 /// the foreground, which handles it as a graceful shutdown.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let dir = cli.node_dir()?;
-    let format = Format::resolve(cli.output);
-    if let Command::Sync(sync::Command::Start(args)) = cli.command {
-        return sync::start(&dir, format, cli.verbose, args).await;
+    let ctx = Context::new(cli.dir.as_deref(), cli.output, cli.verbose)?;
+    let command = cli.command;
+    if command.handles_ctrl_c() {
+        return command.run(&ctx).await;
     }
-    let command = async {
-        match cli.command {
-            Command::Init(args) => init::run(&dir, format, args).await,
-            Command::Upsert(args) => upsert::run(&dir, format, args).await,
-            Command::Query(args) => query::run(&dir, format, args).await,
-            Command::Remove(args) => remove::run(&dir, format, args).await,
-            Command::Status(args) => status::run(&dir, format, args).await,
-            Command::Watch(args) => watch::run(&dir, format, args).await,
-            Command::Peers(args) => peers::run(&dir, format, args).await,
-            Command::Sync(command) => sync::run(&dir, format, command).await,
-            Command::Completions(args) => generate::completions(args),
-            Command::Generate(args) => generate::generate(args),
-        }
-    };
     tokio::select! {
-        result = command => result,
+        result = command.run(&ctx) => result,
         _ = tokio::signal::ctrl_c() => Err(Error::interrupted().into()),
     }
 }
 
-/// Initialises a missing directory with defaults, telling the user where and who it is.
-fn ensure_initialized(dir: &NodeDir) -> anyhow::Result<()> {
-    if dir.ensure()?.created {
-        eprintln!(
-            "peat: initialised a new node in {} (node {})",
-            dir.path().display(),
-            dir.identity()?.public()
-        );
+impl Command {
+    /// Whether the command handles Ctrl-C itself (a node in the foreground stops gracefully).
+    fn handles_ctrl_c(&self) -> bool {
+        matches!(self, Command::Sync(sync::Command::Start(args)) if args.foreground)
     }
-    Ok(())
-}
 
-/// Opens the backend for a command, initialising the directory first if needed.
-async fn open(dir: &NodeDir) -> anyhow::Result<Box<dyn crate::sync::DataSyncBackend>> {
-    ensure_initialized(dir)?;
-    Ok(crate::node::open::open(dir).await?.boxed())
+    async fn run(self, ctx: &Context) -> anyhow::Result<()> {
+        match self {
+            Command::Init(args) => init::run(ctx, args).await,
+            Command::Upsert(args) => upsert::run(ctx, args).await,
+            Command::Query(args) => query::run(ctx, args).await,
+            Command::Remove(args) => remove::run(ctx, args).await,
+            Command::Status(args) => status::run(ctx, args).await,
+            Command::Watch(args) => watch::run(ctx, args).await,
+            Command::Peers(args) => peers::run(ctx, args).await,
+            Command::Sync(command) => sync::run(ctx, command).await,
+            Command::Completions(args) => generate::completions(ctx, args),
+            Command::Generate(args) => generate::generate(ctx, args),
+        }
+    }
 }

@@ -1,11 +1,6 @@
 //! `peat peers [list] | add | remove`: the peers a node syncs with.
 
-use std::io::Write;
-
-use comfy_table::{ContentArrangement, Table, presets};
-
-use super::output::{self, Format};
-use crate::home::NodeDir;
+use super::{Context, printer};
 use crate::sync::PeerInfo;
 
 /// List, add or remove peers
@@ -55,52 +50,48 @@ Exits 3 if no such peer is known.",
     },
 }
 
-pub async fn run(dir: &NodeDir, format: Format, args: Args) -> anyhow::Result<()> {
-    let backend = super::open(dir).await?;
+pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
+    let backend = ctx.backend().await?;
     let peers = backend.peer_discovery();
     match args.command.unwrap_or(Command::List) {
         Command::List => {
             let list = peers.peers().await?;
             backend.shutdown().await?;
-            print(format, &list)?;
+            print(ctx, &list)?;
         }
         Command::Add { addr } => {
             let info = peers.add_peer(&addr).await?;
             let running = backend.sync_engine().status().await?.running;
             backend.shutdown().await?;
-            if !running {
-                eprintln!("peat: peer {} remembered; the node will dial it when it runs", info.id);
+            ctx.printer.note(if !running {
+                format!("peer {} remembered; the node will dial it when it runs", info.id)
             } else if info.connected {
-                eprintln!("peat: connected to peer {}", info.id);
+                format!("connected to peer {}", info.id)
             } else {
                 let why = info.last_error.as_deref().unwrap_or("no answer yet");
-                eprintln!(
-                    "peat: peer {} remembered but not reachable now ({why}); the node keeps trying",
-                    info.id
-                );
-            }
-            if format != Format::Table {
-                print(format, std::slice::from_ref(&info))?;
+                format!("peer {} remembered but not reachable now ({why}); the node keeps trying", info.id)
+            });
+            if !ctx.printer.for_people() {
+                print(ctx, std::slice::from_ref(&info))?;
             }
         }
         Command::Remove { id } => {
             peers.remove_peer(&id).await?;
             backend.shutdown().await?;
-            eprintln!("peat: peer {id} removed");
+            ctx.printer.note(format!("peer {id} removed"));
         }
     }
     Ok(())
 }
 
-fn print(format: Format, peers: &[PeerInfo]) -> anyhow::Result<()> {
-    if format != Format::Table {
+fn print(ctx: &Context, peers: &[PeerInfo]) -> anyhow::Result<()> {
+    if !ctx.printer.for_people() {
         let items: Vec<serde_json::Value> =
             peers.iter().map(serde_json::to_value).collect::<Result<_, _>>()?;
-        output::print_list(format, &items)?;
+        ctx.printer.list(&items)?;
         return Ok(());
     }
-    let mut t = Table::new();
-    t.load_style(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
+    let mut t = printer::table();
     t.set_header(["peer", "addresses", "connected", "path", "rtt", "last sync", "sent", "received"]);
     for p in peers {
         t.add_row([
@@ -122,9 +113,7 @@ fn print(format: Format, peers: &[PeerInfo]) -> anyhow::Result<()> {
             p.docs_received.to_string(),
         ]);
     }
-    let mut out = output::stdout();
-    writeln!(out, "{t}")?;
-    out.flush()?;
+    ctx.printer.table(&t)?;
     Ok(())
 }
 

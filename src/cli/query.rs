@@ -2,8 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::output::{Format, print_list};
-use crate::home::NodeDir;
+use super::Context;
 use crate::sync::{Deleted, Error, Path, Query, QueryRequest, validate};
 
 /// Find documents
@@ -53,25 +52,22 @@ pub struct Args {
     pub deleted_only: bool,
 }
 
-pub async fn run(dir: &NodeDir, format: Format, args: Args) -> anyhow::Result<()> {
+pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     validate::collection(&args.collection).map_err(Error::invalid)?;
     let request = request(&args)?;
     let fields = args.fields.iter().map(|f| parse_path("--fields", f)).collect::<Result<Vec<_>, _>>()?;
-    let backend = super::open(dir).await?;
+    let backend = ctx.backend().await?;
     let store = backend.document_store();
     if args.count {
         let n = store.count(&args.collection, &request).await?;
         backend.shutdown().await?;
-        use std::io::Write;
-        let mut out = super::output::stdout();
-        writeln!(out, "{n}")?;
-        out.flush()?;
+        ctx.printer.line(n)?;
         return Ok(());
     }
     let docs = store.query(&args.collection, &request).await?;
     backend.shutdown().await?;
     let items: Vec<Value> = docs.iter().map(|d| project(d.to_json(), &fields)).collect();
-    print_list(format, &items)?;
+    ctx.printer.list(&items)?;
     Ok(())
 }
 

@@ -1,9 +1,6 @@
 //! `peat remove`: remove documents.
 
-use serde_json::Value;
-
-use super::output::Format;
-use crate::home::NodeDir;
+use super::Context;
 use crate::sync::{Error, validate};
 
 /// Remove documents
@@ -26,24 +23,24 @@ pub struct Args {
     pub wait_for_sync: Option<std::time::Duration>,
 }
 
-pub async fn run(dir: &NodeDir, format: Format, args: Args) -> anyhow::Result<()> {
+pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     validate::collection(&args.collection).map_err(Error::invalid)?;
     for id in &args.ids {
         validate::id(id).map_err(Error::invalid)?;
     }
-    let backend = super::open(dir).await?;
+    let backend = ctx.backend().await?;
     let store = backend.document_store();
     let mut removed = Vec::new();
     let mut missing = None;
     for id in &args.ids {
         match store.remove(&args.collection, id).await {
-            Ok(()) => removed.push(Value::String(id.clone())),
+            Ok(()) => removed.push(id.clone()),
             Err(e) if e.kind == crate::sync::ErrorKind::NotFound => missing = Some(e),
             Err(e) => return Err(e.into()),
         }
     }
-    if format != Format::Table || !removed.is_empty() {
-        super::output::print_ids(format, &removed)?;
+    if !ctx.printer.for_people() || !removed.is_empty() {
+        ctx.printer.ids(&removed)?;
     }
     if let (Some(timeout), None) = (args.wait_for_sync, &missing) {
         backend.sync_engine().wait_for_sync(timeout).await?;

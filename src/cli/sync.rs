@@ -1,16 +1,10 @@
 //! `peat sync start|stop|status|wait`: the node daemon.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
-use serde::Serialize;
-
-use super::duration;
-use super::output::{Format, print_record};
-use crate::home::{NodeDir, Ticket};
-use crate::node::client::ClientBackend;
+use super::{Context, duration};
 use crate::node::daemon::{self, Stopped};
-use crate::sync::{CollectionInfo, Error};
+use crate::node::status::status;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -87,8 +81,18 @@ pub struct WaitArgs {
     pub timeout: Duration,
 }
 
-/// `sync start`: in the foreground it runs the node here; otherwise it spawns it.
-pub async fn start(dir: &NodeDir, format: Format, verbose: u8, args: StartArgs) -> anyhow::Result<()> {
+pub async fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Start(args) => start(ctx, args).await,
+        Command::Stop(args) => stop(ctx, args).await,
+        Command::Status(_) => print_status(ctx).await,
+        Command::Wait(args) => wait(ctx, args).await,
+    }
+}
+
+/// `sync start`: in the foreground it runs the node here; otherwise it starts it detached.
+async fn start(ctx: &Context, args: StartArgs) -> anyhow::Result<()> {
+    let dir = &ctx.dir;
     if args.listen.is_some() || args.mdns || args.relays {
         dir.ensure()?;
         dir.config_file().update(|config| {
@@ -99,111 +103,38 @@ pub async fn start(dir: &NodeDir, format: Format, verbose: u8, args: StartArgs) 
         })?;
     }
     if args.foreground {
+        // The ready line goes to stdout: a supervisor (or `sync start`) waits for it.
         daemon::run_foreground(dir, |line| {
-            use std::io::Write;
-            let mut out = std::io::stdout();
-            let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+            let _ = ctx.printer.line(line);
         })
         .await?;
         return Ok(());
     }
-    if let Some(client) = ClientBackend::connect(dir).await? {
-        let pid = client.node_info().await?.pid;
-        return Err(Error::failed(format!(
-            "a node is already running on {} (pid {pid})",
-            dir.path().display()
-        ))
-        .into());
-    }
-    let extra: Vec<String> = (0..verbose).map(|_| "-v".to_string()).collect();
-    let dir_owned = dir.clone();
-    let line = tokio::task::spawn_blocking(move || daemon::start_background(&dir_owned, &extra)).await??;
-    if format == Format::Table {
-        eprintln!("{line}");
+    let line = daemon::start_detached(dir, ctx.verbose).await?;
+    if ctx.printer.for_people() {
+        ctx.printer.note(line.strip_prefix("peat ").unwrap_or(&line));
         return Ok(());
     }
-    status(dir, format).await
+    print_status(ctx).await
 }
 
-pub async fn run(dir: &NodeDir, format: Format, command: Command) -> anyhow::Result<()> {
-    match command {
-        Command::Start(_) => unreachable!("sync start runs outside the Ctrl-C wrapper"),
-        Command::Stop(args) => stop(dir, args).await,
-        Command::Status(_) => status(dir, format).await,
-        Command::Wait(args) => wait(dir, args).await,
-    }
-}
-
-async fn stop(dir: &NodeDir, args: StopArgs) -> anyhow::Result<()> {
-    match daemon::stop(dir, args.timeout).await? {
-        Stopped::Stopped(pid) => eprintln!("peat: node stopped (pid {pid})"),
-        Stopped::NotRunning(Some(leftovers)) => eprintln!("peat: no node was running; {leftovers}"),
-        Stopped::NotRunning(None) => eprintln!("peat: no node is running on {}", dir.path().display()),
-    }
+async fn stop(ctx: &Context, args: StopArgs) -> anyhow::Result<()> {
+    ctx.printer.note(match daemon::stop(&ctx.dir, args.timeout).await? {
+        Stopped::Stopped(pid) => format!("node stopped (pid {pid})"),
+        Stopped::NotRunning(Some(leftovers)) => format!("no node was running; {leftovers}"),
+        Stopped::NotRunning(None) => format!("no node is running on {}", ctx.dir.path().display()),
+    });
     Ok(())
 }
 
-#[derive(Serialize)]
-struct Status {
-    running: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pid: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    uptime_secs: Option<u64>,
-    node_id: String,
-    dir: String,
-    listen: Vec<String>,
-    /// A join ticket with the addresses the running node is bound to.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ticket: Option<String>,
-    peers_connected: usize,
-    collections: Vec<CollectionInfo>,
-}
-
-async fn status(dir: &NodeDir, format: Format) -> anyhow::Result<()> {
-    let status = match ClientBackend::connect(dir).await? {
-        Some(client) => {
-            let info = client.node_info().await?;
-            let sync = crate::sync::SyncEngine::status(&client).await?;
-            let bound: Vec<SocketAddr> = sync.listen.iter().filter_map(|a| a.parse().ok()).collect();
-            Status {
-                ticket: Some(Ticket::for_node(dir, &bound)?.encode()?),
-                running: true,
-                pid: Some(info.pid),
-                uptime_secs: Some(info.uptime_secs),
-                node_id: info.node_id,
-                dir: dir.path().display().to_string(),
-                listen: sync.listen,
-                peers_connected: sync.peers_connected,
-                collections: crate::sync::DocumentStore::collections(&client).await?,
-            }
-        }
-        None => {
-            let backend = super::open(dir).await?;
-            let collections = backend.document_store().collections().await?;
-            backend.shutdown().await?;
-            Status {
-                running: false,
-                pid: None,
-                uptime_secs: None,
-                node_id: dir.identity()?.public().to_string(),
-                dir: dir.path().display().to_string(),
-                listen: Vec::new(),
-                ticket: None,
-                peers_connected: 0,
-                collections,
-            }
-        }
-    };
-    print_record(format, &status)?;
+async fn print_status(ctx: &Context) -> anyhow::Result<()> {
+    ctx.ensure_initialized()?;
+    ctx.printer.record(&status(&ctx.dir, true).await?)?;
     Ok(())
 }
 
-async fn wait(dir: &NodeDir, args: WaitArgs) -> anyhow::Result<()> {
-    let Some(client) = ClientBackend::connect(dir).await? else {
-        return Err(Error::failed("no node is running; start it with `peat sync start`").into());
-    };
-    crate::sync::SyncEngine::wait_for_sync(&client, args.timeout).await?;
-    eprintln!("peat: connected peers hold this node's changes");
+async fn wait(ctx: &Context, args: WaitArgs) -> anyhow::Result<()> {
+    daemon::wait_for_sync(&ctx.dir, args.timeout).await?;
+    ctx.printer.note("connected peers hold this node's changes");
     Ok(())
 }

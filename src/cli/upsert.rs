@@ -7,9 +7,8 @@ use std::sync::mpsc;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Map, Value};
 
+use super::Context;
 use super::input::{self, parse_set};
-use super::output::Format;
-use crate::home::NodeDir;
 use crate::sync::{DELETED_FIELD, DocInput, Error, Path, validate};
 
 /// Most documents committed in one transaction.
@@ -53,14 +52,14 @@ pub struct Args {
     pub wait_for_sync: Option<std::time::Duration>,
 }
 
-pub async fn run(dir: &NodeDir, format: Format, args: Args) -> anyhow::Result<()> {
+pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     validate::collection(&args.collection).map_err(Error::invalid)?;
     if let Some(id) = &args.id {
         validate::id(id).map_err(Error::invalid)?;
     }
     let sets = args.sets.iter().map(|s| parse_set(s)).collect::<Result<Vec<_>, _>>()?;
     let source = source(&args)?;
-    let backend = super::open(dir).await?;
+    let backend = ctx.backend().await?;
     let store = backend.document_store();
 
     let ids = match source {
@@ -73,8 +72,7 @@ pub async fn run(dir: &NodeDir, format: Format, args: Args) -> anyhow::Result<()
             write_stream(store, &args, &sets, items).await?
         }
     };
-    let ids: Vec<Value> = ids.into_iter().map(Value::String).collect();
-    super::output::print_ids(format, &ids)?;
+    ctx.printer.ids(&ids)?;
     if let Some(timeout) = args.wait_for_sync {
         backend.sync_engine().wait_for_sync(timeout).await?;
     }

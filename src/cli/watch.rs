@@ -1,16 +1,10 @@
 //! `peat watch`: stream changes to documents as they happen.
 
-use std::io::Write;
-use std::sync::Arc;
 use std::time::Duration;
 
-use super::duration;
-use super::output::{Format, cell};
 use super::query::parse_filter;
-use crate::home::NodeDir;
-use crate::node::open::{Opened, open};
-use crate::node::server::ControlServer;
-use crate::sync::{ChangeEvent, DataSyncBackend, Error, Query, validate};
+use super::{Context, duration};
+use crate::sync::{DataSyncBackend, Error, Query, validate};
 
 /// Stream changes to documents as they happen
 #[derive(Debug, clap::Args)]
@@ -42,42 +36,30 @@ pub struct Args {
     pub no_initial: bool,
 }
 
-pub async fn run(dir: &NodeDir, format: Format, args: Args) -> anyhow::Result<()> {
+pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     validate::collection(&args.collection).map_err(Error::invalid)?;
     let mut filter = Query::All;
     for src in &args.filters {
         filter = filter.and(parse_filter(src)?);
     }
-    super::ensure_initialized(dir)?;
-    // Without a node, serve the directory for as long as we watch it.
-    let (backend, server): (Arc<dyn DataSyncBackend>, Option<ControlServer>) = match open(dir).await? {
-        Opened::Node(client) => (Arc::new(client), None),
-        Opened::Local(local) => {
-            let local: Arc<dyn DataSyncBackend> = Arc::new(local);
-            let (shutdown, _) = tokio::sync::watch::channel(false);
-            let server = ControlServer::bind(dir, Arc::clone(&local), shutdown)?;
-            (local, Some(server))
-        }
-    };
-    let result = stream_events(backend.as_ref(), format, &args, filter).await;
-    if let Some(server) = server {
-        server.close().await;
-    }
-    result
+    let backend = ctx.serving_backend().await?;
+    let result = stream_events(ctx, backend.as_ref(), &args, filter).await;
+    let closed = backend.shutdown().await;
+    result?;
+    Ok(closed?)
 }
 
 /// Prints events until `--count` of them came, the deadline passed or the stream ended.
 async fn stream_events(
+    ctx: &Context,
     backend: &dyn DataSyncBackend,
-    format: Format,
     args: &Args,
     filter: Query,
 ) -> anyhow::Result<()> {
     let mut stream = backend.document_store().observe(&args.collection, filter, !args.no_initial).await?;
-    eprintln!("peat: watching '{}' (Ctrl-C to stop)", args.collection);
+    ctx.printer.note(format!("watching '{}' (Ctrl-C to stop)", args.collection));
     let deadline = args.timeout.map(|t| tokio::time::Instant::now() + t);
     let mut seen = 0u64;
-    let mut out = std::io::stdout().lock();
     while args.count.is_none_or(|n| seen < n) {
         let next = match deadline {
             Some(d) => tokio::time::timeout_at(d, stream.next())
@@ -88,21 +70,8 @@ async fn stream_events(
         let Some(event) = next else {
             return Err(Error::failed("the node stopped").into());
         };
-        print_event(&mut out, format, &event)?;
+        ctx.printer.event(&event)?;
         seen += 1;
     }
     Ok(())
-}
-
-/// One event: a JSON line, or a row for people. Flushed at once (line-buffered).
-fn print_event(out: &mut impl Write, format: Format, event: &ChangeEvent) -> std::io::Result<()> {
-    match format {
-        Format::Json | Format::Ndjson => serde_json::to_writer(&mut *out, event)?,
-        Format::Table => {
-            let kind = serde_json::to_value(event.event).map(|v| cell(&v)).unwrap_or_default();
-            write!(out, "{kind:<8} {:<24} {}", event.id, cell(&event.document))?;
-        }
-    }
-    writeln!(out)?;
-    out.flush()
 }

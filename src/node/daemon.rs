@@ -61,16 +61,30 @@ async fn acquire(dir: &NodeDir) -> Result<DirLock> {
         if let Some(client) = ClientBackend::connect(dir).await? {
             let pid =
                 client.node_info().await.map(|i| i.pid.to_string()).unwrap_or_else(|_| "unknown".into());
-            return Err(Error::failed(format!(
-                "a node is already running on {} (pid {pid})",
-                dir.path().display()
-            )));
+            return Err(already_running(dir, &pid));
         }
         if tokio::time::Instant::now() > deadline {
             return Err(Error::failed(format!("{} is locked by another peat process", dir.path().display())));
         }
         tokio::time::sleep(RETRY).await;
     }
+}
+
+fn already_running(dir: &NodeDir, pid: &str) -> Error {
+    Error::failed(format!("a node is already running on {} (pid {pid})", dir.path().display()))
+}
+
+/// Starts the node detached unless one already runs, passing `-v` on `verbose` times, and
+/// returns its ready line once it serves.
+pub async fn start_detached(dir: &NodeDir, verbose: u8) -> Result<String> {
+    if let Some(client) = ClientBackend::connect(dir).await? {
+        return Err(already_running(dir, &client.node_info().await?.pid.to_string()));
+    }
+    let extra: Vec<String> = (0..verbose).map(|_| "-v".to_string()).collect();
+    let dir = dir.clone();
+    tokio::task::spawn_blocking(move || start_background(&dir, &extra))
+        .await
+        .map_err(|e| Error::context("starting the node", e))?
 }
 
 /// `node.pid`, removed when dropped.
@@ -93,7 +107,7 @@ impl Drop for PidFile {
 
 /// Starts `peat sync start --foreground` detached (own session, output to `node.log`) and
 /// returns its ready line once it serves. `extra` are flags passed on to the child.
-pub fn start_background(dir: &NodeDir, extra: &[String]) -> Result<String> {
+fn start_background(dir: &NodeDir, extra: &[String]) -> Result<String> {
     use std::os::unix::process::CommandExt;
     dir.ensure()?;
     let exe = std::env::current_exe().map_err(|e| Error::context("locating the peat binary", e))?;
@@ -173,4 +187,12 @@ pub async fn stop(dir: &NodeDir, timeout: Duration) -> Result<Stopped> {
         )));
     };
     Ok(Stopped::NotRunning(lock.clean_leftovers(dir)))
+}
+
+/// Waits until the running node's connected peers hold its changes (`sync wait`).
+pub async fn wait_for_sync(dir: &NodeDir, timeout: Duration) -> Result<()> {
+    let Some(client) = ClientBackend::connect(dir).await? else {
+        return Err(Error::failed("no node is running; start it with `peat sync start`"));
+    };
+    crate::sync::SyncEngine::wait_for_sync(&client, timeout).await
 }

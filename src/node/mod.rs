@@ -6,3 +6,4 @@ pub mod daemon;
 pub mod open;
 pub mod protocol;
 pub mod server;
+pub mod status;

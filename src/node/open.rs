@@ -1,12 +1,14 @@
 //! Choosing the backend for a command (DESIGN.md §1): the running node's, through its control
 //! socket, or the store opened in this process under the directory lock.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::client::ClientBackend;
+use super::server::ControlServer;
 use crate::backend::automerge::AutomergeBackend;
 use crate::home::{DirLock, NodeDir};
-use crate::sync::{DataSyncBackend, Error, Result};
+use crate::sync::{BackendConfig, DataSyncBackend, DocumentStore, Error, PeerDiscovery, Result, SyncEngine};
 
 /// How long a command waits for another short-lived command to release the directory.
 pub const LOCK_WAIT: Duration = Duration::from_secs(10);
@@ -60,4 +62,49 @@ pub async fn open_local(dir: &NodeDir, lock: DirLock) -> Result<AutomergeBackend
     let backend = AutomergeBackend::new(lock, dir.config_file());
     backend.initialize(dir.backend_config()?).await?;
     Ok(backend)
+}
+
+/// Opens the backend serving `dir` for a command that runs a while (`watch`): without a
+/// node, the store opened here is also served on the control socket until shutdown, so other
+/// commands on the directory go through this process and their writes are seen at once.
+pub async fn open_serving(dir: &NodeDir) -> Result<Box<dyn DataSyncBackend>> {
+    match open(dir).await? {
+        Opened::Node(client) => Ok(Box::new(client)),
+        Opened::Local(local) => {
+            let local: Arc<dyn DataSyncBackend> = Arc::new(local);
+            // Nobody may stop a command's store through its socket: the flag is never read.
+            let (shutdown, _) = tokio::sync::watch::channel(false);
+            let server = ControlServer::bind(dir, Arc::clone(&local), shutdown)?;
+            Ok(Box::new(Served { backend: local, server: tokio::sync::Mutex::new(Some(server)) }))
+        }
+    }
+}
+
+/// A store opened in this process and served on the control socket while it is open.
+struct Served {
+    backend: Arc<dyn DataSyncBackend>,
+    server: tokio::sync::Mutex<Option<ControlServer>>,
+}
+
+#[async_trait::async_trait]
+impl DataSyncBackend for Served {
+    async fn initialize(&self, config: BackendConfig) -> Result<()> {
+        self.backend.initialize(config).await
+    }
+    /// Stops serving (answering requests in flight first), then closes the store.
+    async fn shutdown(&self) -> Result<()> {
+        if let Some(server) = self.server.lock().await.take() {
+            server.close().await;
+        }
+        self.backend.shutdown().await
+    }
+    fn document_store(&self) -> &dyn DocumentStore {
+        self.backend.document_store()
+    }
+    fn peer_discovery(&self) -> &dyn PeerDiscovery {
+        self.backend.peer_discovery()
+    }
+    fn sync_engine(&self) -> &dyn SyncEngine {
+        self.backend.sync_engine()
+    }
 }
