@@ -19,6 +19,8 @@ use crate::sync::{
 };
 
 type Key = (String, String);
+/// A change to one document.
+type Edit<'a> = Box<dyn FnOnce(&mut AutoCommit) -> Result<()> + 'a>;
 
 /// An in-memory backend. Cheap to create; `link` two to let them sync.
 pub struct MemoryBackend {
@@ -58,28 +60,36 @@ impl Inner {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Changes one document with `f` and publishes the change when its heads moved.
-    fn edit(&self, key: &Key, f: impl FnOnce(&mut AutoCommit) -> Result<()>) -> Result<Option<AutoCommit>> {
+    /// Changes documents, all or none: when one edit fails, nothing changes (like a store
+    /// transaction). Publishes each document whose heads moved and returns those.
+    fn edit_all(&self, edits: Vec<(Key, Edit<'_>)>) -> Result<Vec<(Key, AutoCommit)>> {
         let mut state = self.lock();
-        let existing = state.docs.get(key).cloned();
-        let is_new = existing.is_none();
-        let mut doc = existing.unwrap_or_default();
-        let before = doc.get_heads();
-        f(&mut doc)?;
-        doc.commit();
-        if is_new && doc.get_heads().is_empty() {
-            // As on disk: a new document with no fields still exists.
-            doc.empty_change(automerge::transaction::CommitOptions::default());
+        let mut staged: Vec<(Key, AutoCommit)> = Vec::new();
+        for (key, edit) in edits {
+            // A batch may name a document twice: the later edit builds on the earlier one.
+            let existing = staged.iter().rev().find(|(k, _)| *k == key).map(|(_, d)| d.clone());
+            let existing = existing.or_else(|| state.docs.get(&key).cloned());
+            let is_new = existing.is_none();
+            let mut doc = existing.unwrap_or_default();
+            let before = doc.get_heads();
+            edit(&mut doc)?;
+            doc.commit();
+            if is_new && doc.get_heads().is_empty() {
+                // As on disk: a new document with no fields still exists.
+                doc.empty_change(automerge::transaction::CommitOptions::default());
+            }
+            if doc.get_heads() != before {
+                staged.push((key, doc));
+            }
         }
-        if doc.get_heads() == before {
-            return Ok(None);
+        for (key, doc) in &staged {
+            state.seq += 1;
+            let (fields, deleted) = convert::read(doc);
+            let document = Document { collection: key.0.clone(), id: key.1.clone(), fields, deleted };
+            let _ = self.events.send(Arc::new(Committed { seq: state.seq, document }));
+            state.docs.insert(key.clone(), doc.clone());
         }
-        state.seq += 1;
-        let (fields, deleted) = convert::read(&doc);
-        let document = Document { collection: key.0.clone(), id: key.1.clone(), fields, deleted };
-        let _ = self.events.send(Arc::new(Committed { seq: state.seq, document }));
-        state.docs.insert(key.clone(), doc.clone());
-        Ok(Some(doc))
+        Ok(staged)
     }
 
     /// Sends a changed document to every linked peer while syncing.
@@ -93,13 +103,16 @@ impl Inner {
         };
         for peer in peers {
             let mut theirs = doc.clone();
-            peer.edit(key, |mine| mine.merge(&mut theirs).map(drop).map_err(|e| Error::context("merge", e)))?;
+            let merge: Edit<'_> =
+                Box::new(|mine| mine.merge(&mut theirs).map(drop).map_err(|e| Error::context("merge", e)));
+            peer.edit_all(vec![(key.clone(), merge)])?;
         }
         Ok(())
     }
 
-    fn write(&self, key: Key, f: impl FnOnce(&mut AutoCommit) -> Result<()>) -> Result<()> {
-        if let Some(doc) = self.edit(&key, f)? {
+    /// Edits documents (all or none), then sends the changed ones to peers.
+    fn write(&self, edits: Vec<(Key, Edit<'_>)>) -> Result<()> {
+        for (key, doc) in self.edit_all(edits)? {
             self.push(&key, &doc)?;
         }
         Ok(())
@@ -155,12 +168,17 @@ impl DataSyncBackend for MemoryBackend {
 #[async_trait]
 impl DocumentStore for MemoryBackend {
     async fn upsert(&self, collection: &str, docs: Vec<DocInput>) -> Result<Vec<String>> {
-        let mut ids = Vec::with_capacity(docs.len());
-        for input in docs {
-            let id = input.id.clone().unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-            self.inner.write((collection.into(), id.clone()), |doc| convert::apply(doc, &input))?;
-            ids.push(id);
-        }
+        let ids: Vec<String> =
+            docs.iter().map(|d| d.id.clone().unwrap_or_else(|| uuid::Uuid::now_v7().to_string())).collect();
+        let edits = ids
+            .iter()
+            .zip(&docs)
+            .map(|(id, input)| {
+                let edit: Edit<'_> = Box::new(move |doc| convert::apply(doc, input));
+                ((collection.to_string(), id.clone()), edit)
+            })
+            .collect();
+        self.inner.write(edits)?;
         Ok(ids)
     }
 
@@ -180,7 +198,7 @@ impl DocumentStore for MemoryBackend {
     async fn remove(&self, collection: &str, id: &str) -> Result<()> {
         let key = (collection.to_string(), id.to_string());
         match self.inner.document(&key) {
-            Some(doc) if !doc.deleted => self.inner.write(key, convert::mark_removed),
+            Some(doc) if !doc.deleted => self.inner.write(vec![(key, Box::new(convert::mark_removed))]),
             _ => Err(Error::not_found(format!("no document '{id}' in collection '{collection}'"))),
         }
     }
@@ -206,11 +224,12 @@ impl DocumentStore for MemoryBackend {
 
 #[async_trait]
 impl PeerDiscovery for MemoryBackend {
+    /// Linked backends are found already; starting discovery connects them (starts sync).
     async fn start(&self) -> Result<()> {
-        Ok(())
+        self.start_sync().await
     }
     async fn stop(&self) -> Result<()> {
-        Ok(())
+        self.stop_sync().await
     }
     async fn peers(&self) -> Result<Vec<PeerInfo>> {
         let state = self.inner.lock();

@@ -1,6 +1,8 @@
 //! Backends implementing the sync abstraction layer, and the pieces they share.
 
 pub mod automerge;
+#[cfg(test)]
+pub(crate) mod contract;
 pub mod memory;
 mod observe;
 mod select;

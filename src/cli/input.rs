@@ -2,7 +2,8 @@
 //! or NDJSON (any whitespace-separated sequence of objects), from a string, file or stdin.
 
 use std::io::{BufReader, Read};
-use std::sync::mpsc;
+
+use tokio::sync::mpsc;
 
 use serde_json::{Map, Value};
 
@@ -15,8 +16,8 @@ pub type Item = Result<Map<String, Value>, Error>;
 /// Parses documents on a thread and sends them down a bounded channel, so the writer can
 /// commit whatever has arrived whenever the input pauses (streaming) or in full chunks (bulk).
 pub fn spawn_reader(source: Box<dyn Read + Send>, name: String) -> mpsc::Receiver<Item> {
-    let (tx, rx) = mpsc::sync_channel(16 * 1024);
-    std::thread::spawn(move || parse_stream(source, &name, |item| tx.send(item).is_ok()));
+    let (tx, rx) = mpsc::channel(16 * 1024);
+    std::thread::spawn(move || parse_stream(source, &name, |item| tx.blocking_send(item).is_ok()));
     rx
 }
 

@@ -2,7 +2,6 @@
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
-use std::sync::mpsc;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Map, Value};
@@ -111,13 +110,13 @@ async fn write_stream(
     store: &dyn crate::sync::DocumentStore,
     args: &Args,
     sets: &[(Path, Value)],
-    items: mpsc::Receiver<input::Item>,
+    mut items: tokio::sync::mpsc::Receiver<input::Item>,
 ) -> anyhow::Result<Vec<String>> {
     let progress = progress_bar();
     let mut ids = Vec::new();
     let mut seen = 0usize;
     // Block for the first document of a chunk, then take what is ready without waiting.
-    while let Ok(first) = tokio::task::block_in_place(|| items.recv()) {
+    while let Some(first) = items.recv().await {
         let mut chunk = Vec::new();
         let mut next = Some(first);
         while let Some(item) = next {

@@ -119,7 +119,8 @@ impl DocumentStore for AutomergeBackend {
     }
 
     async fn get(&self, collection: &str, id: &str) -> Result<Option<Document>> {
-        self.store()?.get(collection, id)
+        let (collection, id) = (collection.to_string(), id.to_string());
+        self.blocking(move |s| s.get(&collection, &id)).await
     }
 
     async fn query(&self, collection: &str, request: &QueryRequest) -> Result<Vec<Document>> {
@@ -138,10 +139,11 @@ impl DocumentStore for AutomergeBackend {
     }
 
     async fn observe(&self, collection: &str, filter: Query, initial: bool) -> Result<ChangeStream> {
-        let store = self.store()?;
-        let changes = store.subscribe();
+        // Subscribe before reading the current matches, so no change falls in between.
+        let changes = self.store()?.subscribe();
         let current = if initial {
-            store.query(collection, &QueryRequest::matching(filter.clone()))?
+            let (collection, request) = (collection.to_string(), QueryRequest::matching(filter.clone()));
+            self.blocking(move |s| s.query(&collection, &request)).await?
         } else {
             Vec::new()
         };
@@ -149,7 +151,7 @@ impl DocumentStore for AutomergeBackend {
     }
 
     async fn collections(&self) -> Result<Vec<CollectionInfo>> {
-        self.store()?.collections()
+        self.blocking(|s| s.collections()).await
     }
 }
 

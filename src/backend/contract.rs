@@ -1,0 +1,201 @@
+//! The contract every backend keeps: the same assertions run against the memory backend, the
+//! Automerge backend opened in-process, and (in `node::client`) the client over a control
+//! socket, so a library user's tests against the mock hold against the real thing.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::sync::{
+    ChangeKind, ChangeStream, DataSyncBackend, Deleted, DocInput, ErrorKind, Path, Query, QueryRequest,
+};
+
+/// Runs every clause of the contract against a fresh backend that is not syncing.
+pub(crate) async fn check(backend: &dyn DataSyncBackend) {
+    documents(backend).await;
+    batches_are_atomic(backend).await;
+    removal(backend).await;
+    queries(backend).await;
+    observation(backend).await;
+    peers_and_sync(backend).await;
+}
+
+fn doc(value: Value) -> DocInput {
+    DocInput::from_object(value.as_object().expect("an object").clone(), false).expect("valid input")
+}
+
+async fn fields(backend: &dyn DataSyncBackend, collection: &str, id: &str) -> Value {
+    let found = backend.document_store().get(collection, id).await.expect("get");
+    Value::Object(found.unwrap_or_else(|| panic!("{collection}/{id} exists")).fields)
+}
+
+async fn documents(backend: &dyn DataSyncBackend) {
+    let store = backend.document_store();
+    let ids = store
+        .upsert(
+            "docs",
+            vec![
+                doc(json!({"id": "a", "n": 1, "f": 1.5, "nested": {"x": [1, "two"]}})),
+                doc(json!({"n": 2})),
+            ],
+        )
+        .await
+        .expect("upsert");
+    assert_eq!(ids[0], "a", "ids come back in input order");
+    let generated = uuid::Uuid::parse_str(&ids[1]).expect("a generated id is a UUID");
+    assert_eq!(generated.get_version_num(), 7, "a generated id is a UUID v7");
+    assert_eq!(fields(backend, "docs", "a").await, json!({"n": 1, "f": 1.5, "nested": {"x": [1, "two"]}}));
+    assert!(fields(backend, "docs", "a").await["n"].is_u64(), "integers stay integers");
+    assert!(store.get("docs", "missing").await.expect("get").is_none());
+
+    store.upsert("docs", vec![doc(json!({"id": "a", "m": 2}))]).await.expect("merge");
+    assert_eq!(fields(backend, "docs", "a").await["m"], json!(2));
+    assert_eq!(fields(backend, "docs", "a").await["n"], json!(1), "a merge keeps fields it does not name");
+
+    let replace = DocInput { replace: true, ..doc(json!({"id": "a", "k": 3})) };
+    store.upsert("docs", vec![replace]).await.expect("replace");
+    assert_eq!(fields(backend, "docs", "a").await, json!({"k": 3}), "--replace drops the rest");
+
+    let set =
+        DocInput { id: Some("a".into()), sets: vec![(path("nested.y"), json!(true))], ..DocInput::default() };
+    store.upsert("docs", vec![set]).await.expect("set a path");
+    assert_eq!(fields(backend, "docs", "a").await, json!({"k": 3, "nested": {"y": true}}));
+
+    store.upsert("docs", vec![doc(json!({"id": "empty"}))]).await.expect("empty document");
+    assert_eq!(fields(backend, "docs", "empty").await, json!({}), "a document with no fields exists");
+}
+
+fn path(src: &str) -> Path {
+    Path::parse(src).expect("path")
+}
+
+async fn batches_are_atomic(backend: &dyn DataSyncBackend) {
+    let store = backend.document_store();
+    let bad = DocInput { sets: vec![(path("tags.x"), json!(1))], ..doc(json!({"id": "bad", "tags": [1]})) };
+    let err = store.upsert("atomic", vec![doc(json!({"id": "good", "x": 1})), bad]).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Invalid, "{err}");
+    assert!(store.get("atomic", "good").await.expect("get").is_none(), "a failed batch stores nothing");
+    assert_eq!(store.count("atomic", &QueryRequest::default()).await.expect("count"), 0);
+}
+
+async fn removal(backend: &dyn DataSyncBackend) {
+    let store = backend.document_store();
+    store
+        .upsert("rm", vec![doc(json!({"id": "r1", "v": 1})), doc(json!({"id": "r2", "v": 2}))])
+        .await
+        .expect("upsert");
+    store.remove("rm", "r1").await.expect("remove");
+    assert_eq!(store.remove("rm", "r1").await.unwrap_err().kind, ErrorKind::NotFound, "removed twice");
+    assert_eq!(store.remove("rm", "nope").await.unwrap_err().kind, ErrorKind::NotFound, "never existed");
+    assert!(store.get("rm", "r1").await.expect("get").expect("a tombstone").deleted);
+    let ids = |deleted| async move {
+        let request = QueryRequest { deleted, ..QueryRequest::default() };
+        let docs = store.query("rm", &request).await.expect("query");
+        docs.into_iter().map(|d| d.id).collect::<Vec<_>>()
+    };
+    assert_eq!(ids(Deleted::Hide).await, ["r2"]);
+    assert_eq!(ids(Deleted::Include).await, ["r1", "r2"]);
+    assert_eq!(ids(Deleted::Only).await, ["r1"]);
+    let collections = store.collections().await.expect("collections");
+    let rm = collections.iter().find(|c| c.name == "rm").expect("the collection is listed");
+    assert_eq!(rm.documents, 1, "collections count live documents");
+    store.upsert("rm", vec![doc(json!({"id": "r1", "v": 3}))]).await.expect("revive");
+    assert!(!store.get("rm", "r1").await.expect("get").expect("r1").deleted, "an upsert revives");
+}
+
+async fn queries(backend: &dyn DataSyncBackend) {
+    let store = backend.document_store();
+    let docs = (1..=5).map(|i| doc(json!({"id": format!("s{i}"), "speed": i, "name": format!("unit {i}")})));
+    store.upsert("q", docs.collect()).await.expect("upsert");
+    let request = QueryRequest {
+        filter: Query::parse("speed > 2").expect("filter"),
+        order_by: Some(path("speed")),
+        descending: true,
+        limit: Some(2),
+        ..QueryRequest::default()
+    };
+    let found: Vec<_> = store.query("q", &request).await.expect("query").into_iter().map(|d| d.id).collect();
+    assert_eq!(found, ["s5", "s4"], "filtered, ordered, limited");
+    assert_eq!(store.count("q", &request).await.expect("count"), 3, "count ignores the limit");
+    assert!(store.query("none", &QueryRequest::default()).await.expect("query").is_empty());
+}
+
+async fn next(stream: &mut ChangeStream) -> (ChangeKind, String, Value) {
+    let event = tokio::time::timeout(Duration::from_secs(5), stream.next())
+        .await
+        .expect("an event within 5s")
+        .expect("the stream is open");
+    (event.event, event.id, event.document)
+}
+
+async fn observation(backend: &dyn DataSyncBackend) {
+    let store = backend.document_store();
+    let up = |v: Value| async move { store.upsert("obs", vec![doc(v)]).await.expect("upsert") };
+    up(json!({"id": "o1", "speed": 5})).await;
+    up(json!({"id": "o2", "speed": 0})).await;
+    let mut events =
+        store.observe("obs", Query::parse("speed > 1").expect("filter"), true).await.expect("observe");
+    let (kind, id, _) = next(&mut events).await;
+    assert_eq!((kind, id.as_str()), (ChangeKind::Initial, "o1"), "the current match comes first");
+    up(json!({"id": "o2", "speed": 9})).await;
+    let (kind, id, _) = next(&mut events).await;
+    assert_eq!((kind, id.as_str()), (ChangeKind::Updated, "o2"));
+    up(json!({"id": "o1", "speed": 5})).await; // unchanged: no event
+    store.upsert("elsewhere", vec![doc(json!({"id": "o1", "speed": 50}))]).await.expect("upsert");
+    up(json!({"id": "o1", "speed": 6})).await;
+    let (kind, id, document) = next(&mut events).await;
+    assert_eq!((kind, id.as_str(), &document["speed"]), (ChangeKind::Updated, "o1", &json!(6)));
+    store.remove("obs", "o2").await.expect("remove");
+    let (kind, id, _) = next(&mut events).await;
+    assert_eq!((kind, id.as_str()), (ChangeKind::Removed, "o2"));
+}
+
+async fn peers_and_sync(backend: &dyn DataSyncBackend) {
+    let peers = backend.peer_discovery();
+    let sync = backend.sync_engine();
+    assert!(peers.peers().await.expect("peers").is_empty());
+    assert_eq!(peers.add_peer("garbage").await.unwrap_err().kind, ErrorKind::Invalid);
+    assert_eq!(peers.remove_peer(&"ab".repeat(32)).await.unwrap_err().kind, ErrorKind::NotFound);
+    assert!(!sync.status().await.expect("status").running);
+    assert!(
+        sync.wait_for_sync(Duration::from_millis(100)).await.is_err(),
+        "nothing to wait for without peers"
+    );
+    peers.start().await.expect("start discovery");
+    assert!(sync.status().await.expect("status").running, "discovery runs sync");
+    peers.stop().await.expect("stop discovery");
+    assert!(!sync.status().await.expect("status").running);
+}
+
+/// A node directory whose endpoint binds a free loopback port.
+pub(crate) fn test_home(tmp: &tempfile::TempDir) -> crate::home::NodeDir {
+    let home = crate::home::NodeDir::new(tmp.path().join("node"));
+    let mut config = crate::home::Config::new("contract");
+    config.listen = "127.0.0.1:0".parse().expect("address");
+    home.init(config, None, false).expect("init");
+    home
+}
+
+mod tests {
+    use super::{check, test_home};
+    use crate::backend::automerge::AutomergeBackend;
+    use crate::backend::memory::MemoryBackend;
+    use crate::home::DirLock;
+    use crate::sync::DataSyncBackend;
+
+    #[tokio::test]
+    async fn the_memory_backend_keeps_the_contract() {
+        check(&MemoryBackend::new("mock")).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_automerge_backend_keeps_the_contract() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let home = test_home(&tmp);
+        let lock = DirLock::try_acquire(&home).expect("lock").expect("free");
+        let backend = AutomergeBackend::new(lock, home.config_file());
+        backend.initialize(home.backend_config().expect("config")).await.expect("initialize");
+        check(&backend).await;
+        backend.shutdown().await.expect("shutdown");
+    }
+}
