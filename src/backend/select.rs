@@ -35,11 +35,6 @@ impl<'a> Selector<'a> {
         self.found.len()
     }
 
-    /// Whether nothing was selected.
-    pub fn is_empty(&self) -> bool {
-        self.found.is_empty()
-    }
-
     /// The selected documents, ordered and limited.
     pub fn finish(mut self, collection: &str) -> Vec<Document> {
         if let Some(path) = &self.request.order_by {

@@ -4,6 +4,6 @@
 pub mod client;
 pub mod daemon;
 pub mod open;
-pub mod protocol;
-pub mod server;
+pub(crate) mod protocol;
+pub(crate) mod server;
 pub mod status;

@@ -1,9 +1,9 @@
 //! The real backend: documents as Automerge CRDTs in a redb store on disk, synced with
 //! peers over Iroh.
 
-pub mod convert;
+pub(crate) mod convert;
 pub mod net;
-pub mod store;
+pub(crate) mod store;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -17,7 +17,7 @@ use crate::sync::{
     PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Result, SyncEngine, SyncEventStream,
     SyncStatus,
 };
-pub use store::Store;
+pub(crate) use store::Store;
 
 /// The Automerge + redb backend, opened in this process. Sync runs only once
 /// [`SyncEngine::start_sync`] is called (by the node daemon); until then the peer calls
@@ -45,7 +45,7 @@ impl AutomergeBackend {
     }
 
     /// The open store.
-    pub fn store(&self) -> Result<&Arc<Store>> {
+    fn store(&self) -> Result<&Arc<Store>> {
         self.store.get().ok_or_else(|| Error::failed("backend is not initialized"))
     }
 

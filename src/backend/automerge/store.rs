@@ -7,9 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use automerge::{ActorId, AutoCommit, ChangeHash};
-use redb::{
-    Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition, WriteTransaction,
-};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde_json::Value;
 use tokio::sync::broadcast;
 
@@ -165,30 +163,6 @@ impl Store {
         for entry in table.iter().map_err(db_err)? {
             let (name, n) = entry.map_err(db_err)?;
             out.push(CollectionInfo { name: name.value().to_string(), documents: n.value() });
-        }
-        Ok(out)
-    }
-
-    /// The number of documents stored, removed ones included.
-    pub fn len(&self) -> Result<u64> {
-        let txn = self.db.begin_read().map_err(db_err)?;
-        txn.open_table(DOCS).map_err(db_err)?.len().map_err(db_err)
-    }
-
-    /// Whether the store holds no document.
-    pub fn is_empty(&self) -> Result<bool> {
-        Ok(self.len()? == 0)
-    }
-
-    /// The change log after `since`: up to `limit` (sequence, collection, id), oldest first.
-    pub fn changes_since(&self, since: u64, limit: usize) -> Result<Vec<(u64, String, String)>> {
-        let txn = self.db.begin_read().map_err(db_err)?;
-        let table = txn.open_table(CHANGES).map_err(db_err)?;
-        let mut out = Vec::new();
-        for entry in table.range(since + 1..).map_err(db_err)?.take(limit) {
-            let (seq, key) = entry.map_err(db_err)?;
-            let (c, i) = key.value();
-            out.push((seq.value(), c.to_string(), i.to_string()));
         }
         Ok(out)
     }
