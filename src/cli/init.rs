@@ -66,6 +66,12 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     };
     dir.init(config, formation, args.force)?;
     let summary = summary(dir)?;
+    if dir.config()?.listen.port() == 0 {
+        ctx.printer.note(
+            "the node listens on a port chosen when it starts, so this ticket carries no address: \
+             `peat sync status` of the running node prints one that does",
+        );
+    }
     if ctx.printer.for_people() {
         ctx.printer.note(format!("initialised node in {}", summary.dir));
         ctx.printer

@@ -24,10 +24,11 @@ command returns once it serves. With --foreground it stays attached and logs to 
 systemd and containers; SIGTERM or Ctrl-C then stop it gracefully. Exits 1 if a node already runs.\n\n\
 The sync endpoint binds the listen address of config.toml. Relays, DNS address lookup and port \
 mapping are off, so nothing leaves the networks the node is on; --mdns finds peers on the local \
-network and --relays uses the public Iroh relays. --listen, --mdns and --relays are saved in \
+network and --relays uses the public Iroh relays. --listen, --mdns, --relays and --advertise are saved in \
 config.toml.",
     after_help = "Examples:\n  peat sync start\n  peat sync start --foreground -v\n  \
-peat sync start --listen 0.0.0.0:7890 --mdns"
+peat sync start --listen 0.0.0.0:7890 --mdns\n  \
+peat sync start --advertise 203.0.113.9:7890   # a port forward on the NAT's public address"
 )]
 pub struct StartArgs {
     /// Stay attached: log to stderr, stop on SIGTERM/Ctrl-C
@@ -42,6 +43,10 @@ pub struct StartArgs {
     /// Use the public Iroh relays to reach peers behind NAT (saved in config.toml)
     #[arg(long)]
     pub relays: bool,
+    /// HOST:PORT that peers can dial to reach this node, put first in join tickets: for NAT,
+    /// port forwards and containers (repeatable; replaces the saved list in config.toml)
+    #[arg(long, value_name = "HOST:PORT")]
+    pub advertise: Vec<String>,
 }
 
 /// Stop the running node gracefully
@@ -93,12 +98,17 @@ pub async fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
 /// `sync start`: in the foreground it runs the node here; otherwise it starts it detached.
 async fn start(ctx: &Context, args: StartArgs) -> anyhow::Result<()> {
     let dir = &ctx.dir;
-    if args.listen.is_some() || args.mdns || args.relays {
+    if args.listen.is_some() || args.mdns || args.relays || !args.advertise.is_empty() {
+        // Checked here, so a typo is a usage error and not a node that fails to start.
+        crate::home::ticket::dialable(&[], &args.advertise)?;
         dir.ensure()?;
         dir.config_file().update(|config| {
             config.listen = args.listen.unwrap_or(config.listen);
             config.mdns |= args.mdns;
             config.relays |= args.relays;
+            if !args.advertise.is_empty() {
+                config.advertise = args.advertise.clone();
+            }
             true
         })?;
     }

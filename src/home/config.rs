@@ -30,6 +30,10 @@ pub struct Config {
     /// Find peers on the local network with mDNS.
     #[serde(default)]
     pub mdns: bool,
+    /// `HOST:PORT` addresses put first in join tickets: how peers reach this node through
+    /// NAT, a port forward or a container's published port.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub advertise: Vec<String>,
 }
 
 impl Config {
@@ -41,6 +45,7 @@ impl Config {
             peers: Vec::new(),
             relays: false,
             mdns: false,
+            advertise: Vec::new(),
         }
     }
 }

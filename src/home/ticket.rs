@@ -2,7 +2,7 @@
 //! formation key) and to reach its first peer (id and addresses). It holds the formation
 //! secret, so treat it like a password.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 
 use serde::{Deserialize, Serialize};
 
@@ -27,15 +27,13 @@ impl Ticket {
         Self { app_id: app_id.into(), formation: hex(formation), node: node.into(), addrs }
     }
 
-    /// The ticket of the node in `dir`, reachable at `listen` (an unspecified IP becomes
-    /// loopback: that much is known to work; peers elsewhere need the host's own address).
-    pub fn for_node(dir: &NodeDir, listen: &[SocketAddr]) -> Result<Self> {
-        let reachable = |a: &SocketAddr| {
-            if a.ip().is_unspecified() { SocketAddr::from(([127, 0, 0, 1], a.port())) } else { *a }
-        };
+    /// The ticket of the node in `dir` whose endpoint is bound to `bound`, with the
+    /// addresses a peer can dial ([`dialable`]).
+    pub fn for_node(dir: &NodeDir, bound: &[SocketAddr]) -> Result<Self> {
         let config = dir.config()?;
         let node = dir.identity()?.public().to_string();
-        Ok(Self::new(&config.app_id, &dir.formation_key()?, &node, listen.iter().map(reachable).collect()))
+        let addrs = dialable(bound, &config.advertise)?;
+        Ok(Self::new(&config.app_id, &dir.formation_key()?, &node, addrs))
     }
 
     /// The formation key it carries.
@@ -89,6 +87,46 @@ impl Ticket {
     }
 }
 
+/// The addresses a peer on another host can dial for an endpoint bound to `bound`: the
+/// advertised ones first (`HOST:PORT`, for NAT, port forwards and containers), then each
+/// bound address, where a wildcard bind (0.0.0.0, [::]) stands for every interface address of
+/// its family with the bound port, loopback last. Port 0 (a port not chosen yet) is left out.
+pub fn dialable(bound: &[SocketAddr], advertise: &[String]) -> Result<Vec<SocketAddr>> {
+    let mut out: Vec<SocketAddr> = Vec::new();
+    for entry in advertise {
+        let resolved = entry
+            .to_socket_addrs()
+            .map_err(|e| Error::invalid(format!("advertised address '{entry}': {e}")))?;
+        out.extend(resolved);
+    }
+    let interfaces = interface_ips();
+    for addr in bound.iter().filter(|a| a.port() != 0) {
+        if !addr.ip().is_unspecified() {
+            out.push(*addr);
+            continue;
+        }
+        let same_family = |ip: &&IpAddr| ip.is_ipv4() == addr.is_ipv4();
+        let (looped, other): (Vec<IpAddr>, Vec<IpAddr>) =
+            interfaces.iter().filter(same_family).partition(|ip| ip.is_loopback());
+        out.extend(other.into_iter().chain(looped).map(|ip| SocketAddr::new(ip, addr.port())));
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|a| seen.insert(*a));
+    Ok(out)
+}
+
+/// The addresses of this host's interfaces that are up, without IPv6 link-local ones (they
+/// need a scope that a ticket cannot carry).
+fn interface_ips() -> Vec<IpAddr> {
+    let mut ips = Vec::new();
+    for interface in netdev::get_interfaces().into_iter().filter(|i| i.is_up()) {
+        ips.extend(interface.ipv4.iter().map(|n| IpAddr::V4(n.addr())));
+        let v6 = interface.ipv6.iter().map(|n| n.addr()).filter(|ip| !ip.is_unicast_link_local());
+        ips.extend(v6.map(IpAddr::V6));
+    }
+    ips
+}
+
 /// A ticket as encoded: keys as raw bytes.
 #[derive(Serialize, Deserialize)]
 struct Wire {
@@ -127,5 +165,18 @@ mod tests {
         for bad in ["", "peat1", "peat1zz", "peat1abc", "xyz", "peat17b7d"] {
             assert!(Ticket::decode(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn dialable_addresses_expand_wildcards_put_advertised_first_and_skip_port_0() {
+        let bound: SocketAddr = "0.0.0.0:7890".parse().unwrap();
+        let addrs = dialable(&[bound], &["203.0.113.9:4000".into()]).unwrap();
+        assert_eq!(addrs[0], "203.0.113.9:4000".parse().unwrap(), "advertised first");
+        assert!(addrs[1..].iter().all(|a| a.port() == 7890 && a.is_ipv4() && !a.ip().is_unspecified()));
+        assert_eq!(addrs.last().unwrap().ip(), IpAddr::from([127, 0, 0, 1]), "loopback last");
+        let specific: SocketAddr = "10.1.2.3:9".parse().unwrap();
+        assert_eq!(dialable(&[specific], &[]).unwrap(), [specific]);
+        assert!(dialable(&["0.0.0.0:0".parse().unwrap()], &[]).unwrap().is_empty(), "port 0 is not dialable");
+        assert!(dialable(&[], &["no port".into()]).is_err());
     }
 }
