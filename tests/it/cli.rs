@@ -1,8 +1,6 @@
 //! The document commands, run as a user would: real `peat` processes on temp directories.
 
-mod common;
-
-use common::Node;
+use crate::harness::Node;
 use predicates::prelude::*;
 use serde_json::{Value, json};
 

@@ -2,12 +2,10 @@
 //! never drift from it. After changing a command or flag, run:
 //!     cargo run -- generate --out .
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::Node;
+use crate::harness::Node;
 use predicates::prelude::*;
 
 fn files(dir: &Path) -> BTreeMap<String, String> {

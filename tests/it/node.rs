@@ -1,57 +1,17 @@
 //! The node daemon, run as an operator would: `sync start|stop|status`, the control socket,
 //! and `watch` seeing writes made by other `peat` processes.
 
-mod common;
-
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Node, wait_until};
+use crate::harness::{Node, Watch, pid_alive, wait_until};
 use predicates::prelude::*;
 use serde_json::{Value, json};
 
-/// A running `peat watch`, started once it reports that it is watching.
-struct Watch {
-    child: Child,
-}
-
-impl Watch {
-    fn start(node: &Node, args: &[&str]) -> Self {
-        let mut child = node
-            .spawn(&[&["watch"], args].concat())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("watch starts");
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        while !line.contains("watching") {
-            line.clear();
-            assert!(stderr.read_line(&mut line).unwrap() > 0, "watch exited before watching");
-        }
-        Self { child }
-    }
-
-    /// Waits for the watch to exit by itself; returns its exit code and events.
-    fn finish(mut self) -> (Option<i32>, Vec<Value>) {
-        let mut out = String::new();
-        self.child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
-        let status = self.child.wait().unwrap();
-        let events = out.lines().map(|l| serde_json::from_str(l).expect("NDJSON event")).collect();
-        (status.code(), events)
-    }
-}
-
 fn kinds(events: &[Value]) -> Vec<(&str, &str)> {
     events.iter().map(|e| (e["event"].as_str().unwrap(), e["id"].as_str().unwrap())).collect()
-}
-
-/// Whether a process runs (a zombie waiting for its parent to reap it does not).
-fn pid_alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
 }
 
 #[test]
