@@ -66,7 +66,7 @@ fn man_pages_document_exit_codes_environment_and_examples_and_render_cleanly() {
 }
 
 #[test]
-fn completions_print_a_script_per_shell() {
+fn completions_print_a_script_per_shell_and_refuse_an_unknown_shell() {
     let node = Node::new();
     for (shell, marker) in [
         ("bash", "_peat()"),

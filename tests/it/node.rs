@@ -15,7 +15,7 @@ fn kinds(events: &[Value]) -> Vec<(&str, &str)> {
 }
 
 #[test]
-fn start_stop_restart_cycles() {
+fn start_and_stop_twice_refuse_a_second_start_and_leave_nothing_behind() {
     let node = Node::loopback();
     for _ in 0..2 {
         node.ok(&["sync", "start"]);
@@ -77,7 +77,7 @@ fn watch_without_a_node_serves_the_directory_and_filters() {
 }
 
 #[test]
-fn watch_timeout_exits_1() {
+fn watch_timeout_exits_1_saying_how_many_events_it_saw() {
     let node = Node::loopback();
     node.peat(&["watch", "c", "--no-initial", "--timeout", "300ms"])
         .assert()
@@ -87,7 +87,7 @@ fn watch_timeout_exits_1() {
 }
 
 #[test]
-fn kill_9_loses_no_committed_write_and_the_node_restarts() {
+fn kill_9_loses_no_committed_write_the_next_command_cleans_up_and_the_node_restarts() {
     let node = Node::loopback();
     node.ok(&["sync", "start"]);
     let docs: String = (0..500).map(|i| format!("{{\"id\":\"d{i}\",\"v\":{i}}}\n")).collect();
@@ -129,7 +129,7 @@ fn sigterm_stops_a_foreground_node_gracefully() {
 }
 
 #[test]
-fn garbage_on_the_control_socket_never_harms_the_node() {
+fn control_socket_is_owner_only_and_garbage_on_it_never_harms_the_node() {
     let node = Node::loopback();
     node.ok(&["sync", "start"]);
     let socket = node.dir.join("node.sock");
@@ -177,7 +177,7 @@ fn garbage_on_the_control_socket_never_harms_the_node() {
 }
 
 #[test]
-fn stop_times_out_cleanly_and_a_second_start_waits_for_nothing() {
+fn stop_returns_within_its_timeout_and_a_malformed_timeout_is_a_usage_error() {
     let node = Node::loopback();
     node.ok(&["sync", "start"]);
     let started = Instant::now();

@@ -48,7 +48,7 @@ fn three_started_nodes() -> (Node, Node, Node) {
 }
 
 #[test]
-fn two_nodes_converge_and_removals_reach_watch() {
+fn two_nodes_linked_by_ticket_converge_removals_reach_watch_and_peers_reports_the_link() {
     let a = first();
     let b = Node::joining(&a);
     a.ok_with_stdin(&["upsert", "units"], &ndjson(0..300, "before"));
@@ -190,7 +190,7 @@ fn restart_keeps_peers_and_catches_up_incrementally() {
 }
 
 #[test]
-fn peers_add_without_a_node_is_remembered_and_bad_addresses_are_usage_errors() {
+fn peers_add_and_remove_without_a_node_edit_the_config_and_bad_addresses_are_usage_errors() {
     let a = first();
     let id = a.json(&["status", "--output", "json"])["node_id"].as_str().unwrap().to_string();
     let b = Node::joining(&a);
@@ -202,7 +202,12 @@ fn peers_add_without_a_node_is_remembered_and_bad_addresses_are_usage_errors() {
     b.peat(&["peers", "add", "abc@127.0.0.1:1"]).assert().code(2);
     b.ok(&["peers", "remove", &id]);
     b.peat(&["peers", "remove", &id]).assert().code(3);
+}
+
+#[test]
+fn sync_wait_without_a_running_node_exits_1() {
     // Without a running node there is nothing to wait for.
+    let b = first();
     b.peat(&["sync", "wait", "--timeout", "1s"]).assert().code(1).stderr(predicate::str::contains("no node"));
 }
 
@@ -250,7 +255,7 @@ async fn garbage_from_a_peer_closes_only_that_connection() {
 }
 
 #[test]
-fn unreachable_peers_are_kept_and_sync_wait_says_so() {
+fn an_unreachable_peer_is_kept_and_sync_wait_and_wait_for_sync_exit_1_saying_so() {
     let a = first();
     let id = a.json(&["status", "--output", "json"])["node_id"].as_str().unwrap().to_string();
     let b = Node::joining(&a);
