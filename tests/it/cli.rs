@@ -253,12 +253,3 @@ fn closed_pipe_exits_quietly() {
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
-
-#[test]
-fn help_documents_exit_codes_and_environment() {
-    let node = Node::new();
-    node.peat(&["--help"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("Exit codes:").and(predicate::str::contains("PEAT_DIR")));
-}
