@@ -1,61 +1,21 @@
 //! The node daemon, run as an operator would: `sync start|stop|status`, the control socket,
 //! and `watch` seeing writes made by other `peat` processes.
 
-mod common;
-
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Node, wait_until};
+use crate::harness::{Node, Watch, pid_alive, wait_until};
 use predicates::prelude::*;
 use serde_json::{Value, json};
-
-/// A running `peat watch`, started once it reports that it is watching.
-struct Watch {
-    child: Child,
-}
-
-impl Watch {
-    fn start(node: &Node, args: &[&str]) -> Self {
-        let mut child = node
-            .spawn(&[&["watch"], args].concat())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("watch starts");
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        while !line.contains("watching") {
-            line.clear();
-            assert!(stderr.read_line(&mut line).unwrap() > 0, "watch exited before watching");
-        }
-        Self { child }
-    }
-
-    /// Waits for the watch to exit by itself; returns its exit code and events.
-    fn finish(mut self) -> (Option<i32>, Vec<Value>) {
-        let mut out = String::new();
-        self.child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
-        let status = self.child.wait().unwrap();
-        let events = out.lines().map(|l| serde_json::from_str(l).expect("NDJSON event")).collect();
-        (status.code(), events)
-    }
-}
 
 fn kinds(events: &[Value]) -> Vec<(&str, &str)> {
     events.iter().map(|e| (e["event"].as_str().unwrap(), e["id"].as_str().unwrap())).collect()
 }
 
-/// Whether a process runs (a zombie waiting for its parent to reap it does not).
-fn pid_alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
-}
-
 #[test]
-fn start_stop_restart_cycles() {
+fn start_and_stop_twice_refuse_a_second_start_and_leave_nothing_behind() {
     let node = Node::loopback();
     for _ in 0..2 {
         node.ok(&["sync", "start"]);
@@ -117,7 +77,7 @@ fn watch_without_a_node_serves_the_directory_and_filters() {
 }
 
 #[test]
-fn watch_timeout_exits_1() {
+fn watch_timeout_exits_1_saying_how_many_events_it_saw() {
     let node = Node::loopback();
     node.peat(&["watch", "c", "--no-initial", "--timeout", "300ms"])
         .assert()
@@ -127,7 +87,7 @@ fn watch_timeout_exits_1() {
 }
 
 #[test]
-fn kill_9_loses_no_committed_write_and_the_node_restarts() {
+fn kill_9_loses_no_committed_write_the_next_command_cleans_up_and_the_node_restarts() {
     let node = Node::loopback();
     node.ok(&["sync", "start"]);
     let docs: String = (0..500).map(|i| format!("{{\"id\":\"d{i}\",\"v\":{i}}}\n")).collect();
@@ -169,7 +129,7 @@ fn sigterm_stops_a_foreground_node_gracefully() {
 }
 
 #[test]
-fn garbage_on_the_control_socket_never_harms_the_node() {
+fn control_socket_is_owner_only_and_garbage_on_it_never_harms_the_node() {
     let node = Node::loopback();
     node.ok(&["sync", "start"]);
     let socket = node.dir.join("node.sock");
@@ -217,7 +177,7 @@ fn garbage_on_the_control_socket_never_harms_the_node() {
 }
 
 #[test]
-fn stop_times_out_cleanly_and_a_second_start_waits_for_nothing() {
+fn stop_returns_within_its_timeout_and_a_malformed_timeout_is_a_usage_error() {
     let node = Node::loopback();
     node.ok(&["sync", "start"]);
     let started = Instant::now();

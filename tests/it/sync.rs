@@ -2,12 +2,7 @@
 //! event with a deadline (`sync wait`, `--wait-for-sync`, `watch --count --timeout`), never a
 //! sleep.
 
-mod common;
-
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-
-use common::Node;
+use crate::harness::{Node, Watch};
 use predicates::prelude::*;
 use serde_json::Value;
 
@@ -30,32 +25,16 @@ fn ndjson(range: std::ops::Range<usize>, tag: &str) -> String {
 /// `peat watch units --where 'id == ID' --count N --timeout 20s` running in the background:
 /// returns once it has printed the document (as its initial event, or as an update when the
 /// document arrives after the watch began), so the watch is subscribed and the document here.
-fn watch_doc(node: &Node, id: &str, count: u32) -> (Child, BufReader<std::process::ChildStdout>) {
+fn watch_doc(node: &Node, id: &str, count: u32) -> Watch {
     let filter = format!("id == {id}");
     let count = count.to_string();
-    let mut child = node
-        .spawn(&[
-            "watch",
-            "units",
-            "--where",
-            &filter,
-            "--timeout",
-            "20s",
-            "--output",
-            "ndjson",
-            "--count",
-            &count,
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("watch");
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let event: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("watch printed {line:?}"));
+    let mut watch = Watch::start(
+        node,
+        &["units", "--where", &filter, "--timeout", "20s", "--output", "ndjson", "--count", &count],
+    );
+    let event = watch.next_event();
     assert!(event["event"] == "initial" || event["event"] == "updated", "{event}");
-    (child, out)
+    watch
 }
 
 /// Three nodes of one formation, running, not yet linked.
@@ -68,15 +47,8 @@ fn three_started_nodes() -> (Node, Node, Node) {
     (a, b, c)
 }
 
-/// The next event of a watch started by [`watch_doc`].
-fn next_event(out: &mut BufReader<std::process::ChildStdout>) -> Value {
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    serde_json::from_str(&line).unwrap_or_else(|_| panic!("watch ended without the event: {line:?}"))
-}
-
 #[test]
-fn two_nodes_converge_and_removals_reach_watch() {
+fn two_nodes_linked_by_ticket_converge_removals_reach_watch_and_peers_reports_the_link() {
     let a = first();
     let b = Node::joining(&a);
     a.ok_with_stdin(&["upsert", "units"], &ndjson(0..300, "before"));
@@ -92,11 +64,11 @@ fn two_nodes_converge_and_removals_reach_watch() {
     assert_eq!(state(&a), state(&b));
 
     // A removal on A shows up in watch on B.
-    let (mut child, mut out) = watch_doc(&b, "u7", 2);
+    let mut watch = watch_doc(&b, "u7", 2);
     a.ok(&["remove", "units", "u7", "--wait-for-sync"]);
-    let event = next_event(&mut out);
+    let event = watch.next_event();
     assert_eq!((event["event"].as_str(), event["id"].as_str()), (Some("removed"), Some("u7")));
-    assert!(child.wait().unwrap().success());
+    assert_eq!(watch.finish().0, Some(0), "the watch exits 0 after --count events");
     assert_eq!(b.json(&["query", "units", "--deleted-only", "--output", "json"])[0]["id"], "u7");
 
     let peers = b.json(&["peers", "--output", "json"]);
@@ -133,11 +105,11 @@ fn three_node_line_forwards_writes_and_removals() {
     c.ok(&["peers", "add", &b.addr()]);
     // C has no link to A: a write on A reaches it through B.
     a.ok(&["upsert", "units", "far", "--set", "hops=2"]);
-    let (mut child, mut out) = watch_doc(&c, "far", 2);
+    let mut watch = watch_doc(&c, "far", 2);
     a.ok(&["remove", "units", "far"]);
-    let event = next_event(&mut out);
+    let event = watch.next_event();
     assert_eq!(event["event"], "removed");
-    assert!(child.wait().unwrap().success());
+    assert_eq!(watch.finish().0, Some(0), "the watch exits 0 after --count events");
     // And back: a write on C reaches A.
     c.ok_with_stdin(&["upsert", "units"], &ndjson(0..50, "c"));
     c.ok(&["sync", "wait", "--timeout", "20s"]);
@@ -218,7 +190,7 @@ fn restart_keeps_peers_and_catches_up_incrementally() {
 }
 
 #[test]
-fn peers_add_without_a_node_is_remembered_and_bad_addresses_are_usage_errors() {
+fn peers_add_and_remove_without_a_node_edit_the_config_and_bad_addresses_are_usage_errors() {
     let a = first();
     let id = a.json(&["status", "--output", "json"])["node_id"].as_str().unwrap().to_string();
     let b = Node::joining(&a);
@@ -230,7 +202,12 @@ fn peers_add_without_a_node_is_remembered_and_bad_addresses_are_usage_errors() {
     b.peat(&["peers", "add", "abc@127.0.0.1:1"]).assert().code(2);
     b.ok(&["peers", "remove", &id]);
     b.peat(&["peers", "remove", &id]).assert().code(3);
+}
+
+#[test]
+fn sync_wait_without_a_running_node_exits_1() {
     // Without a running node there is nothing to wait for.
+    let b = first();
     b.peat(&["sync", "wait", "--timeout", "1s"]).assert().code(1).stderr(predicate::str::contains("no node"));
 }
 
@@ -278,7 +255,7 @@ async fn garbage_from_a_peer_closes_only_that_connection() {
 }
 
 #[test]
-fn unreachable_peers_are_kept_and_sync_wait_says_so() {
+fn an_unreachable_peer_is_kept_and_sync_wait_and_wait_for_sync_exit_1_saying_so() {
     let a = first();
     let id = a.json(&["status", "--output", "json"])["node_id"].as_str().unwrap().to_string();
     let b = Node::joining(&a);

@@ -1,13 +1,11 @@
 //! The document commands, run as a user would: real `peat` processes on temp directories.
 
-mod common;
-
-use common::Node;
+use crate::harness::Node;
 use predicates::prelude::*;
 use serde_json::{Value, json};
 
 #[test]
-fn init_prints_id_and_ticket_and_refuses_to_clobber() {
+fn init_prints_id_and_ticket_and_refuses_to_clobber_without_force() {
     let node = Node::new();
     let out = node.json(&["init", "--app-id", "convoy"]);
     let id = out["node_id"].as_str().unwrap();
@@ -24,7 +22,7 @@ fn init_prints_id_and_ticket_and_refuses_to_clobber() {
 }
 
 #[test]
-fn join_adopts_app_id_formation_and_peer() {
+fn init_join_adopts_app_id_key_and_peer_and_a_bad_ticket_creates_nothing() {
     let first = Node::new();
     let ticket = first.json(&["init", "--app-id", "convoy"])["ticket"].as_str().unwrap().to_string();
     let second = Node::new();
@@ -46,7 +44,7 @@ fn join_adopts_app_id_formation_and_peer() {
 }
 
 #[test]
-fn commands_initialise_a_missing_directory() {
+fn commands_initialise_a_missing_directory_with_owner_only_modes() {
     let node = Node::new();
     node.peat(&["status"]).assert().success().stderr(predicate::str::contains("initialised a new node"));
     use std::os::unix::fs::PermissionsExt;
@@ -58,7 +56,7 @@ fn commands_initialise_a_missing_directory() {
 }
 
 #[test]
-fn upsert_set_then_query_across_invocations() {
+fn upsert_set_changes_only_the_named_paths_across_invocations() {
     let node = Node::new();
     let ids = node.ok(&[
         "upsert",
@@ -131,7 +129,7 @@ fn merge_sets_named_fields_and_replace_drops_the_rest() {
 }
 
 #[test]
-fn query_filters_orders_limits_projects_and_counts() {
+fn query_filters_orders_limits_projects_counts_and_finds_within_a_radius() {
     let node = Node::new();
     let docs = (1..=20)
         .map(|i| {
@@ -176,7 +174,7 @@ fn query_filters_orders_limits_projects_and_counts() {
 }
 
 #[test]
-fn remove_hides_and_tombstones_sync_like_changes() {
+fn remove_leaves_a_hidden_tombstone_exits_3_when_absent_and_upsert_revives() {
     let node = Node::new();
     node.ok(&["upsert", "c", "a", "--set", "v=1"]);
     node.ok(&["upsert", "c", "b", "--set", "v=2"]);
@@ -222,7 +220,7 @@ fn bad_input_is_refused_with_exit_2_and_changes_nothing() {
 }
 
 #[test]
-fn errors_are_one_line_and_name_the_problem() {
+fn errors_name_the_problem_in_one_line_and_a_where_error_points_at_its_column() {
     let node = Node::new();
     node.ok(&["init"]);
     let out = node.peat(&["upsert", "c", "--json", "{\"a\":"]).output().unwrap();
@@ -254,13 +252,4 @@ fn closed_pipe_exits_quietly() {
     assert!(out.status.success(), "exit {:?}: {}", out.status.code(), String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 1);
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
-}
-
-#[test]
-fn help_documents_exit_codes_and_environment() {
-    let node = Node::new();
-    node.peat(&["--help"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("Exit codes:").and(predicate::str::contains("PEAT_DIR")));
 }

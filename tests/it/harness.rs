@@ -1,0 +1,205 @@
+//! The one harness of the integration tests: node directories in temp dirs, and `peat`
+//! processes run on them as a user would, with a clean environment.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdout, Stdio};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// A node directory in a temp dir, removed at the end of the test. A node started with
+/// [`Node::start`] is stopped when this is dropped, even if the test panics.
+pub struct Node {
+    _tmp: TempDir,
+    pub dir: PathBuf,
+    running: std::cell::Cell<bool>,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if self.running.get() {
+            let _ = self.peat(&["sync", "stop"]).output();
+        }
+    }
+}
+
+impl Node {
+    /// A directory that does not exist yet: the first command creates it.
+    pub fn new() -> Self {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path().join("node");
+        Self { _tmp: tmp, dir, running: std::cell::Cell::new(false) }
+    }
+
+    /// A node initialised to listen on a random loopback port, so that nodes of parallel
+    /// tests never compete for the default port.
+    pub fn loopback() -> Self {
+        let node = Self::new();
+        node.ok(&["init", "--listen", "127.0.0.1:0"]);
+        node
+    }
+
+    /// A node of the formation of `first` (same app id and formation key), listening on a
+    /// random loopback port, not started.
+    pub fn joining(first: &Node) -> Self {
+        let node = Self::loopback();
+        std::fs::copy(first.dir.join("formation.key"), node.dir.join("formation.key"))
+            .expect("formation key");
+        node
+    }
+
+    /// Starts the node daemon in the background.
+    pub fn start(&self) {
+        self.ok(&["sync", "start"]);
+        self.running.set(true);
+    }
+
+    /// Stops the node daemon gracefully.
+    pub fn stop(&self) {
+        self.ok(&["sync", "stop"]);
+        self.running.set(false);
+    }
+
+    /// `ID@HOST:PORT` of the running node, as peers dial it.
+    pub fn addr(&self) -> String {
+        let status = self.json(&["sync", "status", "--output", "json"]);
+        format!("{}@{}", status["node_id"].as_str().unwrap(), status["listen"][0].as_str().unwrap())
+    }
+
+    /// `peat --dir DIR ARGS...`, to run to completion and assert on.
+    pub fn peat(&self, args: &[&str]) -> Command {
+        Command::from_std(self.spawn(args))
+    }
+
+    /// `peat --dir DIR ARGS...` as a plain `std::process::Command`, for processes that run
+    /// alongside the test (a node in the foreground, a `watch`). The environment is cleared
+    /// except for `PATH`, and `HOME` is the temp dir.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_peat"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.parent().unwrap_or(&self.dir))
+            .arg("--dir")
+            .arg(&self.dir)
+            .args(args);
+        cmd
+    }
+
+    /// Runs a command that must succeed and returns its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        self.ok_output(self.peat(args).output().expect("runs"), args)
+    }
+
+    /// Runs a command that must succeed with stdin and returns its stdout.
+    pub fn ok_with_stdin(&self, args: &[&str], stdin: &str) -> String {
+        self.ok_output(self.peat(args).write_stdin(stdin).output().expect("runs"), args)
+    }
+
+    /// The stdout of a finished command, or a failure that reads like the terminal would.
+    fn ok_output(&self, out: std::process::Output, args: &[&str]) -> String {
+        assert!(
+            out.status.success(),
+            "$ peat {}\n{}exit status {:?}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr),
+            out.status.code(),
+        );
+        String::from_utf8(out.stdout).expect("utf-8 stdout")
+    }
+
+    /// The JSON a command prints.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let out = self.ok(args);
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("peat {args:?} printed non-JSON ({e}): {out}"))
+    }
+
+    /// Every document of a collection, removed ones included, as JSON.
+    pub fn all(&self, collection: &str) -> Value {
+        self.json(&["query", collection, "--include-deleted", "--output", "json"])
+    }
+}
+
+/// A `peat watch ARGS...` running beside the test, which prints NDJSON events.
+pub struct Watch {
+    child: Child,
+    events: BufReader<ChildStdout>,
+    /// Everything the watch writes to stderr after it reported that it is watching.
+    stderr: Option<JoinHandle<String>>,
+}
+
+impl Watch {
+    /// Starts `peat watch ARGS...` and returns once it reports that it is watching, so that
+    /// every change made after this returns reaches it.
+    pub fn start(node: &Node, args: &[&str]) -> Self {
+        let mut child = node
+            .spawn(&[&["watch"], args].concat())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("watch starts");
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("watching") {
+            line.clear();
+            assert!(stderr.read_line(&mut line).unwrap() > 0, "watch exited before watching");
+        }
+        // Keep reading stderr, so that the watch never writes into a closed pipe.
+        let stderr = std::thread::spawn(move || {
+            let mut rest = String::new();
+            let _ = stderr.read_to_string(&mut rest);
+            rest
+        });
+        let events = BufReader::new(child.stdout.take().unwrap());
+        Self { child, events, stderr: Some(stderr) }
+    }
+
+    /// The next event; fails the test if the watch ends first.
+    pub fn next_event(&mut self) -> Value {
+        let mut line = String::new();
+        self.events.read_line(&mut line).unwrap();
+        serde_json::from_str(&line).unwrap_or_else(|_| panic!("watch ended without the event: {line:?}"))
+    }
+
+    /// Waits for the watch to exit by itself; returns its exit code and remaining events.
+    pub fn finish(mut self) -> (Option<i32>, Vec<Value>) {
+        let mut out = String::new();
+        self.events.read_to_string(&mut out).unwrap();
+        let status = self.child.wait().unwrap();
+        let stderr = self.stderr.take().unwrap().join().unwrap();
+        let events = out
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not an NDJSON event: {l}\n{stderr}")))
+            .collect();
+        (status.code(), events)
+    }
+}
+
+impl Drop for Watch {
+    /// A watch the test did not finish (it failed) is killed, never left behind.
+    fn drop(&mut self) {
+        if self.stderr.is_some() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Polls `done` until it holds, failing the test after `deadline`. For states that no
+/// event announces (a killed process disappearing); never a substitute for an event.
+pub fn wait_until(what: &str, deadline: Duration, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Whether a process runs (a zombie waiting for its parent to reap it does not).
+pub fn pid_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
+}

@@ -1,0 +1,18 @@
+//! The integration tests: one test binary, one harness. Every test runs real `peat`
+//! processes on temp directories, as a user would, and reads like a terminal session.
+//!
+//! - [`cli`]: the document commands (`init`, `upsert`, `query`, `remove`, `status`), input
+//!   checks, errors and exit codes
+//! - [`node`]: the node daemon (`sync start|stop|status`), the control socket and `watch`
+//! - [`sync`]: several node processes syncing over Iroh on 127.0.0.1
+//! - [`generated`]: the clap definition, `--help`, completions and man pages
+//!
+//! Every wait is for an event with a deadline (`sync wait`, `--wait-for-sync`,
+//! `watch --count --timeout`), never a sleep.
+
+mod harness;
+
+mod cli;
+mod generated;
+mod node;
+mod sync;
