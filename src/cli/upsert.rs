@@ -12,6 +12,8 @@ use crate::sync::{DELETED_FIELD, DocInput, Error, Path, validate};
 
 /// Most documents committed in one transaction.
 const CHUNK: usize = 10_000;
+/// A pause in the input this long commits what has arrived.
+const IDLE: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Create or change documents
 #[derive(Debug, clap::Args)]
@@ -115,7 +117,9 @@ async fn write_stream(
     let progress = progress_bar();
     let mut ids = Vec::new();
     let mut seen = 0usize;
-    // Block for the first document of a chunk, then take what is ready without waiting.
+    // Wait for the first document of a chunk, then take more until the chunk is full, the
+    // input ends or it pauses for IDLE: a live feed is written as it comes, while a bad line
+    // that arrives with the rest of its input stops the chunk before anything is stored.
     while let Some(first) = items.recv().await {
         let mut chunk = Vec::new();
         let mut next = Some(first);
@@ -125,7 +129,11 @@ async fn write_stream(
             chunk.push(
                 doc.map_err(|e| Error::new(e.kind, format!("{} ({})", e.message, stored_before(ids.len()))))?,
             );
-            next = if chunk.len() < CHUNK { items.try_recv().ok() } else { None };
+            next = if chunk.len() < CHUNK {
+                tokio::time::timeout(IDLE, items.recv()).await.ok().flatten()
+            } else {
+                None
+            };
         }
         if args.id.is_some() && seen > 1 {
             return Err(
