@@ -23,6 +23,9 @@ pub struct Args {
 pub enum Command {
     /// List known peers and their connection state (the default)
     #[command(
+        long_about = "List the peers this node knows: id, addresses, whether connected, direct or \
+relayed, round-trip time, last completed sync, and documents sent and received. Without a running \
+node, lists the peers remembered in config.toml, none connected.",
         after_help = "Examples:\n  peat peers list\n  peat peers list -o json | jq '.[] | select(.connected) | .rtt_ms'"
     )]
     List,

@@ -167,17 +167,20 @@ pub enum Stopped {
 /// Asks the running node to shut down gracefully and waits for its process to end.
 pub async fn stop(dir: &NodeDir, timeout: Duration) -> Result<Stopped> {
     if let Some(client) = ClientBackend::connect(dir).await? {
-        let pid = client.node_info().await?.pid;
-        let deadline = tokio::time::Instant::now() + timeout;
-        client.shutdown_node(timeout).await?;
-        // The connection closes as the process winds down; its lock goes once the store is closed.
-        let owned = dir.clone();
-        let released = tokio::task::spawn_blocking(move || DirLock::acquire_blocking(&owned));
-        tokio::time::timeout_at(deadline, released)
-            .await
-            .map_err(|_| Error::timeout(format!("the node did not stop within {}s", timeout.as_secs_f64())))?
-            .map_err(|e| Error::context("store task", e))??;
-        return Ok(Stopped::Stopped(pid));
+        let too_late = || Error::timeout(format!("the node did not stop within {}s", timeout.as_secs_f64()));
+        let stopped = async {
+            let pid = client.node_info().await?.pid;
+            client.shutdown_node(timeout).await?;
+            // The connection closes as the process winds down; its lock goes once the store is
+            // closed.
+            let owned = dir.clone();
+            tokio::task::spawn_blocking(move || DirLock::acquire_blocking(&owned))
+                .await
+                .map_err(|e| Error::context("store task", e))??;
+            Ok(Stopped::Stopped(pid))
+        };
+        // The whole stop is bounded: a node that hangs (SIGSTOP, a stuck disk) cannot hang us.
+        return tokio::time::timeout(timeout, stopped).await.map_err(|_| too_late())?;
     }
     // No node answers. If nobody holds the lock either, whatever is left is stale.
     let Some(lock) = DirLock::try_acquire(dir)? else {

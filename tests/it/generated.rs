@@ -114,10 +114,6 @@ fn help_documents_exit_codes_and_environment() {
         .stdout(predicate::str::contains("Exit codes:").and(predicate::str::contains("PEAT_DIR")));
 }
 
-/// Visible subcommands whose `--help` has no long description yet: it needs a `long_about`
-/// in src/cli. The test fails once one of them gains it, so that this list only shrinks.
-const NO_LONG_DESCRIPTION_YET: &[&str] = &["peers list"];
-
 #[test]
 fn every_visible_subcommand_help_has_a_summary_a_description_and_an_example() {
     let node = Node::new();
@@ -131,14 +127,7 @@ fn every_visible_subcommand_help_has_a_summary_a_description_and_an_example() {
         // What `--help` says above "Usage:" goes beyond the one-line summary of `-h`.
         let intro = |help: &str| help.split("\nUsage:").next().unwrap().trim().to_string();
         let described = intro(&long).len() > intro(&short).len();
-        if NO_LONG_DESCRIPTION_YET.contains(&path.join(" ").as_str()) {
-            assert!(
-                !described,
-                "{args:?} has a long description now: remove it from NO_LONG_DESCRIPTION_YET"
-            );
-        } else {
-            assert!(described, "{args:?}: --help has no description beyond the summary:\n{long}");
-        }
+        assert!(described, "{args:?}: --help has no description beyond the summary:\n{long}");
     }
 }
 
