@@ -60,7 +60,8 @@ pub async fn run(
     let (since_tx, since_rx) = watch::channel::<Option<u64>>(None);
 
     let cursor_key = format!("cursor/{peer}/{}", hex(&peer_store));
-    let cursor = match shared.store.meta(&cursor_key)? {
+    let (store, key) = (shared.store.clone(), cursor_key.clone());
+    let cursor = match blocking(move || store.meta(&key)).await? {
         Some(b) if b.len() == 8 => u64::from_be_bytes(b.try_into().expect("8 bytes")),
         _ => 0,
     };
@@ -287,7 +288,7 @@ impl Puller {
         }
         .await;
         // Whatever happened, keep what was merged from being pulled again.
-        let _ = self.persist();
+        let _ = self.persist().await;
         result
     }
 
@@ -367,7 +368,7 @@ impl Puller {
         self.out.send(Msg::Ack { seq: self.cursor }).await.map_err(|_| closed())?;
         let idle = self.batches.is_empty();
         if idle || self.last_persist.elapsed() > PERSIST_EVERY {
-            self.persist()?;
+            self.persist().await?;
         }
         if idle {
             self.counters.last_sync_ms.store(now_ms(), Ordering::Relaxed);
@@ -376,10 +377,11 @@ impl Puller {
         Ok(())
     }
 
-    fn persist(&mut self) -> Result<()> {
+    async fn persist(&mut self) -> Result<()> {
         if self.cursor != self.persisted {
-            self.shared.store.set_meta(&self.cursor_key, &self.cursor.to_be_bytes())?;
-            self.persisted = self.cursor;
+            let (store, key, cursor) = (self.shared.store.clone(), self.cursor_key.clone(), self.cursor);
+            blocking(move || store.set_meta(&key, &cursor.to_be_bytes())).await?;
+            self.persisted = cursor;
         }
         self.last_persist = Instant::now();
         Ok(())
