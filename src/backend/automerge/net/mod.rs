@@ -9,7 +9,7 @@ pub mod peers;
 pub mod session;
 pub mod wire;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use iroh::endpoint::{Connection, RecvStream, SendStream, VarInt};
@@ -64,6 +64,19 @@ pub struct Shared {
     stopping: watch::Sender<bool>,
 }
 
+impl Shared {
+    /// The peer table. A task that panicked while holding it cannot leave it half-edited in
+    /// a way that matters more than stopping the node would, so a poisoned lock is taken.
+    fn table(&self) -> MutexGuard<'_, PeerTable> {
+        self.table.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Runs blocking work (redb, config.toml, name resolution) off the async threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| Error::context("sync task", e))?
+}
+
 /// The sync engine of a running node.
 pub struct Engine {
     shared: Arc<Shared>,
@@ -74,10 +87,14 @@ impl Engine {
     /// Binds the endpoint and starts accepting, dialing the configured peers and syncing.
     pub async fn start(store: Arc<Store>, config: &BackendConfig, config_file: ConfigFile) -> Result<Self> {
         let formation = Formation { app_id: config.app_id.clone(), key: config.formation_key.0 };
+        let changes = store.subscribe();
+        let (last_seq, configured) = {
+            let (store, entries) = (store.clone(), config.peers.clone());
+            let (app_id, key) = (formation.app_id.clone(), formation.key);
+            blocking(move || Ok((store.last_seq()?, peers::from_config(&entries, &app_id, &key)))).await?
+        };
         let secret = iroh::SecretKey::from_bytes(&config.identity.0);
         let (endpoint, mdns) = endpoint::bind(secret, &config.transport).await?;
-        let changes = store.subscribe();
-        let last_seq = watch::channel(store.last_seq()?).0;
         let shared = Arc::new(Shared {
             store,
             endpoint,
@@ -86,7 +103,7 @@ impl Engine {
             table: Mutex::default(),
             peer_events: broadcast::channel(EVENT_BUFFER).0,
             sync_events: broadcast::channel(EVENT_BUFFER).0,
-            last_seq,
+            last_seq: watch::channel(last_seq).0,
             stopping: watch::channel(false).0,
         });
         tracing::info!(
@@ -98,7 +115,7 @@ impl Engine {
         );
         let mut tasks =
             vec![tokio::spawn(track_seq(shared.clone(), changes)), tokio::spawn(accept_loop(shared.clone()))];
-        for peer in peers::from_config(&config.peers, &shared.formation.app_id, &shared.formation.key) {
+        for peer in configured {
             ensure_peer(&shared, peer.id, peer.addrs, true);
         }
         if let Some(mdns) = mdns {
@@ -114,7 +131,7 @@ impl Engine {
             t.abort();
         }
         let dialers: Vec<_> = {
-            let mut table = self.shared.table.lock().expect("peer table");
+            let mut table = self.shared.table();
             table.peers.values_mut().filter_map(|p| p.dialer_task.take()).collect()
         };
         for d in dialers {
@@ -124,7 +141,7 @@ impl Engine {
     }
 
     pub fn peers(&self) -> Vec<PeerInfo> {
-        let table = self.shared.table.lock().expect("peer table");
+        let table = self.shared.table();
         let mut out: Vec<PeerInfo> = table.peers.iter().map(|(id, p)| p.info(id)).collect();
         out.sort_by(|a, b| a.id.cmp(&b.id));
         out
@@ -133,29 +150,38 @@ impl Engine {
     /// Remembers a peer in config.toml, dials it and reports how the first attempt went.
     pub async fn add_peer(&self, addr: &str) -> Result<PeerInfo> {
         let shared = &self.shared;
-        let peer = PeerAddr::parse(addr, &shared.formation.app_id, &shared.formation.key)?;
-        if peer.id == shared.endpoint.id() {
-            return Err(Error::invalid("that is this node's own id"));
-        }
-        shared.config_file.add_peers(&peer.config_entries())?;
+        let (addr, app_id, key) = (addr.to_string(), shared.formation.app_id.clone(), shared.formation.key);
+        let (me, file) = (shared.endpoint.id(), shared.config_file.clone());
+        // Parsing may resolve a host name: off the async threads, with the file write.
+        let peer = blocking(move || {
+            let peer = PeerAddr::parse(&addr, &app_id, &key)?;
+            if peer.id == me {
+                return Err(Error::invalid("that is this node's own id"));
+            }
+            file.add_peers(&peer.config_entries())?;
+            Ok(peer)
+        })
+        .await?;
         let mut attempt = ensure_peer(shared, peer.id, peer.addrs.clone(), true);
-        let outcome = tokio::time::timeout(ADD_WAIT, attempt.wait_for(|a| *a != Attempt::Pending)).await;
-        let outcome = match outcome {
+        let outcome = match tokio::time::timeout(ADD_WAIT, attempt.wait_for(|a| *a != Attempt::Pending)).await
+        {
             Ok(Ok(a)) => a.clone(),
             _ => Attempt::Pending,
         };
         if let Attempt::Refused(reason) = outcome {
-            shared.config_file.remove_peer(&peer.id.to_string())?;
+            let (file, id) = (shared.config_file.clone(), peer.id.to_string());
+            blocking(move || file.remove_peer(&id)).await?;
             drop_peer(shared, &peer.id);
             return Err(Error::refused(format!("peer {} refused: {reason}", peer.id)));
         }
-        let table = shared.table.lock().expect("peer table");
+        let table = shared.table();
         Ok(table.peers.get(&peer.id).map(|p| p.info(&peer.id)).unwrap_or_default())
     }
 
     /// Forgets a peer: config entry, dialer and connection.
     pub async fn remove_peer(&self, id: &str) -> Result<()> {
-        let in_config = self.shared.config_file.remove_peer(id)?;
+        let (file, owned) = (self.shared.config_file.clone(), id.to_string());
+        let in_config = blocking(move || file.remove_peer(&owned)).await?;
         let known = id.parse::<EndpointId>().ok().is_some_and(|id| drop_peer(&self.shared, &id));
         if in_config || known { Ok(()) } else { Err(Error::not_found(format!("no peer '{id}'"))) }
     }
@@ -171,7 +197,7 @@ impl Engine {
     /// Dials every disconnected peer now instead of after its backoff. Connected peers are
     /// always caught up: their feeds are live.
     pub fn force_sync(&self) {
-        let table = self.shared.table.lock().expect("peer table");
+        let table = self.shared.table();
         for p in table.peers.values() {
             p.wake.notify_one();
         }
@@ -182,11 +208,12 @@ impl Engine {
     pub async fn wait_for_sync(&self, timeout: Duration) -> Result<()> {
         let shared = &self.shared;
         let deadline = Instant::now() + timeout;
-        let target = shared.store.last_seq()?;
+        let store = shared.store.clone();
+        let target = blocking(move || store.last_seq()).await?;
         let mut events = shared.peer_events.subscribe();
         loop {
             let (sessions, known, refused, errors) = {
-                let table = shared.table.lock().expect("peer table");
+                let table = shared.table();
                 let sessions: Vec<(EndpointId, Session)> =
                     table.peers.iter().filter_map(|(id, p)| p.live().map(|s| (*id, s.clone()))).collect();
                 let mut refused = Vec::new();
@@ -260,7 +287,7 @@ impl Engine {
     }
 
     pub fn status(&self) -> SyncStatus {
-        let table = self.shared.table.lock().expect("peer table");
+        let table = self.shared.table();
         SyncStatus {
             running: true,
             listen: endpoint::listening(&self.shared.endpoint).iter().map(ToString::to_string).collect(),
@@ -299,7 +326,8 @@ async fn track_seq(shared: Arc<Shared>, mut changes: broadcast::Receiver<Arc<cra
                 });
             }
             Err(broadcast::error::RecvError::Lagged(_)) => {
-                if let Ok(seq) = shared.store.last_seq() {
+                let store = shared.store.clone();
+                if let Ok(seq) = blocking(move || store.last_seq()).await {
                     shared.last_seq.send_replace(seq);
                 }
             }
@@ -316,7 +344,7 @@ fn ensure_peer(
     addrs: Vec<std::net::SocketAddr>,
     dial: bool,
 ) -> watch::Receiver<Attempt> {
-    let mut table = shared.table.lock().expect("peer table");
+    let mut table = shared.table();
     let peer = table.peers.entry(id).or_insert_with(|| Peer::new(Vec::new()));
     for a in addrs {
         if !peer.addrs.contains(&a) {
@@ -339,7 +367,7 @@ fn ensure_peer(
 
 /// Forgets a peer: stops its dialer and closes its connection. Returns whether it was known.
 fn drop_peer(shared: &Shared, id: &EndpointId) -> bool {
-    let removed = shared.table.lock().expect("peer table").peers.remove(id);
+    let removed = shared.table().peers.remove(id);
     let Some(mut peer) = removed else { return false };
     if let Some(d) = peer.dialer_task.take() {
         d.abort();
@@ -392,7 +420,7 @@ async fn dial_loop(shared: Arc<Shared>, id: EndpointId) {
             return;
         }
         let (live, addrs, wake) = {
-            let table = shared.table.lock().expect("peer table");
+            let table = shared.table();
             let Some(peer) = table.peers.get(&id) else { return };
             (peer.live().map(|s| s.conn.clone()), peer.addrs.clone(), peer.wake.clone())
         };
@@ -432,7 +460,7 @@ async fn dial_loop(shared: Arc<Shared>, id: EndpointId) {
 
 fn failed(shared: &Shared, id: &EndpointId, why: String) -> Outcome {
     tracing::debug!("peer {}: {why}", id.fmt_short());
-    if let Some(p) = shared.table.lock().expect("peer table").peers.get(id) {
+    if let Some(p) = shared.table().peers.get(id) {
         p.attempt.send_replace(Attempt::Failed(why));
     }
     Outcome::Failed
@@ -463,7 +491,7 @@ async fn connected(
             tracing::warn!("peer {peer}: refused: {reason}");
             {
                 // A stranger that dialed us is not added to the peers; a peer we know is marked.
-                let table = shared.table.lock().expect("peer table");
+                let table = shared.table();
                 if let Some(p) = table.peers.get(&peer) {
                     p.attempt.send_replace(Attempt::Refused(reason.clone()));
                 }
@@ -488,7 +516,7 @@ async fn connected(
 
     let (acked_tx, acked_rx) = watch::channel(0u64);
     let (serial, counters) = {
-        let mut table = shared.table.lock().expect("peer table");
+        let mut table = shared.table();
         let serial = table.serial();
         let session =
             Session { serial, conn: conn.clone(), dialer: if dialed { me } else { peer }, acked: acked_rx };
@@ -503,7 +531,7 @@ async fn connected(
         (serial, table.peers[&peer].counters.clone())
     };
     if !dialed && let Err(e) = auth::ready(store_id, &mut send).await {
-        shared.table.lock().expect("peer table").uninstall(&peer, serial);
+        shared.table().uninstall(&peer, serial);
         return failed(shared, &peer, format!("handshake failed: {e}"));
     }
     tracing::info!("peer {peer}: connected ({})", if dialed { "dialed" } else { "accepted" });
@@ -519,7 +547,7 @@ async fn connected(
         Err(e) => conn.close(VarInt::from_u32(CLOSE_ERROR), e.to_string().as_bytes()),
         Ok(()) => conn.close(VarInt::from_u32(CLOSE_DONE), b"done"),
     }
-    let current = shared.table.lock().expect("peer table").uninstall(&peer, serial);
+    let current = shared.table().uninstall(&peer, serial);
     if current {
         tracing::info!("peer {peer}: disconnected: {reason}");
         let _ = shared.peer_events.send(PeerEvent::Disconnected { id: peer.to_string(), reason });
@@ -538,7 +566,7 @@ async fn mdns_loop(shared: Arc<Shared>, mdns: iroh_mdns_address_lookup::MdnsAddr
                 continue;
             }
             let addrs: Vec<_> = endpoint_info.data.ip_addrs().copied().collect();
-            let known = shared.table.lock().expect("peer table").peers.get(&id).is_some_and(|p| p.dialed);
+            let known = shared.table().peers.get(&id).is_some_and(|p| p.dialed);
             if !known {
                 tracing::info!("mDNS found peer {id} at {addrs:?}");
                 ensure_peer(&shared, id, addrs, true);

@@ -20,9 +20,9 @@ use iroh::endpoint::{RecvStream, SendStream};
 use tokio::io::BufReader;
 use tokio::sync::{mpsc, watch};
 
-use super::Shared;
 use super::peers::{Counters, now_ms};
 use super::wire::{self, CHANGES_BUDGET, DocChanges, Entry, Msg, Want};
+use super::{Shared, blocking};
 use crate::home::ticket::hex;
 use crate::sync::{Error, Result, SyncEvent, validate};
 
@@ -151,10 +151,6 @@ async fn write_frames(mut send: SendStream, mut out: mpsc::Receiver<Msg>) -> Res
     }
     let _ = send.finish();
     Ok(())
-}
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| Error::context("sync task", e))?
 }
 
 /// Streams our change log to the peer from where it subscribed, then live.
