@@ -138,7 +138,9 @@ pub struct Peer {
     pub attempt: watch::Sender<Attempt>,
     /// Wakes the dialer early (force_sync, a new address).
     pub wake: Arc<tokio::sync::Notify>,
-    pub dialer_task: Option<tokio::task::JoinHandle<()>>,
+    /// Held for the peer's dialer: dropping it (with the peer) ends the dialer, and it
+    /// reports closed once the dialer has ended.
+    pub dialing: Option<watch::Sender<()>>,
 }
 
 impl Peer {
@@ -150,7 +152,7 @@ impl Peer {
             counters: Arc::default(),
             attempt: watch::channel(Attempt::Pending).0,
             wake: Arc::default(),
-            dialer_task: None,
+            dialing: None,
         }
     }
 
