@@ -12,9 +12,9 @@ use crate::sync::{Error, Result};
 
 /// What a node needs to prove membership.
 #[derive(Clone)]
-pub struct Formation {
-    pub app_id: String,
-    pub key: [u8; 32],
+pub(super) struct Formation {
+    pub(super) app_id: String,
+    pub(super) key: [u8; 32],
 }
 
 /// Which end of the connection computes a MAC: the two ends' MACs differ, so one can never
@@ -50,7 +50,7 @@ fn mac(
 }
 
 /// Why a handshake failed.
-pub enum Failure {
+pub(super) enum Failure {
     /// Membership was not proven (by us or by the peer): the reason, for both logs.
     Refused(String),
     /// The connection broke or spoke nonsense.
@@ -88,7 +88,7 @@ fn app_mismatch(ours: &str, theirs: &str) -> String {
 const KEY_MISMATCH: &str = "formation key mismatch (the nodes belong to different formations)";
 
 /// The dialer's side. Returns the peer's store id.
-pub async fn dial(
+pub(super) async fn dial(
     f: &Formation,
     me: &EndpointId,
     peer: &EndpointId,
@@ -120,7 +120,7 @@ pub async fn dial(
 /// The acceptor's side. Returns the peer's store id; the caller then sends its own `Ready`
 /// (see [`ready`]) once it has registered the session, so that a dialer that sees `Ready`
 /// knows both ends count the connection.
-pub async fn accept(
+pub(super) async fn accept(
     f: &Formation,
     me: &EndpointId,
     peer: &EndpointId,
@@ -152,7 +152,7 @@ pub async fn accept(
 }
 
 /// The acceptor's last handshake message.
-pub async fn ready(store_id: [u8; 16], w: &mut (impl AsyncWrite + Unpin)) -> Result<()> {
+pub(super) async fn ready(store_id: [u8; 16], w: &mut (impl AsyncWrite + Unpin)) -> Result<()> {
     wire::write(w, &Msg::Ready { store_id }).await.map(drop)
 }
 

@@ -13,7 +13,7 @@ use crate::sync::{Error, Result, TransportConfig};
 const MDNS_SERVICE: &str = "peat-sync";
 
 /// Binds the endpoint. With `mdns`, also returns the lookup to subscribe to.
-pub async fn bind(
+pub(super) async fn bind(
     secret: SecretKey,
     transport: &TransportConfig,
 ) -> Result<(Endpoint, Option<MdnsAddressLookup>)> {
@@ -45,6 +45,6 @@ pub async fn bind(
 }
 
 /// The addresses the endpoint is bound to, as peers on this host would dial them.
-pub fn listening(endpoint: &Endpoint) -> Vec<std::net::SocketAddr> {
+pub(super) fn listening(endpoint: &Endpoint) -> Vec<std::net::SocketAddr> {
     endpoint.bound_sockets()
 }

@@ -16,15 +16,15 @@ use crate::sync::{Error, PeerInfo, Result};
 
 /// A peer address a user gave: the node id and where to reach it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PeerAddr {
-    pub id: EndpointId,
-    pub addrs: Vec<SocketAddr>,
+pub(crate) struct PeerAddr {
+    pub(crate) id: EndpointId,
+    pub(crate) addrs: Vec<SocketAddr>,
 }
 
 impl PeerAddr {
     /// Parses `ID@HOST:PORT` (the host may be a name) or a join ticket. A ticket must be of
     /// this node's formation (`formation`) and app id: joining is `peat init --join`.
-    pub fn parse(s: &str, app_id: &str, formation: &[u8; 32]) -> Result<Self> {
+    pub(crate) fn parse(s: &str, app_id: &str, formation: &[u8; 32]) -> Result<Self> {
         let s = s.trim();
         if Ticket::looks_like(s) {
             let ticket = Ticket::decode(s)?;
@@ -55,7 +55,7 @@ impl PeerAddr {
     }
 
     /// The config form: one `ID@HOST:PORT` per address.
-    pub fn config_entries(&self) -> Vec<String> {
+    pub(crate) fn config_entries(&self) -> Vec<String> {
         self.addrs.iter().map(|a| format!("{}@{a}", self.id)).collect()
     }
 }
@@ -65,7 +65,7 @@ fn parse_id(s: &str) -> Result<EndpointId> {
 }
 
 /// Groups config entries by peer id, skipping (and reporting) malformed ones.
-pub fn from_config(entries: &[String], app_id: &str, formation: &[u8; 32]) -> Vec<PeerAddr> {
+pub(crate) fn from_config(entries: &[String], app_id: &str, formation: &[u8; 32]) -> Vec<PeerAddr> {
     let mut out: Vec<PeerAddr> = Vec::new();
     for entry in entries {
         match PeerAddr::parse(entry, app_id, formation) {
@@ -85,30 +85,30 @@ pub fn from_config(entries: &[String], app_id: &str, formation: &[u8; 32]) -> Ve
     out
 }
 
-pub fn now_ms() -> u64 {
+pub(super) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 /// Counters of one peer, kept across its connections.
 #[derive(Debug, Default)]
-pub struct Counters {
-    pub docs_sent: AtomicU64,
-    pub docs_received: AtomicU64,
-    pub last_sync_ms: AtomicU64,
+pub(super) struct Counters {
+    pub(super) docs_sent: AtomicU64,
+    pub(super) docs_received: AtomicU64,
+    pub(super) last_sync_ms: AtomicU64,
     /// UDP bytes of connections that have ended.
-    pub bytes_sent: AtomicU64,
-    pub bytes_received: AtomicU64,
+    pub(super) bytes_sent: AtomicU64,
+    pub(super) bytes_received: AtomicU64,
 }
 
 impl Counters {
-    pub fn add(n: &AtomicU64, by: u64) {
+    pub(super) fn add(n: &AtomicU64, by: u64) {
         n.fetch_add(by, Ordering::Relaxed);
     }
 }
 
 /// The outcome of the latest connection attempt, for `peers add` to wait on.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Attempt {
+pub(super) enum Attempt {
     Pending,
     Connected,
     Failed(String),
@@ -117,32 +117,34 @@ pub enum Attempt {
 
 /// An authenticated connection to a peer.
 #[derive(Debug, Clone)]
-pub struct Session {
+pub(super) struct Session {
     /// Unique per session, to tell a replaced session from the current one.
-    pub serial: u64,
-    pub conn: Connection,
+    pub(super) serial: u64,
+    pub(super) conn: Connection,
     /// Who dialed: decides which of two simultaneous connections survives.
-    pub dialer: EndpointId,
+    pub(super) dialer: EndpointId,
     /// The highest of our change-log sequences the peer acknowledged holding.
-    pub acked: watch::Receiver<u64>,
+    pub(super) acked: watch::Receiver<u64>,
 }
 
 /// One known peer.
 #[derive(Debug)]
-pub struct Peer {
-    pub addrs: Vec<SocketAddr>,
+pub(super) struct Peer {
+    pub(super) addrs: Vec<SocketAddr>,
     /// Dialed and redialed by this node (from config, `peers add` or mDNS).
-    pub dialed: bool,
-    pub session: Option<Session>,
-    pub counters: Arc<Counters>,
-    pub attempt: watch::Sender<Attempt>,
+    pub(super) dialed: bool,
+    pub(super) session: Option<Session>,
+    pub(super) counters: Arc<Counters>,
+    pub(super) attempt: watch::Sender<Attempt>,
     /// Wakes the dialer early (force_sync, a new address).
-    pub wake: Arc<tokio::sync::Notify>,
-    pub dialer_task: Option<tokio::task::JoinHandle<()>>,
+    pub(super) wake: Arc<tokio::sync::Notify>,
+    /// Held for the peer's dialer: dropping it (with the peer) ends the dialer, and it
+    /// reports closed once the dialer has ended.
+    pub(super) dialing: Option<watch::Sender<()>>,
 }
 
 impl Peer {
-    pub fn new(addrs: Vec<SocketAddr>) -> Self {
+    pub(super) fn new(addrs: Vec<SocketAddr>) -> Self {
         Self {
             addrs,
             dialed: false,
@@ -150,17 +152,17 @@ impl Peer {
             counters: Arc::default(),
             attempt: watch::channel(Attempt::Pending).0,
             wake: Arc::default(),
-            dialer_task: None,
+            dialing: None,
         }
     }
 
     /// The live session, if its connection is still open.
-    pub fn live(&self) -> Option<&Session> {
+    pub(super) fn live(&self) -> Option<&Session> {
         self.session.as_ref().filter(|s| s.conn.close_reason().is_none())
     }
 
     /// What `peers list` shows.
-    pub fn info(&self, id: &EndpointId) -> PeerInfo {
+    pub(super) fn info(&self, id: &EndpointId) -> PeerInfo {
         let c = &self.counters;
         let mut info = PeerInfo {
             id: id.to_string(),
@@ -200,13 +202,13 @@ impl Peer {
 
 /// Every peer this node knows, by id.
 #[derive(Debug, Default)]
-pub struct PeerTable {
-    pub peers: HashMap<EndpointId, Peer>,
+pub(super) struct PeerTable {
+    pub(super) peers: HashMap<EndpointId, Peer>,
     next_serial: u64,
 }
 
 impl PeerTable {
-    pub fn serial(&mut self) -> u64 {
+    pub(super) fn serial(&mut self) -> u64 {
         self.next_serial += 1;
         self.next_serial
     }
@@ -215,7 +217,7 @@ impl PeerTable {
     /// Of two live connections, the one dialed by the smaller node id wins, so both ends
     /// keep the same one; a newer connection from the same dialer replaces an older one (the
     /// peer restarted). Returns the connection to close, if any.
-    pub fn install(&mut self, id: EndpointId, session: Session) -> Option<(Connection, bool)> {
+    pub(super) fn install(&mut self, id: EndpointId, session: Session) -> Option<(Connection, bool)> {
         let peer = self.peers.entry(id).or_insert_with(|| Peer::new(Vec::new()));
         if let Some(old) = peer.live() {
             let new_wins = session.dialer == old.dialer || session.dialer.as_bytes() < old.dialer.as_bytes();
@@ -234,7 +236,7 @@ impl PeerTable {
 
     /// Removes a session when it ends, unless another has replaced it. Returns whether it
     /// was the current one.
-    pub fn uninstall(&mut self, id: &EndpointId, serial: u64) -> bool {
+    pub(super) fn uninstall(&mut self, id: &EndpointId, serial: u64) -> bool {
         let Some(peer) = self.peers.get_mut(id) else { return false };
         if peer.session.as_ref().is_some_and(|s| s.serial == serial) {
             if let Some(s) = peer.session.take() {

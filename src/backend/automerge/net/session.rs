@@ -19,10 +19,11 @@ use iroh::EndpointId;
 use iroh::endpoint::{RecvStream, SendStream};
 use tokio::io::BufReader;
 use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
 
-use super::Shared;
 use super::peers::{Counters, now_ms};
 use super::wire::{self, CHANGES_BUDGET, DocChanges, Entry, Msg, Want};
+use super::{Shared, blocking};
 use crate::home::ticket::hex;
 use crate::sync::{Error, Result, SyncEvent, validate};
 
@@ -36,6 +37,8 @@ const WANT_CHUNK: usize = 500;
 const OUT_BUFFER: usize = 64;
 /// How often a moving cursor is persisted (it is always persisted when the pull is idle).
 const PERSIST_EVERY: Duration = Duration::from_millis(500);
+/// How long the session's tasks may take to end once it is over.
+const WIND_DOWN: Duration = Duration::from_secs(2);
 
 /// What the reader hands to the puller.
 enum PullIn {
@@ -44,8 +47,9 @@ enum PullIn {
 }
 
 /// Runs the sync of one session until the connection ends or a frame is bad. `acked` is
-/// where the peer's acknowledgements of our log go.
-pub async fn run(
+/// where the peer's acknowledgements of our log go. When the reader ends, the other tasks
+/// are told to stop and waited for: the puller persists its cursor on the way out.
+pub(super) async fn run(
     shared: Arc<Shared>,
     peer: EndpointId,
     peer_store: [u8; 16],
@@ -58,48 +62,72 @@ pub async fn run(
     let (pull_tx, pull_rx) = mpsc::unbounded_channel::<PullIn>();
     let (want_tx, want_rx) = mpsc::unbounded_channel::<(u64, Vec<Want>)>();
     let (since_tx, since_rx) = watch::channel::<Option<u64>>(None);
+    // Dropped to tell the tasks to stop.
+    let (stop_tx, stop) = watch::channel(());
 
     let cursor_key = format!("cursor/{peer}/{}", hex(&peer_store));
-    let cursor = match shared.store.meta(&cursor_key)? {
+    let (store, key) = (shared.store.clone(), cursor_key.clone());
+    let cursor = match blocking(move || store.meta(&key)).await? {
         Some(b) if b.len() == 8 => u64::from_be_bytes(b.try_into().expect("8 bytes")),
         _ => 0,
     };
     out_tx.send(Msg::Subscribe { since: cursor }).await.map_err(|_| closed())?;
 
     let acked_rx = acked.subscribe();
-    let tasks = [
-        tokio::spawn(write_frames(send, out_rx)),
-        tokio::spawn(feed(shared.clone(), out_tx.clone(), since_rx, acked_rx)),
-        tokio::spawn(serve(shared.clone(), out_tx.clone(), want_rx, counters.clone())),
-        tokio::spawn(
-            Puller {
-                shared: shared.clone(),
-                peer: peer.to_string(),
-                out: out_tx,
-                cursor_key,
-                cursor,
-                persisted: cursor,
-                last_persist: Instant::now(),
-                batches: VecDeque::new(),
-                first_batch: 0,
-                reqs: HashMap::new(),
-                next_req: 0,
-                counters,
-            }
-            .run(pull_rx),
-        ),
-    ];
+    let mut tasks = JoinSet::new();
+    tasks.spawn(write_frames(send, out_rx, stop.clone()));
+    tasks.spawn(feed(shared.clone(), out_tx.clone(), since_rx, acked_rx, stop.clone()));
+    tasks.spawn(serve(shared.clone(), out_tx.clone(), want_rx, counters.clone(), stop.clone()));
+    tasks.spawn(
+        Puller {
+            shared: shared.clone(),
+            peer: peer.to_string(),
+            out: out_tx,
+            cursor_key,
+            cursor,
+            persisted: cursor,
+            last_persist: Instant::now(),
+            batches: VecDeque::new(),
+            first_batch: 0,
+            reqs: HashMap::new(),
+            next_req: 0,
+            counters,
+        }
+        .run(pull_rx, stop),
+    );
     let result = read_frames(recv, pull_tx, want_tx, since_tx, acked).await;
-    for t in &tasks {
-        t.abort();
-    }
-    // A task that failed explains the end better than the reader's "stream closed".
-    for t in tasks {
-        if let Ok(Err(e)) = t.await {
-            return Err(e);
+    // A task that failed explains the end better than the reader's "stream closed"; the
+    // ones still running end because the session does, so their errors are no news.
+    let mut failure = None;
+    while let Some(ended) = tasks.try_join_next() {
+        if let Ok(Err(e)) = ended {
+            failure.get_or_insert(e);
         }
     }
-    result
+    drop(stop_tx);
+    let wound_down = tokio::time::timeout(WIND_DOWN, async {
+        while let Some(ended) = tasks.join_next().await {
+            if let Err(e) = ended
+                && e.is_panic()
+            {
+                tracing::error!("peer {peer}: session task failed: {e}");
+            }
+        }
+    });
+    if wound_down.await.is_err() {
+        tracing::warn!(
+            "peer {peer}: session tasks did not end within {}s; aborted them",
+            WIND_DOWN.as_secs()
+        );
+        tasks.shutdown().await;
+    }
+    failure.map_or(result, Err)
+}
+
+/// Resolves once the session stops (its end of the channel is dropped). The tasks wait for
+/// it only where they wait for input, never around a store call: none outlives the session.
+async fn stopped(stop: &mut watch::Receiver<()>) {
+    while stop.changed().await.is_ok() {}
 }
 
 fn closed() -> Error {
@@ -144,16 +172,25 @@ async fn read_frames(
     }
 }
 
-async fn write_frames(mut send: SendStream, mut out: mpsc::Receiver<Msg>) -> Result<()> {
-    while let Some(msg) = out.recv().await {
-        wire::write(&mut send, &msg).await?;
+/// Sends what the other tasks queue. Stops at once when the session does (the connection
+/// is going), which also makes the others' sends fail.
+async fn write_frames(
+    mut send: SendStream,
+    mut out: mpsc::Receiver<Msg>,
+    mut stop: watch::Receiver<()>,
+) -> Result<()> {
+    let write = async {
+        while let Some(msg) = out.recv().await {
+            wire::write(&mut send, &msg).await?;
+        }
+        let _ = send.finish();
+        Ok(())
+    };
+    tokio::select! {
+        biased;
+        () = stopped(&mut stop) => Ok(()),
+        r = write => r,
     }
-    let _ = send.finish();
-    Ok(())
-}
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| Error::context("sync task", e))?
 }
 
 /// Streams our change log to the peer from where it subscribed, then live.
@@ -162,16 +199,29 @@ async fn feed(
     out: mpsc::Sender<Msg>,
     mut since: watch::Receiver<Option<u64>>,
     mut acked: watch::Receiver<u64>,
+    mut stop: watch::Receiver<()>,
 ) -> Result<()> {
-    let mut sent = since.wait_for(Option::is_some).await.map_err(|_| closed())?.expect("some");
+    let mut sent = tokio::select! {
+        biased;
+        () = stopped(&mut stop) => return Ok(()),
+        s = since.wait_for(Option::is_some) => s.map_err(|_| closed())?.expect("some"),
+    };
     let mut last_seq = shared.last_seq.subscribe();
     loop {
-        acked.wait_for(|a| sent.saturating_sub(*a) <= WINDOW).await.map_err(|_| closed())?;
+        tokio::select! {
+            biased;
+            () = stopped(&mut stop) => return Ok(()),
+            a = acked.wait_for(|a| sent.saturating_sub(*a) <= WINDOW) => drop(a.map_err(|_| closed())?),
+        }
         let store = shared.store.clone();
         let from = sent;
         let log = blocking(move || store.log_since(from, BATCH)).await?;
         let Some(upto) = log.last().map(|e| e.seq) else {
-            last_seq.wait_for(|&s| s > sent).await.map_err(|_| closed())?;
+            tokio::select! {
+                biased;
+                () = stopped(&mut stop) => return Ok(()),
+                s = last_seq.wait_for(|&s| s > sent) => drop(s.map_err(|_| closed())?),
+            }
             continue;
         };
         sent = upto;
@@ -193,8 +243,17 @@ async fn serve(
     out: mpsc::Sender<Msg>,
     mut wants: mpsc::UnboundedReceiver<(u64, Vec<Want>)>,
     counters: Arc<Counters>,
+    mut stop: watch::Receiver<()>,
 ) -> Result<()> {
-    while let Some((req, items)) = wants.recv().await {
+    loop {
+        let (req, items) = tokio::select! {
+            biased;
+            () = stopped(&mut stop) => return Ok(()),
+            want = wants.recv() => match want {
+                Some(want) => want,
+                None => return Ok(()),
+            },
+        };
         let store = shared.store.clone();
         let docs = blocking(move || {
             let mut docs = Vec::with_capacity(items.len());
@@ -229,7 +288,6 @@ async fn serve(
         }
         out.send(Msg::Changes { req, last: true, docs: frame }).await.map_err(|_| closed())?;
     }
-    Ok(())
 }
 
 /// The changes of a document that a holder of `want.have` misses: the saved document when
@@ -274,9 +332,22 @@ struct Puller {
 }
 
 impl Puller {
-    async fn run(mut self, mut input: mpsc::UnboundedReceiver<PullIn>) -> Result<()> {
+    /// Pulls until the reader or the session stops, then persists the cursor.
+    async fn run(
+        mut self,
+        mut input: mpsc::UnboundedReceiver<PullIn>,
+        mut stop: watch::Receiver<()>,
+    ) -> Result<()> {
         let result = async {
-            while let Some(msg) = input.recv().await {
+            loop {
+                let msg = tokio::select! {
+                    biased;
+                    () = stopped(&mut stop) => break,
+                    msg = input.recv() => match msg {
+                        Some(msg) => msg,
+                        None => break,
+                    },
+                };
                 match msg {
                     PullIn::Entries { upto, entries } => self.entries(upto, entries).await?,
                     PullIn::Changes { req, last, docs } => self.changes(req, last, docs).await?,
@@ -287,7 +358,7 @@ impl Puller {
         }
         .await;
         // Whatever happened, keep what was merged from being pulled again.
-        let _ = self.persist();
+        let _ = self.persist().await;
         result
     }
 
@@ -367,7 +438,7 @@ impl Puller {
         self.out.send(Msg::Ack { seq: self.cursor }).await.map_err(|_| closed())?;
         let idle = self.batches.is_empty();
         if idle || self.last_persist.elapsed() > PERSIST_EVERY {
-            self.persist()?;
+            self.persist().await?;
         }
         if idle {
             self.counters.last_sync_ms.store(now_ms(), Ordering::Relaxed);
@@ -376,10 +447,11 @@ impl Puller {
         Ok(())
     }
 
-    fn persist(&mut self) -> Result<()> {
+    async fn persist(&mut self) -> Result<()> {
         if self.cursor != self.persisted {
-            self.shared.store.set_meta(&self.cursor_key, &self.cursor.to_be_bytes())?;
-            self.persisted = self.cursor;
+            let (store, key, cursor) = (self.shared.store.clone(), self.cursor_key.clone(), self.cursor);
+            blocking(move || store.set_meta(&key, &cursor.to_be_bytes())).await?;
+            self.persisted = cursor;
         }
         self.last_persist = Instant::now();
         Ok(())

@@ -1,0 +1,179 @@
+//! The life of one connection, dialed or accepted alike: authenticate it, install it in the
+//! peer table (one connection per peer), run its session until it ends, and say why it ended.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use iroh::EndpointId;
+use iroh::endpoint::{Connection, RecvStream, SendStream, VarInt};
+use tokio::io::BufReader;
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+use super::auth::{self, Failure};
+use super::peers::{Attempt, Session};
+use super::{Shared, session};
+use crate::sync::PeerEvent;
+
+/// How long a connection may take to connect and authenticate.
+pub(super) const HANDSHAKE: Duration = Duration::from_secs(10);
+
+/// Connection close codes, so the other end's log says why.
+const CLOSE_DONE: u32 = 0;
+const CLOSE_REFUSED: u32 = 4;
+const CLOSE_DUPLICATE: u32 = 5;
+pub(super) const CLOSE_REMOVED: u32 = 6;
+pub(super) const CLOSE_ERROR: u32 = 7;
+const CLOSE_STOPPING: u32 = 8;
+
+pub(super) fn close(conn: &Connection, code: u32, reason: &str) {
+    conn.close(VarInt::from_u32(code), reason.as_bytes());
+}
+
+/// Why this side ends a connection before its session is over.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Ending {
+    /// The node is stopping.
+    Stopping,
+    /// The peer was removed.
+    Removed,
+}
+
+impl Ending {
+    pub(super) fn close(self, conn: &Connection) {
+        match self {
+            Ending::Stopping => close(conn, CLOSE_STOPPING, "node stopping"),
+            Ending::Removed => close(conn, CLOSE_REMOVED, "peer removed"),
+        }
+    }
+}
+
+/// What a connection came to, for the dialer's backoff.
+pub(super) enum Outcome {
+    /// A session ran (and ended) after this long.
+    Ran(Duration),
+    Refused,
+    Failed,
+    /// Another connection to the peer is preferred.
+    Duplicate,
+    /// This side ended it before a session ran.
+    Ended,
+}
+
+/// Records a failed attempt for the peer's dialer and `peers add`.
+pub(super) fn failed(shared: &Shared, id: &EndpointId, why: String) -> Outcome {
+    tracing::debug!("peer {}: {why}", id.fmt_short());
+    if let Some(p) = shared.table().peers.get(id) {
+        p.attempt.send_replace(Attempt::Failed(why));
+    }
+    Outcome::Failed
+}
+
+/// Authenticates a new connection, then runs its session until it ends. When `ending`
+/// resolves first, closes the connection with its reason and lets the session wind down.
+pub(super) async fn run(
+    shared: &Arc<Shared>,
+    conn: Connection,
+    peer: EndpointId,
+    dialed: bool,
+    mut send: SendStream,
+    recv: RecvStream,
+    ending: impl Future<Output = Ending>,
+) -> Outcome {
+    tokio::pin!(ending);
+    let me = shared.endpoint.id();
+    let store_id = shared.store.store_id();
+    let mut recv = BufReader::with_capacity(256 * 1024, recv);
+    let handshake = async {
+        if dialed {
+            auth::dial(&shared.formation, &me, &peer, store_id, &mut recv, &mut send).await
+        } else {
+            auth::accept(&shared.formation, &me, &peer, &mut recv, &mut send).await
+        }
+    };
+    let handshake = tokio::select! {
+        r = tokio::time::timeout(HANDSHAKE, handshake) => r,
+        e = &mut ending => {
+            e.close(&conn);
+            return Outcome::Ended;
+        }
+    };
+    let peer_store = match handshake {
+        Ok(Ok(s)) => s,
+        Ok(Err(Failure::Refused(reason))) => {
+            tracing::warn!("peer {peer}: refused: {reason}");
+            // A stranger that dialed us is not added to the peers; a peer we know is marked.
+            if let Some(p) = shared.table().peers.get(&peer) {
+                p.attempt.send_replace(Attempt::Refused(reason.clone()));
+            }
+            let _ =
+                shared.peer_events.send(PeerEvent::Refused { id: peer.to_string(), reason: reason.clone() });
+            // Let the Refuse frame reach the peer before the connection goes.
+            let _ = send.finish();
+            tokio::select! {
+                _ = tokio::time::timeout(Duration::from_secs(2), conn.closed()) => {}
+                _ = &mut ending => {}
+            }
+            close(&conn, CLOSE_REFUSED, &reason);
+            return Outcome::Refused;
+        }
+        Ok(Err(Failure::Broken(e))) => {
+            close(&conn, CLOSE_ERROR, "handshake failed");
+            return failed(shared, &peer, format!("handshake failed: {e}"));
+        }
+        Err(_) => {
+            close(&conn, CLOSE_ERROR, "handshake timed out");
+            return failed(shared, &peer, "handshake timed out".into());
+        }
+    };
+
+    let (acked_tx, acked_rx) = watch::channel(0u64);
+    let (serial, counters) = {
+        let mut table = shared.table();
+        let serial = table.serial();
+        let session =
+            Session { serial, conn: conn.clone(), dialer: if dialed { me } else { peer }, acked: acked_rx };
+        match table.install(peer, session) {
+            Some((loser, true)) => close(&loser, CLOSE_DUPLICATE, "duplicate connection"),
+            Some((loser, false)) => {
+                close(&loser, CLOSE_DUPLICATE, "duplicate connection");
+                return Outcome::Duplicate;
+            }
+            None => {}
+        }
+        (serial, table.peers[&peer].counters.clone())
+    };
+    if !dialed && let Err(e) = auth::ready(store_id, &mut send).await {
+        shared.table().uninstall(&peer, serial);
+        return failed(shared, &peer, format!("handshake failed: {e}"));
+    }
+    tracing::info!("peer {peer}: connected ({})", if dialed { "dialed" } else { "accepted" });
+    let _ = shared.peer_events.send(PeerEvent::Connected { id: peer.to_string() });
+    let started = Instant::now();
+    let session = session::run(shared.clone(), peer, peer_store, counters, send, recv, acked_tx);
+    tokio::pin!(session);
+    let result = tokio::select! {
+        r = &mut session => r,
+        e = &mut ending => {
+            // The session sees the connection go, and persists its cursor on the way out.
+            e.close(&conn);
+            session.await
+        }
+    };
+    let reason = match (&result, conn.close_reason()) {
+        (_, Some(closed)) => closed.to_string(),
+        (Err(e), None) => e.to_string(),
+        (Ok(()), None) => "the peer ended the session".into(),
+    };
+    match &result {
+        Err(e) => close(&conn, CLOSE_ERROR, &e.to_string()),
+        Ok(()) => close(&conn, CLOSE_DONE, "done"),
+    }
+    let current = shared.table().uninstall(&peer, serial);
+    if current {
+        tracing::info!("peer {peer}: disconnected: {reason}");
+        let _ = shared.peer_events.send(PeerEvent::Disconnected { id: peer.to_string(), reason });
+    }
+    Outcome::Ran(started.elapsed())
+}

@@ -1,0 +1,88 @@
+//! Dialing: one dialer per peer this node dials, connecting whenever the peer is not
+//! connected and backing off while it cannot be reached.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use iroh::{EndpointAddr, EndpointId, TransportAddr};
+use tokio::sync::watch;
+
+use super::connection::{self, Ending, HANDSHAKE, Outcome, failed};
+use super::{Shared, wire};
+
+/// First and longest pause between dials of an unreachable peer.
+const MIN_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Pause between dials of a peer that refused us (a key change needs an operator anyway).
+const REFUSED_BACKOFF: Duration = Duration::from_secs(30);
+/// A session that lasted this long resets the backoff.
+const STABLE: Duration = Duration::from_secs(10);
+
+/// Dials the peer `id` whenever it is not connected, until the node stops or the peer is
+/// removed (`removed` closes: the peer table dropped its end).
+pub(super) async fn run(shared: Arc<Shared>, id: EndpointId, removed: watch::Receiver<()>) {
+    let mut backoff = MIN_BACKOFF;
+    loop {
+        if shared.is_stopping() || removed.has_changed().is_err() {
+            return;
+        }
+        let (live, addrs, wake) = {
+            let table = shared.table();
+            let Some(peer) = table.peers.get(&id) else { return };
+            (peer.live().map(|s| s.conn.clone()), peer.addrs.clone(), peer.wake.clone())
+        };
+        if let Some(conn) = live {
+            tokio::select! {
+                _ = conn.closed() => continue,
+                _ = ending(&shared, removed.clone()) => return,
+            }
+        }
+        let addr = EndpointAddr::from_parts(id, addrs.into_iter().map(TransportAddr::Ip));
+        let connecting = tokio::select! {
+            r = tokio::time::timeout(HANDSHAKE, shared.endpoint.connect(addr, wire::ALPN)) => r,
+            _ = ending(&shared, removed.clone()) => return,
+        };
+        let outcome = match connecting {
+            Ok(Ok(conn)) => match conn.open_bi().await {
+                Ok((send, recv)) => {
+                    let ending = ending(&shared, removed.clone());
+                    connection::run(&shared, conn, id, true, send, recv, ending).await
+                }
+                Err(e) => failed(&shared, &id, format!("cannot open a stream: {e}")),
+            },
+            Ok(Err(e)) => failed(&shared, &id, format!("cannot connect: {e}")),
+            Err(_) => failed(&shared, &id, "cannot connect: timed out".into()),
+        };
+        let pause = match outcome {
+            Outcome::Duplicate => continue,
+            Outcome::Ended => return,
+            Outcome::Ran(d) if d > STABLE => {
+                backoff = MIN_BACKOFF;
+                backoff
+            }
+            Outcome::Ran(_) | Outcome::Failed => {
+                let b = backoff;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+                b
+            }
+            Outcome::Refused => REFUSED_BACKOFF,
+        };
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            () = wake.notified() => {}
+            _ = ending(&shared, removed.clone()) => return,
+        }
+    }
+}
+
+/// Resolves when the dialer must end, with the reason its connection closes.
+fn ending(shared: &Shared, mut removed: watch::Receiver<()>) -> impl Future<Output = Ending> + use<> {
+    let stopped = shared.stopped();
+    async move {
+        tokio::select! {
+            () = stopped => Ending::Stopping,
+            () = async { while removed.changed().await.is_ok() {} } => Ending::Removed,
+        }
+    }
+}
