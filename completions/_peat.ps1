@@ -212,6 +212,7 @@ Register-ArgumentCompleter -Native -CommandName 'peat' -ScriptBlock {
         'peat;sync;start' {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'UDP address of the sync endpoint, e.g. 0.0.0.0:7890 (saved in config.toml)')
             [CompletionResult]::new('--advertise', '--advertise', [CompletionResultType]::ParameterName, 'HOST:PORT that peers can dial to reach this node, put first in join tickets: for NAT, port forwards and containers (repeatable; replaces the saved list in config.toml)')
+            [CompletionResult]::new('--relay', '--relay', [CompletionResultType]::ParameterName, 'URL of an Iroh relay server you run (e.g. http://10.0.0.5:3340), for peers with no direct path to each other (repeatable; replaces the saved list in config.toml)')
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Persistence directory of the node [default: the platform data dir + /peat]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')

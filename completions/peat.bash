@@ -940,7 +940,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__sync__subcmd__start)
-            opts="-o -v -h --foreground --listen --mdns --relays --advertise --dir --output --verbose --help"
+            opts="-o -v -h --foreground --listen --mdns --relays --advertise --relay --dir --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -951,6 +951,10 @@ _peat() {
                     return 0
                     ;;
                 --advertise)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --relay)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

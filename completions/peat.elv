@@ -192,6 +192,7 @@ set edit:completion:arg-completer[peat] = {|@words|
         &'peat;sync;start'= {
             cand --listen 'UDP address of the sync endpoint, e.g. 0.0.0.0:7890 (saved in config.toml)'
             cand --advertise 'HOST:PORT that peers can dial to reach this node, put first in join tickets: for NAT, port forwards and containers (repeatable; replaces the saved list in config.toml)'
+            cand --relay 'URL of an Iroh relay server you run (e.g. http://10.0.0.5:3340), for peers with no direct path to each other (repeatable; replaces the saved list in config.toml)'
             cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
             cand -o 'Output format [default: table on a terminal, json when piped]'
             cand --output 'Output format [default: table on a terminal, json when piped]'

@@ -145,6 +145,7 @@ complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subc
 complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -l listen -d 'UDP address of the sync endpoint, e.g. 0.0.0.0:7890 (saved in config.toml)' -r
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -l advertise -d 'HOST:PORT that peers can dial to reach this node, put first in join tickets: for NAT, port forwards and containers (repeatable; replaces the saved list in config.toml)' -r
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -l relay -d 'URL of an Iroh relay server you run (e.g. http://10.0.0.5:3340), for peers with no direct path to each other (repeatable; replaces the saved list in config.toml)' -r
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON value (an array for lists)'

@@ -57,14 +57,15 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     if let Some(listen) = args.listen {
         config.listen = listen;
     }
-    let formation = match &ticket {
-        Some(t) => {
-            config.peers = t.peer_addrs();
-            Some(t.formation_key()?)
-        }
-        None => None,
-    };
+    let formation = ticket.as_ref().map(Ticket::formation_key).transpose()?;
     dir.init(config, formation, args.force)?;
+    if let Some(join) = &args.join {
+        // The ticket's node becomes a peer as `peers add TICKET` makes one.
+        let backend = ctx.backend().await?;
+        let added = backend.peer_discovery().add_peer(join).await;
+        backend.shutdown().await?;
+        added?;
+    }
     let summary = summary(dir)?;
     if dir.config()?.listen.port() == 0 {
         ctx.printer.note(

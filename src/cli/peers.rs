@@ -8,8 +8,10 @@ use crate::sync::PeerInfo;
 #[command(
     long_about = "List, add or remove the peers this node syncs with.\n\n\
 Without a subcommand, lists the known peers: id, addresses, whether connected, direct or relayed, \
-round-trip time, last completed sync, and documents sent and received. Peers added here are \
-remembered in config.toml and dialed (and redialed with backoff) whenever the node runs.",
+round-trip time, last completed sync, documents sent and received, and how the peer became known \
+(config, ticket, incoming, exchange, mdns). Peers added here are remembered in config.toml and \
+dialed (and redialed with backoff) whenever the node runs; members of the formation that peers \
+tell about (peer exchange) are dialed too, up to max_peers in config.toml.",
     after_help = "Examples:\n  peat peers\n  peat peers add 8f3c...e1@192.168.1.20:7890\n  \
 peat peers add peat1...   # a join ticket of this formation\n  peat peers remove 8f3c...e1\n  \
 peat peers -o json | jq '.[] | select(.connected)'"
@@ -32,7 +34,8 @@ node, lists the peers remembered in config.toml, none connected.",
     /// Remember a peer and connect to it if the node runs
     #[command(
         long_about = "Remember a peer (in config.toml) and, if the node runs, connect to it at \
-once and report whether it answered. ADDR is ID@HOST:PORT or a join ticket of this formation. \
+once and report whether it answered. A peer removed earlier is no longer blocked. ADDR is \
+ID@HOST:PORT or a join ticket of this formation. \
 Exits 4 if the peer refuses (another formation key or app id), 2 for a malformed address.",
         after_help = "Examples:\n  peat peers add 8f3c...e1@192.168.1.20:7890\n  peat peers add peat1..."
     )]
@@ -43,8 +46,9 @@ Exits 4 if the peer refuses (another formation key or app id), 2 for a malformed
     },
     /// Forget a peer and drop its connection
     #[command(
-        long_about = "Forget a peer: remove it from config.toml and close its connection. \
-Exits 3 if no such peer is known.",
+        long_about = "Forget and block a peer: remove it from config.toml and close its connection. \
+Until `peers add` names it again, it is refused when it dials in, never dialed, and not learned \
+again from other members (peer exchange) or mDNS. Exits 3 if no such peer is known.",
         after_help = "Examples:\n  peat peers remove 8f3c...e1"
     )]
     Remove {
@@ -95,7 +99,17 @@ fn print(ctx: &Context, peers: &[PeerInfo]) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut t = printer::table();
-    t.set_header(["peer", "addresses", "connected", "path", "rtt", "last sync", "sent", "received"]);
+    t.set_header([
+        "peer",
+        "addresses",
+        "connected",
+        "path",
+        "rtt",
+        "last sync",
+        "sent",
+        "received",
+        "known from",
+    ]);
     for p in peers {
         t.add_row([
             p.id.clone(),
@@ -114,6 +128,10 @@ fn print(ctx: &Context, peers: &[PeerInfo]) -> anyhow::Result<()> {
             p.last_sync_ms.map(ago).unwrap_or_default(),
             p.docs_sent.to_string(),
             p.docs_received.to_string(),
+            serde_json::to_value(p.source)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
         ]);
     }
     ctx.printer.table(&t)?;

@@ -5,6 +5,7 @@ use std::time::Duration;
 use super::{Context, duration};
 use crate::node::daemon::{self, Stopped};
 use crate::node::status::status;
+use crate::sync::Error;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -24,11 +25,12 @@ command returns once it serves. With --foreground it stays attached and logs to 
 systemd and containers; SIGTERM or Ctrl-C then stop it gracefully. Exits 1 if a node already runs.\n\n\
 The sync endpoint binds the listen address of config.toml. Relays, DNS address lookup and port \
 mapping are off, so nothing leaves the networks the node is on; --mdns finds peers on the local \
-network and --relays uses the public Iroh relays. --listen, --mdns, --relays and --advertise are saved in \
+network and --relays uses the public Iroh relays. --relay uses your own Iroh relay servers instead. --listen, --mdns, --relays, --relay and --advertise are saved in \
 config.toml.",
     after_help = "Examples:\n  peat sync start\n  peat sync start --foreground -v\n  \
 peat sync start --listen 0.0.0.0:7890 --mdns\n  \
-peat sync start --advertise 203.0.113.9:7890   # a port forward on the NAT's public address"
+peat sync start --advertise 203.0.113.9:7890   # a port forward on the NAT's public address\n  \
+peat sync start --relay http://10.0.0.5:3340    # your own iroh-relay server"
 )]
 pub struct StartArgs {
     /// Stay attached: log to stderr, stop on SIGTERM/Ctrl-C
@@ -47,6 +49,10 @@ pub struct StartArgs {
     /// port forwards and containers (repeatable; replaces the saved list in config.toml)
     #[arg(long, value_name = "HOST:PORT")]
     pub advertise: Vec<String>,
+    /// URL of an Iroh relay server you run (e.g. http://10.0.0.5:3340), for peers with no
+    /// direct path to each other (repeatable; replaces the saved list in config.toml)
+    #[arg(long = "relay", value_name = "URL")]
+    pub relay_urls: Vec<String>,
 }
 
 /// Stop the running node gracefully
@@ -98,9 +104,15 @@ pub async fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
 /// `sync start`: in the foreground it runs the node here; otherwise it starts it detached.
 async fn start(ctx: &Context, args: StartArgs) -> anyhow::Result<()> {
     let dir = &ctx.dir;
-    if args.listen.is_some() || args.mdns || args.relays || !args.advertise.is_empty() {
+    let changes = args.listen.is_some() || args.mdns || args.relays;
+    if changes || !args.advertise.is_empty() || !args.relay_urls.is_empty() {
         // Checked here, so a typo is a usage error and not a node that fails to start.
         crate::home::ticket::dialable(&[], &args.advertise)?;
+        if let Some(bad) =
+            args.relay_urls.iter().find(|u| !u.starts_with("http://") && !u.starts_with("https://"))
+        {
+            return Err(Error::invalid(format!("--relay {bad}: expected an http:// or https:// URL")).into());
+        }
         dir.ensure()?;
         dir.config_file().update(|config| {
             config.listen = args.listen.unwrap_or(config.listen);
@@ -108,6 +120,9 @@ async fn start(ctx: &Context, args: StartArgs) -> anyhow::Result<()> {
             config.relays |= args.relays;
             if !args.advertise.is_empty() {
                 config.advertise = args.advertise.clone();
+            }
+            if !args.relay_urls.is_empty() {
+                config.relay_urls = args.relay_urls.clone();
             }
             true
         })?;

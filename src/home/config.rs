@@ -34,6 +34,21 @@ pub struct Config {
     /// NAT, a port forward or a container's published port.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub advertise: Vec<String>,
+    /// URLs of the operator's own Iroh relay servers, for peers with no direct path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub relay_urls: Vec<String>,
+    /// Most peers the node dials; beyond it, members told by peer exchange or found by
+    /// mDNS are not dialed.
+    #[serde(default = "default_max_peers")]
+    pub max_peers: usize,
+    /// Node ids removed with `peers remove`: refused, never dialed, not learned again until
+    /// `peers add`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocked: Vec<String>,
+}
+
+fn default_max_peers() -> usize {
+    32
 }
 
 impl Config {
@@ -46,6 +61,9 @@ impl Config {
             relays: false,
             mdns: false,
             advertise: Vec::new(),
+            relay_urls: Vec::new(),
+            max_peers: default_max_peers(),
+            blocked: Vec::new(),
         }
     }
 }
@@ -101,6 +119,19 @@ impl ConfigFile {
                 }
             }
             config.peers.len() != before
+        })
+    }
+
+    /// Blocks (`true`) or unblocks a node id; returns whether that changed anything.
+    pub fn set_blocked(&self, id: &str, blocked: bool) -> Result<bool> {
+        self.update(|config| {
+            let listed = config.blocked.iter().any(|b| b == id);
+            match (listed, blocked) {
+                (false, true) => config.blocked.push(id.to_string()),
+                (true, false) => config.blocked.retain(|b| b != id),
+                _ => return false,
+            }
+            true
         })
     }
 

@@ -120,8 +120,15 @@ impl NodeDir {
             identity: Secret(self.identity()?.to_bytes()),
             formation_key: Secret(self.formation_key()?),
             app_id: config.app_id,
-            transport: TransportConfig { listen: config.listen, relays: config.relays, mdns: config.mdns },
+            transport: TransportConfig {
+                listen: config.listen,
+                relays: config.relays,
+                mdns: config.mdns,
+                relay_urls: config.relay_urls,
+            },
             peers: config.peers,
+            max_peers: config.max_peers,
+            blocked: config.blocked,
         })
     }
 }

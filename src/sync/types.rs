@@ -161,6 +161,23 @@ pub type PeerEventStream = EventStream<PeerEvent>;
 /// Sync progress, from [`crate::sync::SyncEngine::subscribe`].
 pub type SyncEventStream = EventStream<SyncEvent>;
 
+/// How a node came to know a peer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeerSource {
+    /// Listed in config.toml (or added with `peers add ID@HOST:PORT`).
+    #[default]
+    Config,
+    /// Added from a join ticket (`init --join`, `peers add TICKET`).
+    Ticket,
+    /// It dialed this node and proved it is of the formation.
+    Incoming,
+    /// Another member of the formation told this node about it.
+    Exchange,
+    /// Found on the local network by mDNS.
+    Mdns,
+}
+
 /// What is known about a peer.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PeerInfo {
@@ -184,6 +201,9 @@ pub struct PeerInfo {
     pub bytes_sent: u64,
     #[serde(default)]
     pub bytes_received: u64,
+    /// How this node came to know the peer.
+    #[serde(default)]
+    pub source: PeerSource,
 }
 
 /// A change in the set of peers.
@@ -214,11 +234,18 @@ pub struct TransportConfig {
     pub relays: bool,
     /// Find peers on the local network by mDNS (off by default).
     pub mdns: bool,
+    /// The operator's own Iroh relay servers, for peers with no direct path.
+    pub relay_urls: Vec<String>,
 }
 
 impl Default for TransportConfig {
     fn default() -> Self {
-        Self { listen: SocketAddr::from(([0, 0, 0, 0], 0)), relays: false, mdns: false }
+        Self {
+            listen: SocketAddr::from(([0, 0, 0, 0], 0)),
+            relays: false,
+            mdns: false,
+            relay_urls: Vec::new(),
+        }
     }
 }
 
@@ -248,6 +275,10 @@ pub struct BackendConfig {
     pub transport: TransportConfig,
     /// Peers to dial at start, as `ID@HOST:PORT`.
     pub peers: Vec<String>,
+    /// Most peers this node dials; more are not learned from peer exchange or mDNS.
+    pub max_peers: usize,
+    /// Node ids refused and never dialed (`peers remove`).
+    pub blocked: Vec<String>,
 }
 
 /// A collection and how many live documents it holds.

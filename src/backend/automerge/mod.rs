@@ -14,8 +14,8 @@ use crate::backend::spawn_observer;
 use crate::home::{ConfigFile, DirLock};
 use crate::sync::{
     BackendConfig, ChangeStream, CollectionInfo, DataSyncBackend, DocInput, Document, DocumentStore, Error,
-    PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Result, SyncEngine, SyncEventStream,
-    SyncStatus,
+    PeerDiscovery, PeerEventStream, PeerInfo, PeerSource, Query, QueryRequest, Result, SyncEngine,
+    SyncEventStream, SyncStatus,
 };
 pub(crate) use store::Store;
 
@@ -171,17 +171,27 @@ impl PeerDiscovery for AutomergeBackend {
         let config = self.config()?;
         let (app_id, key) = (config.app_id.clone(), config.formation_key.0);
         // Parsing may resolve host names: off the async threads, with the file read.
-        let peers =
+        let configured =
             self.edit_config(move |file| Ok(net::peers::from_config(&file.load()?.peers, &app_id, &key)));
-        Ok(peers
-            .await?
+        let configured = configured.await?;
+        let mut book = self.blocking(net::book::load).await?;
+        let info = |id: String, addrs: &[std::net::SocketAddr], source| PeerInfo {
+            id,
+            addrs: addrs.iter().map(ToString::to_string).collect(),
+            source,
+            ..PeerInfo::default()
+        };
+        let mut out: Vec<PeerInfo> = configured
             .into_iter()
-            .map(|p| PeerInfo {
-                id: p.id.to_string(),
-                addrs: p.addrs.iter().map(ToString::to_string).collect(),
-                ..PeerInfo::default()
+            .map(|p| {
+                let id = p.id.to_string();
+                let ticket = book.remove(&id).is_some_and(|e| e.source == PeerSource::Ticket);
+                info(id, &p.addrs, if ticket { PeerSource::Ticket } else { PeerSource::Config })
             })
-            .collect())
+            .collect();
+        out.extend(book.into_iter().map(|(id, e)| info(id, &e.addrs, e.source)));
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
     }
     /// Without a running engine: remembered in config.toml, dialed when the node starts.
     async fn add_peer(&self, addr: &str) -> Result<PeerInfo> {
@@ -189,35 +199,48 @@ impl PeerDiscovery for AutomergeBackend {
             return engine.add_peer(addr).await;
         }
         let config = self.config()?;
+        let ticket = crate::home::Ticket::looks_like(addr.trim());
         let (app_id, key, addr) = (config.app_id.clone(), config.formation_key.0, addr.to_string());
         let me = iroh::SecretKey::from_bytes(&config.identity.0).public();
-        // Parsing may resolve a host name: off the async threads, with the file write.
+        // Parsing may resolve a host name: off the async threads, with the file writes.
         let peer = self
             .edit_config(move |file| {
                 let peer = net::peers::PeerAddr::parse(&addr, &app_id, &key)?;
                 if peer.id == me {
                     return Err(Error::invalid("that is this node's own id"));
                 }
+                file.set_blocked(&peer.id.to_string(), false)?;
                 file.add_peers(&peer.config_entries())?;
                 Ok(peer)
             })
             .await?;
+        let source = if ticket { PeerSource::Ticket } else { PeerSource::Config };
+        let entry = net::book::Entry { addrs: peer.addrs.clone(), source };
+        let id = peer.id.to_string();
+        self.blocking(move |store| net::book::remember(store, &id, entry)).await?;
         Ok(PeerInfo {
             id: peer.id.to_string(),
             addrs: peer.addrs.iter().map(ToString::to_string).collect(),
+            source,
             ..PeerInfo::default()
         })
     }
+    /// Without a running engine: forgets the peer (config.toml and the peer book) and
+    /// blocks it for when the node runs.
     async fn remove_peer(&self, id: &str) -> Result<()> {
         if let Some(engine) = self.engine().await {
             return engine.remove_peer(id).await;
         }
         let owned = id.to_string();
-        if self.edit_config(move |file| file.remove_peer(&owned)).await? {
-            Ok(())
-        } else {
-            Err(Error::not_found(format!("no peer '{id}'")))
+        let in_book = self.blocking(move |store| net::book::forget(store, &owned)).await?;
+        let owned = id.to_string();
+        let in_config = self.edit_config(move |file| file.remove_peer(&owned)).await?;
+        if !(in_book || in_config) {
+            return Err(Error::not_found(format!("no peer '{id}'")));
         }
+        let owned = id.to_string();
+        self.edit_config(move |file| file.set_blocked(&owned, true)).await?;
+        Ok(())
     }
     async fn peer_events(&self) -> Result<PeerEventStream> {
         Ok(self.engine().await.ok_or_else(Self::not_syncing)?.peer_events())

@@ -13,7 +13,8 @@ use tokio::time::Instant;
 
 use super::auth::{self, Failure};
 use super::peers::{Attempt, Session};
-use super::{Shared, session};
+use super::wire::{self, Msg};
+use super::{Shared, exchange, session};
 use crate::sync::PeerEvent;
 
 /// How long a connection may take to connect and authenticate.
@@ -61,6 +62,37 @@ pub(super) enum Outcome {
     Ended,
 }
 
+/// Refuses a blocked peer with the reason, so its side says why (and backs off).
+async fn refuse_blocked(
+    shared: &Shared,
+    conn: &Connection,
+    peer: EndpointId,
+    mut send: SendStream,
+) -> Outcome {
+    let reason = "this node has removed you from its peers";
+    tracing::info!("peer {peer}: refused: blocked (peers remove)");
+    let _ = wire::write(&mut send, &Msg::Refuse { reason: reason.into() }).await;
+    let _ = send.finish();
+    tokio::select! {
+        _ = tokio::time::timeout(Duration::from_secs(2), conn.closed()) => {}
+        () = shared.stopped() => {}
+    }
+    close(conn, CLOSE_REFUSED, reason);
+    Outcome::Refused
+}
+
+/// The address a peer's direct path comes from: for an accepted connection, its endpoint's
+/// own socket, so a place it can be dialed at.
+fn direct_remote_addr(conn: &Connection) -> Option<std::net::SocketAddr> {
+    let paths = conn.paths();
+    let direct: Vec<_> = paths.iter().filter(|p| !p.is_relay()).collect();
+    let path = direct.iter().find(|p| p.is_selected()).or(direct.first())?;
+    match path.remote_addr() {
+        iroh::TransportAddr::Ip(addr) => Some(*addr),
+        _ => None,
+    }
+}
+
 /// Records a failed attempt for the peer's dialer and `peers add`.
 pub(super) fn failed(shared: &Shared, id: &EndpointId, why: String) -> Outcome {
     tracing::debug!("peer {}: {why}", id.fmt_short());
@@ -82,6 +114,9 @@ pub(super) async fn run(
     ending: impl Future<Output = Ending>,
 ) -> Outcome {
     tokio::pin!(ending);
+    if shared.table().blocked.contains(&peer) {
+        return refuse_blocked(shared, &conn, peer, send).await;
+    }
     let me = shared.endpoint.id();
     let store_id = shared.store.store_id();
     let mut recv = BufReader::with_capacity(256 * 1024, recv);
@@ -149,6 +184,11 @@ pub(super) async fn run(
         return failed(shared, &peer, format!("handshake failed: {e}"));
     }
     tracing::info!("peer {peer}: connected ({})", if dialed { "dialed" } else { "accepted" });
+    if !dialed && let Some(addr) = direct_remote_addr(&conn) {
+        shared.seen_at(peer, addr);
+    }
+    shared.members.send_modify(|v| *v += 1);
+    shared.tasks.spawn(exchange::run(shared.clone(), conn.clone(), peer));
     let _ = shared.peer_events.send(PeerEvent::Connected { id: peer.to_string() });
     let started = Instant::now();
     let session = session::run(shared.clone(), peer, peer_store, counters, send, recv, acked_tx);
@@ -172,6 +212,7 @@ pub(super) async fn run(
     }
     let current = shared.table().uninstall(&peer, serial);
     if current {
+        shared.members.send_modify(|v| *v += 1);
         tracing::info!("peer {peer}: disconnected: {reason}");
         let _ = shared.peer_events.send(PeerEvent::Disconnected { id: peer.to_string(), reason });
     }

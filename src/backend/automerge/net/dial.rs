@@ -8,12 +8,17 @@ use std::time::Duration;
 use iroh::{EndpointAddr, EndpointId, TransportAddr};
 use tokio::sync::watch;
 
-use super::connection::{self, Ending, HANDSHAKE, Outcome, failed};
+use super::connection::{self, Ending, Outcome, failed};
 use super::{Shared, wire};
 
-/// First and longest pause between dials of an unreachable peer.
+/// First and longest pause between dials of an unreachable peer. The cap is short so that
+/// a link that comes back after a partition is used within about two seconds; a failed
+/// dial costs a few QUIC Initial packets.
 const MIN_BACKOFF: Duration = Duration::from_millis(250);
-const MAX_BACKOFF: Duration = Duration::from_secs(5);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// How long one dial may take to connect. Short, so that a dial sent into a dead link is
+/// soon replaced by a fresh one rather than waiting out QUIC's growing retransmit timers.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(4);
 /// Pause between dials of a peer that refused us (a key change needs an operator anyway).
 const REFUSED_BACKOFF: Duration = Duration::from_secs(30);
 /// A session that lasted this long resets the backoff.
@@ -38,9 +43,10 @@ pub(super) async fn run(shared: Arc<Shared>, id: EndpointId, removed: watch::Rec
                 _ = ending(&shared, removed.clone()) => return,
             }
         }
-        let addr = EndpointAddr::from_parts(id, addrs.into_iter().map(TransportAddr::Ip));
+        let relays = shared.relay_urls.iter().cloned().map(TransportAddr::Relay);
+        let addr = EndpointAddr::from_parts(id, addrs.into_iter().map(TransportAddr::Ip).chain(relays));
         let connecting = tokio::select! {
-            r = tokio::time::timeout(HANDSHAKE, shared.endpoint.connect(addr, wire::ALPN)) => r,
+            r = tokio::time::timeout(CONNECT_TIMEOUT, shared.endpoint.connect(addr, wire::ALPN)) => r,
             _ = ending(&shared, removed.clone()) => return,
         };
         let outcome = match connecting {
@@ -70,7 +76,8 @@ pub(super) async fn run(shared: Arc<Shared>, id: EndpointId, removed: watch::Rec
         };
         tokio::select! {
             () = tokio::time::sleep(pause) => {}
-            () = wake.notified() => {}
+            // A sign of the peer (an address, mDNS, exchange) or force_sync: try at once.
+            () = wake.notified() => backoff = MIN_BACKOFF,
             _ = ending(&shared, removed.clone()) => return,
         }
     }

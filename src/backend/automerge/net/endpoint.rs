@@ -2,8 +2,10 @@
 //! configured UDP address, and nothing phones home by default: no relays, no DNS/pkarr
 //! address lookup, no port mapping, no relay probes. Relays and mDNS are opt-in.
 
-use iroh::endpoint::{PortmapperConfig, presets};
-use iroh::{Endpoint, NetReportConfig, RelayMode, SecretKey};
+use std::time::Duration;
+
+use iroh::endpoint::{IdleTimeout, PortmapperConfig, QuicTransportConfig, presets};
+use iroh::{Endpoint, NetReportConfig, RelayMap, RelayMode, RelayUrl, SecretKey};
 use iroh_mdns_address_lookup::MdnsAddressLookup;
 
 use super::wire::ALPN;
@@ -11,6 +13,43 @@ use crate::sync::{Error, Result, TransportConfig};
 
 /// The mDNS service name: peat nodes only find each other, not other Iroh apps.
 const MDNS_SERVICE: &str = "peat-sync";
+
+/// Keep-alives on a quiet connection. Cheap (a few dozen bytes a second), and what lets a
+/// dead path be noticed within [`IDLE_TIMEOUT`] on a link that dropped without a word.
+const KEEP_ALIVE: Duration = Duration::from_secs(1);
+/// A connection that heard nothing for this long is dead: the dialers then redial, so a
+/// link that comes back is used within a dial's backoff, not after QUIC's ever longer probe
+/// timeouts of a connection kept alive across a long partition.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(8);
+/// The same for each path of a connection (iroh keeps a relay path beside a direct one).
+const PATH_IDLE_TIMEOUT: Duration = Duration::from_secs(6);
+
+/// The QUIC settings for field links: see [`KEEP_ALIVE`] and [`IDLE_TIMEOUT`].
+fn quic_config() -> Result<QuicTransportConfig> {
+    let idle = IdleTimeout::try_from(IDLE_TIMEOUT).map_err(|e| Error::context("idle timeout", e))?;
+    Ok(QuicTransportConfig::builder()
+        .keep_alive_interval(KEEP_ALIVE)
+        .max_idle_timeout(Some(idle))
+        .default_path_keep_alive_interval(KEEP_ALIVE)
+        .default_path_max_idle_timeout(PATH_IDLE_TIMEOUT)
+        .build())
+}
+
+/// The relays to use: the operator's own when configured, else the public ones when asked,
+/// else none.
+fn relay_mode(transport: &TransportConfig) -> Result<RelayMode> {
+    if transport.relay_urls.is_empty() {
+        return Ok(if transport.relays { RelayMode::Default } else { RelayMode::Disabled });
+    }
+    Ok(RelayMode::Custom(relay_urls(&transport.relay_urls)?.into_iter().collect::<RelayMap>()))
+}
+
+/// Parses relay URLs (`http://HOST:PORT` or `https://...`).
+pub(super) fn relay_urls(urls: &[String]) -> Result<Vec<RelayUrl>> {
+    urls.iter()
+        .map(|u| u.parse::<RelayUrl>().map_err(|e| Error::invalid(format!("relay URL '{u}': {e}"))))
+        .collect()
+}
 
 /// Binds the endpoint. With `mdns`, also returns the lookup to subscribe to.
 pub(super) async fn bind(
@@ -20,7 +59,8 @@ pub(super) async fn bind(
     let builder = Endpoint::builder(presets::Minimal)
         .secret_key(secret)
         .alpns(vec![ALPN.to_vec()])
-        .relay_mode(if transport.relays { RelayMode::Default } else { RelayMode::Disabled })
+        .relay_mode(relay_mode(transport)?)
+        .transport_config(quic_config()?)
         .portmapper_config(PortmapperConfig::Disabled)
         .net_report_config(NetReportConfig::minimal())
         .clear_address_lookup()

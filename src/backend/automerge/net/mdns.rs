@@ -7,6 +7,7 @@ use iroh_mdns_address_lookup::{DiscoveryEvent, MdnsAddressLookup};
 use tokio_stream::StreamExt;
 
 use super::Shared;
+use crate::sync::PeerSource;
 
 /// Dials each newly found peer, until the node stops.
 pub(super) async fn run(shared: Arc<Shared>, mdns: MdnsAddressLookup) {
@@ -22,7 +23,7 @@ pub(super) async fn run(shared: Arc<Shared>, mdns: MdnsAddressLookup) {
                 let known = shared.table().peers.get(&id).is_some_and(|p| p.dialed);
                 if !known {
                     tracing::info!("mDNS found peer {id} at {addrs:?}");
-                    shared.ensure_peer(id, addrs);
+                    shared.ensure_peer(id, addrs, PeerSource::Mdns);
                 }
             }
         }

@@ -4,9 +4,11 @@
 
 mod accept;
 mod auth;
+pub(crate) mod book;
 mod connection;
 mod dial;
 mod endpoint;
+mod exchange;
 mod mdns;
 pub(crate) mod peers;
 mod session;
@@ -18,7 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use iroh::protocol::Router;
-use iroh::{Endpoint, EndpointId};
+use iroh::{Endpoint, EndpointId, RelayUrl};
 use tokio::sync::{broadcast, watch};
 use tokio::time::Instant;
 
@@ -29,7 +31,7 @@ use self::tasks::Tasks;
 use super::Store;
 use crate::home::ConfigFile;
 use crate::sync::{
-    BackendConfig, Error, EventStream, PeerEvent, PeerEventStream, PeerInfo, Result, SyncEvent,
+    BackendConfig, Error, EventStream, PeerEvent, PeerEventStream, PeerInfo, PeerSource, Result, SyncEvent,
     SyncEventStream, SyncStatus,
 };
 
@@ -54,6 +56,14 @@ struct Shared {
     last_seq: watch::Sender<u64>,
     stopping: watch::Sender<bool>,
     tasks: Tasks,
+    /// The operator's relays: every peer is also tried through them.
+    relay_urls: Vec<RelayUrl>,
+    /// Most peers dialed; beyond it, peers learned by exchange, mDNS or dialing in are not.
+    max_peers: usize,
+    /// Moves whenever the members this node knows change: peer exchange tells them again.
+    members: watch::Sender<u64>,
+    /// Moves when the peer book needs writing; one task writes it, in order.
+    book_dirty: watch::Sender<u64>,
 }
 
 impl Shared {
@@ -76,19 +86,39 @@ impl Shared {
     }
 
     /// Registers a peer (or more addresses of it) and makes sure a dialer runs for it.
-    /// Returns the peer's attempt outcomes, reset to pending when a dial is due.
+    /// Returns the peer's attempt outcomes, reset to pending when a dial is due; `None` when
+    /// the peer is blocked, or learned (not configured) while `max_peers` are dialed already.
     fn ensure_peer(
         self: &Arc<Self>,
         id: EndpointId,
         addrs: Vec<std::net::SocketAddr>,
-    ) -> watch::Receiver<Attempt> {
+        source: PeerSource,
+    ) -> Option<watch::Receiver<Attempt>> {
         let mut table = self.table();
-        let peer = table.peers.entry(id).or_insert_with(|| Peer::new(Vec::new()));
-        for a in addrs {
+        if table.blocked.contains(&id) || id == self.endpoint.id() {
+            return None;
+        }
+        let configured = matches!(source, PeerSource::Config | PeerSource::Ticket);
+        let dialed = table.peers.values().filter(|p| p.dialed).count();
+        let known = table.peers.get(&id).is_some_and(|p| p.dialed);
+        if !configured && !known && dialed >= self.max_peers {
+            tracing::debug!("not dialing peer {}: {dialed} peers already (max_peers)", id.fmt_short());
+            return None;
+        }
+        let peer = table.peers.entry(id).or_insert_with(|| Peer::new(Vec::new(), source));
+        if !peer.dialed {
+            peer.source = source;
+        }
+        let mut moved = false;
+        for a in addrs.into_iter().rev() {
             if !peer.addrs.contains(&a) {
-                peer.addrs.push(a);
+                // Newer addresses go first: the latest a peer was seen at is the likeliest.
+                peer.addrs.insert(0, a);
+                moved = true;
             }
         }
+        peer.addrs.truncate(exchange::MAX_ADDRS);
+        let new = !peer.dialed;
         peer.dialed = true;
         if peer.live().is_none() {
             peer.attempt.send_replace(Attempt::Pending);
@@ -100,7 +130,55 @@ impl Shared {
             peer.dialing = Some(dialing);
             self.tasks.spawn(dial::run(self.clone(), id, removed));
         }
-        peer.attempt.subscribe()
+        let attempt = peer.attempt.subscribe();
+        drop(table);
+        if new || moved {
+            self.members.send_modify(|v| *v += 1);
+            self.save_book();
+        }
+        Some(attempt)
+    }
+
+    /// The members this node knows, as peer exchange tells them to `peer`.
+    fn members_except(&self, peer: &EndpointId) -> Vec<wire::Member> {
+        let table = self.table();
+        let known = table.peers.iter().filter(|(id, p)| *id != peer && p.dialed && !p.addrs.is_empty());
+        known.take(exchange::MAX_MEMBERS).map(|(id, p)| exchange::member(id, &p.addrs)).collect()
+    }
+
+    /// Learns the members a peer told: new ones are dialed (up to `max_peers`), new addresses
+    /// of known ones are tried.
+    fn learn_members(self: &Arc<Self>, from: &EndpointId, members: Vec<wire::Member>) {
+        for member in members.into_iter().take(exchange::MAX_MEMBERS) {
+            let Ok(id) = EndpointId::from_bytes(&member.id) else { continue };
+            if id == *from {
+                continue;
+            }
+            let addrs: Vec<_> = member.addrs.into_iter().take(exchange::MAX_ADDRS).collect();
+            let _ = self.ensure_peer(id, addrs, PeerSource::Exchange);
+        }
+    }
+
+    /// Remembers a peer's address it was just seen at (it dialed us from there): dialed
+    /// first from now on, and persisted. A peer not known yet is dialed too (up to
+    /// `max_peers`), so that either side can restore the link after a partition.
+    fn seen_at(self: &Arc<Self>, id: EndpointId, addr: std::net::SocketAddr) {
+        if self.ensure_peer(id, vec![addr], PeerSource::Incoming).is_some() {
+            tracing::debug!("peer {}: seen at {addr}", id.fmt_short());
+        }
+    }
+
+    /// Asks [`save_book`] to write the peer book.
+    fn save_book(&self) {
+        self.book_dirty.send_modify(|v| *v += 1);
+    }
+
+    /// The peer book as the table has it: every dialed peer but those mDNS finds anew.
+    fn book(&self) -> book::Book {
+        let table = self.table();
+        let kept = table.peers.iter().filter(|(_, p)| p.dialed && p.source != PeerSource::Mdns);
+        kept.map(|(id, p)| (id.to_string(), book::Entry { addrs: p.addrs.clone(), source: p.source }))
+            .collect()
     }
 
     /// Forgets a peer: its dialer ends and its connection closes. Returns whether it was known.
@@ -134,11 +212,15 @@ impl Engine {
     ) -> Result<Self> {
         let formation = Formation { app_id: config.app_id.clone(), key: config.formation_key.0 };
         let changes = store.subscribe();
-        let (last_seq, configured) = {
+        let (last_seq, configured, known) = {
             let (store, entries) = (store.clone(), config.peers.clone());
             let (app_id, key) = (formation.app_id.clone(), formation.key);
-            blocking(move || Ok((store.last_seq()?, peers::from_config(&entries, &app_id, &key)))).await?
+            blocking(move || {
+                Ok((store.last_seq()?, peers::from_config(&entries, &app_id, &key), book::load(&store)?))
+            })
+            .await?
         };
+        let blocked = config.blocked.iter().filter_map(|b| b.parse::<EndpointId>().ok()).collect();
         let secret = iroh::SecretKey::from_bytes(&config.identity.0);
         let (endpoint, mdns) = endpoint::bind(secret, &config.transport).await?;
         let shared = Arc::new(Shared {
@@ -152,7 +234,12 @@ impl Engine {
             last_seq: watch::channel(last_seq).0,
             stopping: watch::channel(false).0,
             tasks: Tasks::default(),
+            relay_urls: endpoint::relay_urls(&config.transport.relay_urls)?,
+            max_peers: config.max_peers,
+            members: watch::channel(0).0,
+            book_dirty: watch::channel(0).0,
         });
+        shared.table().blocked = blocked;
         tracing::info!(
             "sync endpoint {} listening on {:?} (relays {}, mDNS {})",
             shared.endpoint.id(),
@@ -163,8 +250,16 @@ impl Engine {
         shared.tasks.spawn(track_seq(shared.clone(), changes));
         let router = accept::router(shared.clone());
         for peer in configured {
-            shared.ensure_peer(peer.id, peer.addrs);
+            let source = known.get(&peer.id.to_string()).map_or(PeerSource::Config, |e| e.source);
+            let source = if source == PeerSource::Ticket { source } else { PeerSource::Config };
+            shared.ensure_peer(peer.id, peer.addrs, source);
         }
+        for (id, entry) in known {
+            if let Ok(id) = id.parse::<EndpointId>() {
+                shared.ensure_peer(id, entry.addrs, entry.source);
+            }
+        }
+        shared.tasks.spawn(save_book(shared.clone()));
         if let Some(mdns) = mdns {
             shared.tasks.spawn(mdns::run(shared.clone(), mdns));
         }
@@ -190,22 +285,32 @@ impl Engine {
         out
     }
 
-    /// Remembers a peer in config.toml, dials it and reports how the first attempt went.
+    /// Remembers a peer in config.toml (unblocking it), dials it and reports how the first
+    /// attempt went.
     pub(crate) async fn add_peer(&self, addr: &str) -> Result<PeerInfo> {
         let shared = &self.shared;
+        let source = if crate::home::Ticket::looks_like(addr.trim()) {
+            PeerSource::Ticket
+        } else {
+            PeerSource::Config
+        };
         let (addr, app_id, key) = (addr.to_string(), shared.formation.app_id.clone(), shared.formation.key);
         let (me, file) = (shared.endpoint.id(), shared.config_file.clone());
-        // Parsing may resolve a host name: off the async threads, with the file write.
+        // Parsing may resolve a host name: off the async threads, with the file writes.
         let peer = blocking(move || {
             let peer = PeerAddr::parse(&addr, &app_id, &key)?;
             if peer.id == me {
                 return Err(Error::invalid("that is this node's own id"));
             }
+            file.set_blocked(&peer.id.to_string(), false)?;
             file.add_peers(&peer.config_entries())?;
             Ok(peer)
         })
         .await?;
-        let mut attempt = shared.ensure_peer(peer.id, peer.addrs.clone());
+        shared.table().blocked.remove(&peer.id);
+        let Some(mut attempt) = shared.ensure_peer(peer.id, peer.addrs.clone(), source) else {
+            return Err(Error::failed(format!("peer {} cannot be added", peer.id)));
+        };
         let outcome = match tokio::time::timeout(ADD_WAIT, attempt.wait_for(|a| *a != Attempt::Pending)).await
         {
             Ok(Ok(a)) => a.clone(),
@@ -221,12 +326,24 @@ impl Engine {
         Ok(table.peers.get(&peer.id).map(|p| p.info(&peer.id)).unwrap_or_default())
     }
 
-    /// Forgets a peer: config entry, dialer and connection.
+    /// Forgets and blocks a peer: its config entries go, its dialer ends, its connection
+    /// closes, and it is refused, not redialed and not learned again until `peers add`.
     pub(crate) async fn remove_peer(&self, id: &str) -> Result<()> {
+        let parsed = id.parse::<EndpointId>().ok();
+        let known = parsed.is_some_and(|id| self.shared.drop_peer(&id));
         let (file, owned) = (self.shared.config_file.clone(), id.to_string());
         let in_config = blocking(move || file.remove_peer(&owned)).await?;
-        let known = id.parse::<EndpointId>().ok().is_some_and(|id| self.shared.drop_peer(&id));
-        if in_config || known { Ok(()) } else { Err(Error::not_found(format!("no peer '{id}'"))) }
+        if !(in_config || known) {
+            return Err(Error::not_found(format!("no peer '{id}'")));
+        }
+        if let Some(parsed) = parsed {
+            self.shared.table().blocked.insert(parsed);
+            let (file, owned) = (self.shared.config_file.clone(), id.to_string());
+            blocking(move || file.set_blocked(&owned, true)).await?;
+        }
+        self.shared.save_book();
+        self.shared.members.send_modify(|v| *v += 1);
+        Ok(())
     }
 
     pub(crate) fn peer_events(&self) -> PeerEventStream {
@@ -362,6 +479,24 @@ impl Engine {
             }
         });
         stream
+    }
+}
+
+/// Writes the peer book whenever it changed, until the node stops (then once more).
+async fn save_book(shared: Arc<Shared>) {
+    let mut dirty = shared.book_dirty.subscribe();
+    loop {
+        let stopping = tokio::select! {
+            changed = dirty.changed() => changed.is_err(),
+            () = shared.stopped() => true,
+        };
+        let (store, book) = (shared.store.clone(), shared.book());
+        if let Err(e) = blocking(move || book::save(&store, &book)).await {
+            tracing::warn!("saving the peer book: {e}");
+        }
+        if stopping {
+            return;
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Who the peers are: addresses as users write them (`ID@HOST:PORT` or a join ticket), and
 //! the table of known peers with their connection state and counters.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,7 +12,7 @@ use iroh::endpoint::Connection;
 use tokio::sync::watch;
 
 use crate::home::Ticket;
-use crate::sync::{Error, PeerInfo, Result};
+use crate::sync::{Error, PeerInfo, PeerSource, Result};
 
 /// A peer address a user gave: the node id and where to reach it.
 #[derive(Debug, Clone, PartialEq)]
@@ -130,7 +130,10 @@ pub(super) struct Session {
 /// One known peer.
 #[derive(Debug)]
 pub(super) struct Peer {
+    /// Where to dial it, best first (the address it last connected from leads).
     pub(super) addrs: Vec<SocketAddr>,
+    /// How this node came to know it.
+    pub(super) source: PeerSource,
     /// Dialed and redialed by this node (from config, `peers add` or mDNS).
     pub(super) dialed: bool,
     pub(super) session: Option<Session>,
@@ -144,9 +147,10 @@ pub(super) struct Peer {
 }
 
 impl Peer {
-    pub(super) fn new(addrs: Vec<SocketAddr>) -> Self {
+    pub(super) fn new(addrs: Vec<SocketAddr>, source: PeerSource) -> Self {
         Self {
             addrs,
+            source,
             dialed: false,
             session: None,
             counters: Arc::default(),
@@ -176,6 +180,7 @@ impl Peer {
             },
             bytes_sent: c.bytes_sent.load(Ordering::Relaxed),
             bytes_received: c.bytes_received.load(Ordering::Relaxed),
+            source: self.source,
             ..PeerInfo::default()
         };
         if let Some(s) = self.live() {
@@ -204,6 +209,8 @@ impl Peer {
 #[derive(Debug, Default)]
 pub(super) struct PeerTable {
     pub(super) peers: HashMap<EndpointId, Peer>,
+    /// Refused when they dial in, never dialed, not learned again (`peers remove`).
+    pub(super) blocked: HashSet<EndpointId>,
     next_serial: u64,
 }
 
@@ -218,7 +225,7 @@ impl PeerTable {
     /// keep the same one; a newer connection from the same dialer replaces an older one (the
     /// peer restarted). Returns the connection to close, if any.
     pub(super) fn install(&mut self, id: EndpointId, session: Session) -> Option<(Connection, bool)> {
-        let peer = self.peers.entry(id).or_insert_with(|| Peer::new(Vec::new()));
+        let peer = self.peers.entry(id).or_insert_with(|| Peer::new(Vec::new(), PeerSource::Incoming));
         if let Some(old) = peer.live() {
             let new_wins = session.dialer == old.dialer || session.dialer.as_bytes() < old.dialer.as_bytes();
             if !new_wins {

@@ -11,7 +11,7 @@ use crate::sync::{Error, Result};
 /// The ALPN of the sync protocol; a new incompatible protocol gets a new ALPN.
 pub const ALPN: &[u8] = b"peat/sync/1";
 /// The frame format version carried in every frame.
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 /// The largest frame body either side accepts.
 pub const MAX_FRAME: usize = 16 * 1024 * 1024;
 /// Document payloads per `Changes` frame stay under this, leaving room for framing.
@@ -43,6 +43,15 @@ pub enum Msg {
     Changes { req: u64, last: bool, docs: Vec<DocChanges> },
     /// "I hold everything of your log up to `seq`."
     Ack { seq: u64 },
+    /// Peer exchange, on a stream of its own: the members of the formation the sender knows.
+    Members { members: Vec<Member> },
+}
+
+/// A member of the formation as peer exchange tells it: its node id and addresses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    pub id: [u8; 32],
+    pub addrs: Vec<std::net::SocketAddr>,
 }
 
 /// A change-log entry: a document and its heads at that point.
