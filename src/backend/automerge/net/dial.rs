@@ -43,6 +43,7 @@ pub(super) async fn run(shared: Arc<Shared>, id: EndpointId, removed: watch::Rec
                 _ = ending(&shared, removed.clone()) => return,
             }
         }
+        let tried = addrs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
         let relays = shared.relay_urls.iter().cloned().map(TransportAddr::Relay);
         let addr = EndpointAddr::from_parts(id, addrs.into_iter().map(TransportAddr::Ip).chain(relays));
         let connecting = tokio::select! {
@@ -57,7 +58,7 @@ pub(super) async fn run(shared: Arc<Shared>, id: EndpointId, removed: watch::Rec
                 }
                 Err(e) => failed(&shared, &id, format!("cannot open a stream: {e}")),
             },
-            Ok(Err(e)) => failed(&shared, &id, format!("cannot connect: {e}")),
+            Ok(Err(e)) => failed(&shared, &id, connect_error(&id, &tried, &e.to_string())),
             Err(_) => failed(&shared, &id, "cannot connect: timed out".into()),
         };
         let pause = match outcome {
@@ -81,6 +82,18 @@ pub(super) async fn run(shared: Arc<Shared>, id: EndpointId, removed: watch::Rec
             _ = ending(&shared, removed.clone()) => return,
         }
     }
+}
+
+/// Why a connect failed, in the operator's terms. A TLS identity mismatch means another
+/// node answered at the address (a stale ticket, a reused port, or this host's own node).
+fn connect_error(expected: &EndpointId, tried: &str, error: &str) -> String {
+    if error.contains("UnknownIssuer") || error.contains("invalid peer certificate") {
+        return format!(
+            "cannot connect: a node other than the expected {expected} answered at {tried} \
+             (a stale ticket or address, or a port reused by another node)"
+        );
+    }
+    format!("cannot connect: {error}")
 }
 
 /// Resolves when the dialer must end, with the reason its connection closes.
