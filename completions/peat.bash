@@ -22,6 +22,9 @@ _peat() {
             peat,generate)
                 cmd="peat__subcmd__generate"
                 ;;
+            peat,get)
+                cmd="peat__subcmd__get"
+                ;;
             peat,help)
                 cmd="peat__subcmd__help"
                 ;;
@@ -54,6 +57,9 @@ _peat() {
                 ;;
             peat__subcmd__help,generate)
                 cmd="peat__subcmd__help__subcmd__generate"
+                ;;
+            peat__subcmd__help,get)
+                cmd="peat__subcmd__help__subcmd__get"
                 ;;
             peat__subcmd__help,help)
                 cmd="peat__subcmd__help__subcmd__help"
@@ -164,7 +170,7 @@ _peat() {
 
     case "${cmd}" in
         peat)
-            opts="-o -v -h -V --dir --output --verbose --help --version init upsert query remove status watch peers sync completions generate help"
+            opts="-o -v -q -h -V --dir --output --verbose --quiet --wide --help --version init upsert query get remove status watch peers sync completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -190,7 +196,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__completions)
-            opts="-o -v -h --dir --output --verbose --help bash elvish fish powershell zsh"
+            opts="-o -v -q -h --dir --output --verbose --quiet --wide --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -216,7 +222,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__generate)
-            opts="-o -v -h --out --dir --output --verbose --help"
+            opts="-o -v -q -h --out --dir --output --verbose --quiet --wide --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -245,8 +251,34 @@ _peat() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        peat__subcmd__get)
+            opts="-o -v -q -h --dir --output --verbose --quiet --wide --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         peat__subcmd__help)
-            opts="init upsert query remove status watch peers sync completions generate help"
+            opts="init upsert query get remove status watch peers sync completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -274,6 +306,20 @@ _peat() {
             return 0
             ;;
         peat__subcmd__help__subcmd__generate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__help__subcmd__get)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -512,7 +558,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__init)
-            opts="-o -v -h --app-id --join --listen --force --dir --output --verbose --help"
+            opts="-y -o -v -q -h --app-id --join --listen --force --yes --dir --output --verbose --quiet --wide --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -550,7 +596,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__peers)
-            opts="-o -v -h --dir --output --verbose --help list add remove help"
+            opts="-o -v -q -h --dir --output --verbose --quiet --wide --help list add remove help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -576,7 +622,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__peers__subcmd__add)
-            opts="-o -v -h --dir --output --verbose --help"
+            opts="-o -v -q -h --dir --output --verbose --quiet --wide --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -672,7 +718,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__peers__subcmd__list)
-            opts="-o -v -h --dir --output --verbose --help"
+            opts="-o -v -q -h --dir --output --verbose --quiet --wide --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -698,7 +744,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__peers__subcmd__remove)
-            opts="-o -v -h --dir --output --verbose --help"
+            opts="-o -v -q -h --dir --output --verbose --quiet --wide --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -724,7 +770,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__query)
-            opts="-w -n -o -v -h --where --limit --order-by --desc --fields --count --include-deleted --deleted-only --dir --output --verbose --help"
+            opts="-w -n -o -v -q -h --where --limit --order-by --desc --fields --count --include-deleted --deleted-only --dir --output --verbose --quiet --wide --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -774,7 +820,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__remove)
-            opts="-o -v -h --wait-for-sync --dir --output --verbose --help"
+            opts="-o -v -q -h --wait-for-sync --dir --output --verbose --quiet --wide --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -804,7 +850,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__status)
-            opts="-o -v -h --dir --output --verbose --help"
+            opts="-o -v -q -h --dir --output --verbose --quiet --wide --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -830,7 +876,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__sync)
-            opts="-o -v -h --dir --output --verbose --help start stop status wait help"
+            opts="-o -v -q -h --dir --output --verbose --quiet --wide --help start stop status wait help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -940,7 +986,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__sync__subcmd__start)
-            opts="-o -v -h --foreground --listen --mdns --relays --advertise --relay --dir --output --verbose --help"
+            opts="-o -v -q -h --foreground --listen --mdns --relays --advertise --relay --dir --output --verbose --quiet --wide --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -978,7 +1024,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__sync__subcmd__status)
-            opts="-o -v -h --dir --output --verbose --help"
+            opts="-o -v -q -h --show-ticket --dir --output --verbose --quiet --wide --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1004,7 +1050,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__sync__subcmd__stop)
-            opts="-o -v -h --timeout --dir --output --verbose --help"
+            opts="-o -v -q -h --timeout --dir --output --verbose --quiet --wide --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1034,7 +1080,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__sync__subcmd__wait)
-            opts="-o -v -h --timeout --dir --output --verbose --help"
+            opts="-o -v -q -h --timeout --dir --output --verbose --quiet --wide --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1064,7 +1110,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__upsert)
-            opts="-s -f -o -v -h --set --json --file --replace --wait-for-sync --dir --output --verbose --help"
+            opts="-s -f -o -v -q -h --set --json --file --replace --wait-for-sync --dir --output --verbose --quiet --wide --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1114,7 +1160,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__watch)
-            opts="-w -c -o -v -h --where --count --timeout --no-initial --dir --output --verbose --help"
+            opts="-w -c -o -v -q -h --where --count --timeout --no-initial --no-reconnect --dir --output --verbose --quiet --wide --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_peat_global_optspecs
-    string join \n dir= o/output= v/verbose h/help V/version
+    string join \n dir= o/output= v/verbose q/quiet wide h/help V/version
 end
 
 function __fish_peat_needs_command
@@ -29,11 +29,14 @@ complete -c peat -n "__fish_peat_needs_command" -s o -l output -d 'Output format
 json\t'One JSON value (an array for lists)'
 ndjson\t'One JSON value per line'"
 complete -c peat -n "__fish_peat_needs_command" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_needs_command" -s q -l quiet -d 'No messages on stderr, only errors (data on stdout is unchanged)'
+complete -c peat -n "__fish_peat_needs_command" -l wide -d 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
 complete -c peat -n "__fish_peat_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c peat -n "__fish_peat_needs_command" -s V -l version -d 'Print version'
 complete -c peat -n "__fish_peat_needs_command" -f -a "init" -d 'Create a node: keys, config and an empty store'
 complete -c peat -n "__fish_peat_needs_command" -f -a "upsert" -d 'Create or change documents'
 complete -c peat -n "__fish_peat_needs_command" -f -a "query" -d 'Find documents'
+complete -c peat -n "__fish_peat_needs_command" -f -a "get" -d 'Print documents by id'
 complete -c peat -n "__fish_peat_needs_command" -f -a "remove" -d 'Remove documents'
 complete -c peat -n "__fish_peat_needs_command" -f -a "status" -d 'Show the node\'s identity and what it holds'
 complete -c peat -n "__fish_peat_needs_command" -f -a "watch" -d 'Stream changes to documents as they happen'
@@ -49,8 +52,11 @@ complete -c peat -n "__fish_peat_using_subcommand init" -l dir -d 'Persistence d
 complete -c peat -n "__fish_peat_using_subcommand init" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON value (an array for lists)'
 ndjson\t'One JSON value per line'"
-complete -c peat -n "__fish_peat_using_subcommand init" -l force -d 'Replace the keys and config of an initialised directory (documents are kept)'
+complete -c peat -n "__fish_peat_using_subcommand init" -l force -d 'Replace the keys and config of an initialised directory (documents are kept); refused while its node runs, and asks first on a terminal'
+complete -c peat -n "__fish_peat_using_subcommand init" -s y -l yes -d 'Do not ask before --force replaces a node'
 complete -c peat -n "__fish_peat_using_subcommand init" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand init" -s q -l quiet -d 'No messages on stderr, only errors (data on stdout is unchanged)'
+complete -c peat -n "__fish_peat_using_subcommand init" -l wide -d 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
 complete -c peat -n "__fish_peat_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c peat -n "__fish_peat_using_subcommand upsert" -s s -l set -d 'Set one path, e.g. pos.lat=59.3 or tags[0]=red (repeatable)' -r
 complete -c peat -n "__fish_peat_using_subcommand upsert" -l json -d 'The document as a JSON object' -r
@@ -62,11 +68,13 @@ json\t'One JSON value (an array for lists)'
 ndjson\t'One JSON value per line'"
 complete -c peat -n "__fish_peat_using_subcommand upsert" -l replace -d 'Make each document equal to the input (drop fields it does not name)'
 complete -c peat -n "__fish_peat_using_subcommand upsert" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand upsert" -s q -l quiet -d 'No messages on stderr, only errors (data on stdout is unchanged)'
+complete -c peat -n "__fish_peat_using_subcommand upsert" -l wide -d 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
 complete -c peat -n "__fish_peat_using_subcommand upsert" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c peat -n "__fish_peat_using_subcommand query" -s w -l where -d 'Filter expression (repeatable; all must hold)' -r
-complete -c peat -n "__fish_peat_using_subcommand query" -s n -l limit -d 'Return at most N documents' -r
+complete -c peat -n "__fish_peat_using_subcommand query" -s n -l limit -d 'Return at most N documents (0: all; on a terminal the default is the first 100)' -r
 complete -c peat -n "__fish_peat_using_subcommand query" -l order-by -d 'Sort by this path (missing values last)' -r
-complete -c peat -n "__fish_peat_using_subcommand query" -l fields -d 'Print only these paths (comma-separated; id is always kept)' -r
+complete -c peat -n "__fish_peat_using_subcommand query" -l fields -d 'Print only these paths, as columns in this order (comma-separated; id is always kept)' -r
 complete -c peat -n "__fish_peat_using_subcommand query" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
 complete -c peat -n "__fish_peat_using_subcommand query" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON value (an array for lists)'
@@ -76,35 +84,54 @@ complete -c peat -n "__fish_peat_using_subcommand query" -l count -d 'Print only
 complete -c peat -n "__fish_peat_using_subcommand query" -l include-deleted -d 'Include removed documents (marked "_deleted": true)'
 complete -c peat -n "__fish_peat_using_subcommand query" -l deleted-only -d 'Only removed documents'
 complete -c peat -n "__fish_peat_using_subcommand query" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand query" -s q -l quiet -d 'No messages on stderr, only errors (data on stdout is unchanged)'
+complete -c peat -n "__fish_peat_using_subcommand query" -l wide -d 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
 complete -c peat -n "__fish_peat_using_subcommand query" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c peat -n "__fish_peat_using_subcommand get" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
+complete -c peat -n "__fish_peat_using_subcommand get" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
+json\t'One JSON value (an array for lists)'
+ndjson\t'One JSON value per line'"
+complete -c peat -n "__fish_peat_using_subcommand get" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand get" -s q -l quiet -d 'No messages on stderr, only errors (data on stdout is unchanged)'
+complete -c peat -n "__fish_peat_using_subcommand get" -l wide -d 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
+complete -c peat -n "__fish_peat_using_subcommand get" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c peat -n "__fish_peat_using_subcommand remove" -l wait-for-sync -d 'Then wait until connected peers hold the removal (default 30s; needs a running node)' -r
 complete -c peat -n "__fish_peat_using_subcommand remove" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
 complete -c peat -n "__fish_peat_using_subcommand remove" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON value (an array for lists)'
 ndjson\t'One JSON value per line'"
 complete -c peat -n "__fish_peat_using_subcommand remove" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand remove" -s q -l quiet -d 'No messages on stderr, only errors (data on stdout is unchanged)'
+complete -c peat -n "__fish_peat_using_subcommand remove" -l wide -d 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
 complete -c peat -n "__fish_peat_using_subcommand remove" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c peat -n "__fish_peat_using_subcommand status" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
 complete -c peat -n "__fish_peat_using_subcommand status" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON value (an array for lists)'
 ndjson\t'One JSON value per line'"
 complete -c peat -n "__fish_peat_using_subcommand status" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand status" -s q -l quiet -d 'No messages on stderr, only errors (data on stdout is unchanged)'
+complete -c peat -n "__fish_peat_using_subcommand status" -l wide -d 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
 complete -c peat -n "__fish_peat_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c peat -n "__fish_peat_using_subcommand watch" -s w -l where -d 'Only documents matching this expression (repeatable; all must hold)' -r
 complete -c peat -n "__fish_peat_using_subcommand watch" -s c -l count -d 'Exit after this many events' -r
-complete -c peat -n "__fish_peat_using_subcommand watch" -l timeout -d 'Exit with status 1 if no --count events came within this time (e.g. 30s)' -r
+complete -c peat -n "__fish_peat_using_subcommand watch" -l timeout -d 'Stop after this long (e.g. 30s): exit 0, or 1 if --count events had not come' -r
 complete -c peat -n "__fish_peat_using_subcommand watch" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
 complete -c peat -n "__fish_peat_using_subcommand watch" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON value (an array for lists)'
 ndjson\t'One JSON value per line'"
 complete -c peat -n "__fish_peat_using_subcommand watch" -l no-initial -d 'Skip the current matches; only report changes'
+complete -c peat -n "__fish_peat_using_subcommand watch" -l no-reconnect -d 'Exit 1 when the node stops, instead of waiting for it and resuming'
 complete -c peat -n "__fish_peat_using_subcommand watch" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand watch" -s q -l quiet -d 'No messages on stderr, only errors (data on stdout is unchanged)'
+complete -c peat -n "__fish_peat_using_subcommand watch" -l wide -d 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
 complete -c peat -n "__fish_peat_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c peat -n "__fish_peat_using_subcommand peers; and not __fish_seen_subcommand_from list add remove help" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
 complete -c peat -n "__fish_peat_using_subcommand peers; and not __fish_seen_subcommand_from list add remove help" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON value (an array for lists)'
 ndjson\t'One JSON value per line'"
 complete -c peat -n "__fish_peat_using_subcommand peers; and not __fish_seen_subcommand_from list add remove help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand peers; and not __fish_seen_subcommand_from list add remove help" -s q -l quiet -d 'No messages on stderr, only errors (data on stdout is unchanged)'
+complete -c peat -n "__fish_peat_using_subcommand peers; and not __fish_seen_subcommand_from list add remove help" -l wide -d 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
 complete -c peat -n "__fish_peat_using_subcommand peers; and not __fish_seen_subcommand_from list add remove help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c peat -n "__fish_peat_using_subcommand peers; and not __fish_seen_subcommand_from list add remove help" -f -a "list" -d 'List known peers and their connection state (the default)'
 complete -c peat -n "__fish_peat_using_subcommand peers; and not __fish_seen_subcommand_from list add remove help" -f -a "add" -d 'Remember a peer and connect to it if the node runs'
@@ -115,18 +142,24 @@ complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcomm
 json\t'One JSON value (an array for lists)'
 ndjson\t'One JSON value per line'"
 complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from list" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from list" -s q -l quiet -d 'No messages on stderr, only errors (data on stdout is unchanged)'
+complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from list" -l wide -d 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
 complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from add" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
 complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from add" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON value (an array for lists)'
 ndjson\t'One JSON value per line'"
 complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from add" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from add" -s q -l quiet -d 'No messages on stderr, only errors (data on stdout is unchanged)'
+complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from add" -l wide -d 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
 complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from remove" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
 complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from remove" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON value (an array for lists)'
 ndjson\t'One JSON value per line'"
 complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from remove" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from remove" -s q -l quiet -d 'No messages on stderr, only errors (data on stdout is unchanged)'
+complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from remove" -l wide -d 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
 complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from remove" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from help" -f -a "list" -d 'List known peers and their connection state (the default)'
 complete -c peat -n "__fish_peat_using_subcommand peers; and __fish_seen_subcommand_from help" -f -a "add" -d 'Remember a peer and connect to it if the node runs'
@@ -137,6 +170,8 @@ complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subc
 json\t'One JSON value (an array for lists)'
 ndjson\t'One JSON value per line'"
 complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -s q -l quiet -d 'No messages on stderr, only errors (data on stdout is unchanged)'
+complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -l wide -d 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
 complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -f -a "start" -d 'Start the node: serve the directory and sync with peers'
 complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -f -a "stop" -d 'Stop the running node gracefully'
@@ -154,6 +189,8 @@ complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcomma
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -l mdns -d 'Find and dial peers on the local network with mDNS (saved in config.toml)'
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -l relays -d 'Use the public Iroh relays to reach peers behind NAT (saved in config.toml)'
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -s q -l quiet -d 'No messages on stderr, only errors (data on stdout is unchanged)'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -l wide -d 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from stop" -l timeout -d 'How long to wait for the node to exit (e.g. 10s, 500ms)' -r
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from stop" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
@@ -161,12 +198,17 @@ complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcomma
 json\t'One JSON value (an array for lists)'
 ndjson\t'One JSON value per line'"
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from stop" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from stop" -s q -l quiet -d 'No messages on stderr, only errors (data on stdout is unchanged)'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from stop" -l wide -d 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from status" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from status" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON value (an array for lists)'
 ndjson\t'One JSON value per line'"
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from status" -l show-ticket -d 'Also print a join ticket of the running node (a secret: it holds the formation key)'
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from status" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from status" -s q -l quiet -d 'No messages on stderr, only errors (data on stdout is unchanged)'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from status" -l wide -d 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from wait" -l timeout -d 'Give up after this long' -r
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from wait" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
@@ -174,6 +216,8 @@ complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcomma
 json\t'One JSON value (an array for lists)'
 ndjson\t'One JSON value per line'"
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from wait" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from wait" -s q -l quiet -d 'No messages on stderr, only errors (data on stdout is unchanged)'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from wait" -l wide -d 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from help" -f -a "start" -d 'Start the node: serve the directory and sync with peers'
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from help" -f -a "stop" -d 'Stop the running node gracefully'
@@ -185,6 +229,8 @@ complete -c peat -n "__fish_peat_using_subcommand completions" -s o -l output -d
 json\t'One JSON value (an array for lists)'
 ndjson\t'One JSON value per line'"
 complete -c peat -n "__fish_peat_using_subcommand completions" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand completions" -s q -l quiet -d 'No messages on stderr, only errors (data on stdout is unchanged)'
+complete -c peat -n "__fish_peat_using_subcommand completions" -l wide -d 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
 complete -c peat -n "__fish_peat_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c peat -n "__fish_peat_using_subcommand generate" -l out -d 'Directory that receives completions/ and man/' -r -F
 complete -c peat -n "__fish_peat_using_subcommand generate" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
@@ -192,18 +238,21 @@ complete -c peat -n "__fish_peat_using_subcommand generate" -s o -l output -d 'O
 json\t'One JSON value (an array for lists)'
 ndjson\t'One JSON value per line'"
 complete -c peat -n "__fish_peat_using_subcommand generate" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+complete -c peat -n "__fish_peat_using_subcommand generate" -s q -l quiet -d 'No messages on stderr, only errors (data on stdout is unchanged)'
+complete -c peat -n "__fish_peat_using_subcommand generate" -l wide -d 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
 complete -c peat -n "__fish_peat_using_subcommand generate" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch peers sync completions generate help" -f -a "init" -d 'Create a node: keys, config and an empty store'
-complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch peers sync completions generate help" -f -a "upsert" -d 'Create or change documents'
-complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch peers sync completions generate help" -f -a "query" -d 'Find documents'
-complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch peers sync completions generate help" -f -a "remove" -d 'Remove documents'
-complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch peers sync completions generate help" -f -a "status" -d 'Show the node\'s identity and what it holds'
-complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch peers sync completions generate help" -f -a "watch" -d 'Stream changes to documents as they happen'
-complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch peers sync completions generate help" -f -a "peers" -d 'List, add or remove peers'
-complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch peers sync completions generate help" -f -a "sync" -d 'Run the node: start, stop, status, wait for peers'
-complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch peers sync completions generate help" -f -a "completions" -d 'Print a shell completion script'
-complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch peers sync completions generate help" -f -a "generate" -d 'Write completions and man pages into a directory (for packagers)'
-complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query remove status watch peers sync completions generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query get remove status watch peers sync completions generate help" -f -a "init" -d 'Create a node: keys, config and an empty store'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query get remove status watch peers sync completions generate help" -f -a "upsert" -d 'Create or change documents'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query get remove status watch peers sync completions generate help" -f -a "query" -d 'Find documents'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query get remove status watch peers sync completions generate help" -f -a "get" -d 'Print documents by id'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query get remove status watch peers sync completions generate help" -f -a "remove" -d 'Remove documents'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query get remove status watch peers sync completions generate help" -f -a "status" -d 'Show the node\'s identity and what it holds'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query get remove status watch peers sync completions generate help" -f -a "watch" -d 'Stream changes to documents as they happen'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query get remove status watch peers sync completions generate help" -f -a "peers" -d 'List, add or remove peers'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query get remove status watch peers sync completions generate help" -f -a "sync" -d 'Run the node: start, stop, status, wait for peers'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query get remove status watch peers sync completions generate help" -f -a "completions" -d 'Print a shell completion script'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query get remove status watch peers sync completions generate help" -f -a "generate" -d 'Write completions and man pages into a directory (for packagers)'
+complete -c peat -n "__fish_peat_using_subcommand help; and not __fish_seen_subcommand_from init upsert query get remove status watch peers sync completions generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c peat -n "__fish_peat_using_subcommand help; and __fish_seen_subcommand_from peers" -f -a "list" -d 'List known peers and their connection state (the default)'
 complete -c peat -n "__fish_peat_using_subcommand help; and __fish_seen_subcommand_from peers" -f -a "add" -d 'Remember a peer and connect to it if the node runs'
 complete -c peat -n "__fish_peat_using_subcommand help; and __fish_seen_subcommand_from peers" -f -a "remove" -d 'Forget a peer and drop its connection'

@@ -7,7 +7,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::sync::{
-    ChangeKind, ChangeStream, DataSyncBackend, Deleted, DocInput, ErrorKind, Path, Query, QueryRequest,
+    ChangeEvent, ChangeKind, ChangeStream, DataSyncBackend, Deleted, DocInput, ErrorKind, ORIGIN_LOCAL, Path,
+    Query, QueryRequest, Start,
 };
 
 /// Runs every clause of the contract against a fresh backend that is not syncing.
@@ -120,34 +121,56 @@ async fn queries(backend: &dyn DataSyncBackend) {
     assert!(store.query("none", &QueryRequest::default()).await.expect("query").is_empty());
 }
 
-async fn next(stream: &mut ChangeStream) -> (ChangeKind, String, Value) {
-    let event = tokio::time::timeout(Duration::from_secs(5), stream.next())
+async fn next(stream: &mut ChangeStream) -> ChangeEvent {
+    tokio::time::timeout(Duration::from_secs(5), stream.next())
         .await
         .expect("an event within 5s")
-        .expect("the stream is open");
-    (event.event, event.id, event.document)
+        .expect("the stream is open")
 }
 
 async fn observation(backend: &dyn DataSyncBackend) {
     let store = backend.document_store();
     let up = |v: Value| async move { store.upsert("obs", vec![doc(v)]).await.expect("upsert") };
+    let filter = || Query::parse("speed > 1").expect("filter");
     up(json!({"id": "o1", "speed": 5})).await;
     up(json!({"id": "o2", "speed": 0})).await;
-    let mut events =
-        store.observe("obs", Query::parse("speed > 1").expect("filter"), true).await.expect("observe");
-    let (kind, id, _) = next(&mut events).await;
-    assert_eq!((kind, id.as_str()), (ChangeKind::Initial, "o1"), "the current match comes first");
+    let mut events = store.observe("obs", filter(), Start::Now { initial: true }).await.expect("observe");
+    let first = next(&mut events).await;
+    assert_eq!((first.event, first.id.as_str(), first.initial), (ChangeKind::Added, "o1", true));
     up(json!({"id": "o2", "speed": 9})).await;
-    let (kind, id, _) = next(&mut events).await;
-    assert_eq!((kind, id.as_str()), (ChangeKind::Updated, "o2"));
+    let event = next(&mut events).await;
+    assert_eq!((event.event, event.id.as_str()), (ChangeKind::Added, "o2"), "o2 enters the filter");
+    assert_eq!(event.origin.as_deref(), Some(ORIGIN_LOCAL));
+    assert!(event.seq > first.seq, "positions grow: {} then {}", first.seq, event.seq);
     up(json!({"id": "o1", "speed": 5})).await; // unchanged: no event
     store.upsert("elsewhere", vec![doc(json!({"id": "o1", "speed": 50}))]).await.expect("upsert");
     up(json!({"id": "o1", "speed": 6})).await;
-    let (kind, id, document) = next(&mut events).await;
-    assert_eq!((kind, id.as_str(), &document["speed"]), (ChangeKind::Updated, "o1", &json!(6)));
+    let event = next(&mut events).await;
+    assert_eq!(
+        (event.event, event.id.as_str(), &event.document["speed"]),
+        (ChangeKind::Updated, "o1", &json!(6))
+    );
+    up(json!({"id": "o1", "speed": 1})).await;
+    let event = next(&mut events).await;
+    assert_eq!((event.event, event.id.as_str()), (ChangeKind::Left, "o1"), "o1 leaves the filter");
+    let resume_at = event.seq;
     store.remove("obs", "o2").await.expect("remove");
-    let (kind, id, _) = next(&mut events).await;
-    assert_eq!((kind, id.as_str()), (ChangeKind::Removed, "o2"));
+    let event = next(&mut events).await;
+    assert_eq!((event.event, event.id.as_str()), (ChangeKind::Removed, "o2"));
+
+    // Resuming after the `left` event, with what matched then (o2): every change since,
+    // once, classified against that.
+    up(json!({"id": "o3", "speed": 7})).await;
+    let start = Start::After { seq: resume_at, matching: vec!["o2".into()] };
+    let mut resumed = store.observe("obs", filter(), start).await.expect("resume");
+    let (a, b) = (next(&mut resumed).await, next(&mut resumed).await);
+    assert_eq!(
+        [(a.event, a.id.as_str()), (b.event, b.id.as_str())],
+        [(ChangeKind::Removed, "o2"), (ChangeKind::Added, "o3")]
+    );
+    up(json!({"id": "o3", "speed": 8})).await;
+    let live = next(&mut resumed).await;
+    assert_eq!((live.event, live.id.as_str()), (ChangeKind::Updated, "o3"), "then live, nothing twice");
 }
 
 async fn peers_and_sync(backend: &dyn DataSyncBackend) {

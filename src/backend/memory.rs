@@ -11,11 +11,11 @@ use automerge::AutoCommit;
 use tokio::sync::broadcast;
 
 use super::automerge::convert;
-use super::{Committed, Selector, spawn_observer};
+use super::{Committed, Opening, Selector, spawn_observer};
 use crate::sync::{
     BackendConfig, ChangeStream, CollectionInfo, DataSyncBackend, DocInput, Document, DocumentStore, Error,
-    PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Result, SyncEngine, SyncEventStream,
-    SyncStatus,
+    ORIGIN_LOCAL, PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Result, Start, SyncEngine,
+    SyncEventStream, SyncStatus,
 };
 
 type Key = (String, String);
@@ -36,6 +36,8 @@ struct Inner {
 #[derive(Default)]
 struct State {
     docs: BTreeMap<Key, AutoCommit>,
+    /// Each document's latest change-log position.
+    doc_seq: BTreeMap<Key, u64>,
     seq: u64,
     syncing: bool,
     peers: Vec<Weak<Inner>>,
@@ -62,7 +64,7 @@ impl Inner {
 
     /// Changes documents, all or none: when one edit fails, nothing changes (like a store
     /// transaction). Publishes each document whose heads moved and returns those.
-    fn edit_all(&self, edits: Vec<(Key, Edit<'_>)>) -> Result<Vec<(Key, AutoCommit)>> {
+    fn edit_all(&self, origin: &str, edits: Vec<(Key, Edit<'_>)>) -> Result<Vec<(Key, AutoCommit)>> {
         let mut state = self.lock();
         let mut staged: Vec<(Key, AutoCommit)> = Vec::new();
         for (key, edit) in edits {
@@ -86,8 +88,10 @@ impl Inner {
             state.seq += 1;
             let (fields, deleted) = convert::read(doc);
             let document = Document { collection: key.0.clone(), id: key.1.clone(), fields, deleted };
-            let _ = self.events.send(Arc::new(Committed { seq: state.seq, document }));
+            let (seq, time) = (state.seq, std::time::SystemTime::now());
+            let _ = self.events.send(Arc::new(Committed { seq, document, origin: origin.into(), time }));
             state.docs.insert(key.clone(), doc.clone());
+            state.doc_seq.insert(key.clone(), seq);
         }
         Ok(staged)
     }
@@ -105,14 +109,14 @@ impl Inner {
             let mut theirs = doc.clone();
             let merge: Edit<'_> =
                 Box::new(|mine| mine.merge(&mut theirs).map(drop).map_err(|e| Error::context("merge", e)));
-            peer.edit_all(vec![(key.clone(), merge)])?;
+            peer.edit_all(&self.name, vec![(key.clone(), merge)])?;
         }
         Ok(())
     }
 
     /// Edits documents (all or none), then sends the changed ones to peers.
     fn write(&self, edits: Vec<(Key, Edit<'_>)>) -> Result<()> {
-        for (key, doc) in self.edit_all(edits)? {
+        for (key, doc) in self.edit_all(ORIGIN_LOCAL, edits)? {
             self.push(&key, &doc)?;
         }
         Ok(())
@@ -123,6 +127,22 @@ impl Inner {
             let (fields, deleted) = convert::read(doc);
             Document { collection: key.0.clone(), id: key.1.clone(), fields, deleted }
         })
+    }
+
+    /// The documents of a collection changed after `since`, and the log's end.
+    fn changed_since(&self, collection: &str, since: u64) -> (u64, Vec<(u64, Document)>) {
+        let state = self.lock();
+        let mut changed: Vec<(u64, Document)> = state
+            .doc_seq
+            .iter()
+            .filter(|((c, _), seq)| c == collection && **seq > since)
+            .filter_map(|(key, seq)| {
+                let (fields, deleted) = convert::read(state.docs.get(key)?);
+                Some((*seq, Document { collection: key.0.clone(), id: key.1.clone(), fields, deleted }))
+            })
+            .collect();
+        changed.sort_by_key(|(seq, _)| *seq);
+        (state.seq, changed)
     }
 
     fn select(&self, collection: &str, request: &QueryRequest) -> Vec<Document> {
@@ -203,14 +223,21 @@ impl DocumentStore for MemoryBackend {
         }
     }
 
-    async fn observe(&self, collection: &str, filter: Query, initial: bool) -> Result<ChangeStream> {
+    async fn observe(&self, collection: &str, filter: Query, start: Start) -> Result<ChangeStream> {
         let changes = self.inner.events.subscribe();
-        let current = if initial {
-            self.inner.select(collection, &QueryRequest::matching(filter.clone()))
-        } else {
-            Vec::new()
+        let opening = match start {
+            Start::Now { initial } => {
+                // Position first: a change between the two is reported again, never lost.
+                let seq = self.inner.lock().seq;
+                let matches = self.inner.select(collection, &QueryRequest::matching(filter.clone()));
+                Opening::Snapshot { seq, matches, report: initial }
+            }
+            Start::After { seq, matching } => {
+                let (seq, changed) = self.inner.changed_since(collection, seq);
+                Opening::Replay { seq, changed, matching }
+            }
         };
-        Ok(spawn_observer(changes, current, collection.into(), filter))
+        Ok(spawn_observer(changes, opening, collection.into(), filter))
     }
 
     async fn collections(&self) -> Result<Vec<CollectionInfo>> {
@@ -306,7 +333,8 @@ mod tests {
     #[tokio::test]
     async fn upsert_query_remove_observe() {
         let b = MemoryBackend::new("a");
-        let mut stream = b.observe("units", Query::parse("speed > 1").unwrap(), true).await.unwrap();
+        let start = Start::Now { initial: true };
+        let mut stream = b.observe("units", Query::parse("speed > 1").unwrap(), start).await.unwrap();
         b.upsert(
             "units",
             vec![input(json!({"id": "u1", "speed": 5})), input(json!({"id": "u2", "speed": 0}))],
@@ -314,7 +342,8 @@ mod tests {
         .await
         .unwrap();
         let ev = stream.next().await.unwrap();
-        assert_eq!((ev.id.as_str(), ev.event), ("u1", crate::sync::ChangeKind::Updated));
+        assert_eq!((ev.id.as_str(), ev.event), ("u1", crate::sync::ChangeKind::Added));
+        assert_eq!(ev.origin.as_deref(), Some(ORIGIN_LOCAL));
         b.remove("units", "u1").await.unwrap();
         assert_eq!(stream.next().await.unwrap().event, crate::sync::ChangeKind::Removed);
         assert_eq!(b.count("units", &QueryRequest::default()).await.unwrap(), 1);

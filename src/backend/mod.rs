@@ -7,5 +7,5 @@ pub mod memory;
 mod observe;
 mod select;
 
-pub(crate) use observe::{Committed, spawn_observer};
+pub(crate) use observe::{Committed, Opening, spawn_observer};
 pub(crate) use select::Selector;

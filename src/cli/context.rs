@@ -1,4 +1,9 @@
 //! What every command works with: the directory, a way to open its backend, and the printer.
+//!
+//! Read commands open a directory that holds a node and fail with exit 3 otherwise (a
+//! mistyped `--dir` creates nothing); write commands create a missing node and say so.
+//! Either way a command holds the store only while it makes its trait calls: [`Context::close`]
+//! releases it before the command prints, so that a full pipe never holds the directory.
 
 use crate::home::NodeDir;
 use crate::node::open;
@@ -14,16 +19,26 @@ pub struct Context {
     pub verbose: u8,
 }
 
+/// The global options every command shares.
+pub struct Options<'a> {
+    pub dir: Option<&'a std::path::Path>,
+    pub output: Option<Format>,
+    pub verbose: u8,
+    pub quiet: bool,
+    pub wide: bool,
+}
+
 impl Context {
-    /// The context for `--dir` (else the platform's data dir), `--output` and `-v`.
-    pub fn new(dir: Option<&std::path::Path>, output: Option<Format>, verbose: u8) -> Result<Self, Error> {
-        let dir = match dir {
+    /// The context for `--dir` (else the platform's data dir) and the output options.
+    pub fn new(options: Options<'_>) -> Result<Self, Error> {
+        let dir = match options.dir {
             Some(dir) => NodeDir::new(dir),
             None => NodeDir::default_path().map(NodeDir::new).ok_or_else(|| {
                 Error::invalid("no data directory on this platform; pass --dir or set PEAT_DIR")
             })?,
         };
-        Ok(Self { dir, printer: Printer::new(Format::resolve(output)), verbose })
+        let printer = Printer::new(Format::resolve(options.output), options.quiet, options.wide);
+        Ok(Self { dir, printer, verbose: options.verbose })
     }
 
     /// Initialises a missing directory with defaults, telling the user where and who it is.
@@ -38,16 +53,34 @@ impl Context {
         Ok(())
     }
 
-    /// The backend for a command: the running node's, else the store opened here.
-    pub async fn backend(&self) -> anyhow::Result<Box<dyn DataSyncBackend>> {
+    /// The backend for a command that writes: the running node's, else the store opened
+    /// here; a missing node is created first.
+    pub async fn writer(&self) -> anyhow::Result<Box<dyn DataSyncBackend>> {
         self.ensure_initialized()?;
-        Ok(open::open(&self.dir).await?.boxed())
+        self.reader().await
     }
 
-    /// Like [`Context::backend`], but a store opened here is also served to other commands
+    /// The backend for a command that reads: the running node's, else the store opened
+    /// here. Exit 3 when the directory holds no node.
+    pub async fn reader(&self) -> anyhow::Result<Box<dyn DataSyncBackend>> {
+        Ok(open::open(&self.dir, &self.notice()).await?.boxed())
+    }
+
+    /// Like [`Context::reader`], but a store opened here is also served to other commands
     /// for as long as this one runs (for `watch`).
-    pub async fn serving_backend(&self) -> anyhow::Result<Box<dyn DataSyncBackend>> {
-        self.ensure_initialized()?;
-        Ok(open::open_serving(&self.dir).await?)
+    pub async fn serving_reader(&self) -> anyhow::Result<Box<dyn DataSyncBackend>> {
+        Ok(open::open_serving(&self.dir, &self.notice()).await?)
+    }
+
+    /// Shuts a backend down and lets go of the store, before the command prints.
+    pub async fn close(&self, backend: Box<dyn DataSyncBackend>) -> anyhow::Result<()> {
+        backend.shutdown().await?;
+        Ok(())
+    }
+
+    /// Messages of the node layer (waiting for the directory), through the printer.
+    pub fn notice(&self) -> impl Fn(String) + Send + Sync + use<> {
+        let printer = self.printer;
+        move |message| printer.note(message)
     }
 }

@@ -5,6 +5,8 @@ mod context;
 mod duration;
 mod exit;
 mod generate;
+mod get;
+mod hints;
 mod init;
 mod input;
 mod peers;
@@ -13,6 +15,7 @@ mod query;
 mod remove;
 mod status;
 mod sync;
+mod table;
 mod upsert;
 mod watch;
 
@@ -55,6 +58,14 @@ pub struct Cli {
     #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
+    /// No messages on stderr, only errors (data on stdout is unchanged)
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+
+    /// Tables show every cell whole, however wide (default: cut to fit the terminal)
+    #[arg(long, global = true)]
+    pub wide: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -64,6 +75,7 @@ pub enum Command {
     Init(init::Args),
     Upsert(upsert::Args),
     Query(query::Args),
+    Get(get::Args),
     Remove(remove::Args),
     Status(status::Args),
     Watch(watch::Args),
@@ -104,7 +116,13 @@ impl Cli {
 /// Runs a parsed command line. Ctrl-C interrupts any command (exit 130) except a node in
 /// the foreground, which handles it as a graceful shutdown.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let ctx = Context::new(cli.dir.as_deref(), cli.output, cli.verbose)?;
+    let ctx = Context::new(context::Options {
+        dir: cli.dir.as_deref(),
+        output: cli.output,
+        verbose: cli.verbose,
+        quiet: cli.quiet,
+        wide: cli.wide,
+    })?;
     let command = cli.command;
     if command.handles_ctrl_c() {
         return command.run(&ctx).await;
@@ -126,6 +144,7 @@ impl Command {
             Command::Init(args) => init::run(ctx, args).await,
             Command::Upsert(args) => upsert::run(ctx, args).await,
             Command::Query(args) => query::run(ctx, args).await,
+            Command::Get(args) => get::run(ctx, args).await,
             Command::Remove(args) => remove::run(ctx, args).await,
             Command::Status(args) => status::run(ctx, args).await,
             Command::Watch(args) => watch::run(ctx, args).await,

@@ -1,6 +1,7 @@
 //! `peat peers [list] | add | remove`: the peers a node syncs with.
 
-use super::{Context, printer};
+use super::Context;
+use super::table::Grid;
 use crate::sync::PeerInfo;
 
 /// List, add or remove peers
@@ -58,18 +59,19 @@ again from other members (peer exchange) or mDNS. Exits 3 if no such peer is kno
 }
 
 pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
-    let backend = ctx.backend().await?;
-    let peers = backend.peer_discovery();
     match args.command.unwrap_or(Command::List) {
         Command::List => {
-            let list = peers.peers().await?;
-            backend.shutdown().await?;
+            let backend = ctx.reader().await?;
+            let list = backend.peer_discovery().peers().await?;
+            ctx.close(backend).await?;
             print(ctx, &list)?;
         }
         Command::Add { addr } => {
-            let info = peers.add_peer(&addr).await?;
+            // Adding a peer writes config.toml: it may create the node.
+            let backend = ctx.writer().await?;
+            let info = backend.peer_discovery().add_peer(&addr).await?;
             let running = backend.sync_engine().status().await?.running;
-            backend.shutdown().await?;
+            ctx.close(backend).await?;
             ctx.printer.note(if !running {
                 format!("peer {} remembered; the node will dial it when it runs", info.id)
             } else if info.connected {
@@ -83,8 +85,9 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
             }
         }
         Command::Remove { id } => {
-            peers.remove_peer(&id).await?;
-            backend.shutdown().await?;
+            let backend = ctx.reader().await?;
+            backend.peer_discovery().remove_peer(&id).await?;
+            ctx.close(backend).await?;
             ctx.printer.note(format!("peer {id} removed"));
         }
     }
@@ -98,20 +101,11 @@ fn print(ctx: &Context, peers: &[PeerInfo]) -> anyhow::Result<()> {
         ctx.printer.list(&items)?;
         return Ok(());
     }
-    let mut t = printer::table();
-    t.set_header([
-        "peer",
-        "addresses",
-        "connected",
-        "path",
-        "rtt",
-        "last sync",
-        "sent",
-        "received",
-        "known from",
-    ]);
+    let header =
+        ["peer", "addresses", "connected", "path", "rtt", "last sync", "sent", "received", "known from"];
+    let mut grid = Grid::new(Some(header.map(String::from).to_vec())).whole(0);
     for p in peers {
-        t.add_row([
+        grid.row(vec![
             p.id.clone(),
             p.addrs.join(" "),
             if p.connected {
@@ -134,7 +128,7 @@ fn print(ctx: &Context, peers: &[PeerInfo]) -> anyhow::Result<()> {
                 .unwrap_or_default(),
         ]);
     }
-    ctx.printer.table(&t)?;
+    ctx.printer.grid(grid)?;
     Ok(())
 }
 

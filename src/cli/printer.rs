@@ -5,10 +5,10 @@
 use std::fmt::Display;
 use std::io::{self, IsTerminal, Write};
 
-use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::table::{self, Grid};
 use crate::sync::ChangeEvent;
 
 /// How results are printed.
@@ -34,11 +34,19 @@ impl Format {
 #[derive(Debug, Clone, Copy)]
 pub struct Printer {
     format: Format,
+    /// `--quiet`: no messages on stderr, only errors.
+    quiet: bool,
+    /// The width tables fit into: the terminal's, unless `--wide` or unknown.
+    width: Option<usize>,
+    /// Whether stdout is a terminal (a person reads it as it scrolls by).
+    terminal: bool,
 }
 
 impl Printer {
-    pub fn new(format: Format) -> Self {
-        Self { format }
+    pub fn new(format: Format, quiet: bool, wide: bool) -> Self {
+        let terminal = io::stdout().is_terminal();
+        let width = if wide || !terminal { None } else { table::terminal_width() };
+        Self { format, quiet, width, terminal }
     }
 
     pub fn format(&self) -> Format {
@@ -50,13 +58,47 @@ impl Printer {
         self.format == Format::Table
     }
 
-    /// A message for the person running the command, on stderr: `peat: MESSAGE`.
-    pub fn note(&self, message: impl Display) {
-        eprintln!("peat: {message}");
+    /// Whether results go to a person at a terminal, where a long listing only scrolls by.
+    pub fn to_terminal(&self) -> bool {
+        self.for_people() && self.terminal
     }
 
-    /// A list of JSON objects: a table, a JSON array, or one object per line.
+    /// The width tables fit into, if known and not `--wide`.
+    pub fn width(&self) -> Option<usize> {
+        self.width
+    }
+
+    pub fn quiet(&self) -> bool {
+        self.quiet
+    }
+
+    /// A message for the person running the command, on stderr: `peat: MESSAGE`. Silent
+    /// with `--quiet`.
+    pub fn note(&self, message: impl Display) {
+        if !self.quiet {
+            eprintln!("peat: {message}");
+        }
+    }
+
+    /// Asks a yes/no question on stderr and reads the answer from stdin (callers ask only
+    /// when stdin is a terminal). Anything but `y` or `yes` is no.
+    pub fn confirm(&self, question: impl Display) -> io::Result<bool> {
+        eprint!("peat: {question} [y/N] ");
+        io::stderr().flush()?;
+        let mut answer = String::new();
+        io::stdin().read_line(&mut answer)?;
+        Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+    }
+
+    /// A list of JSON objects: a table (a column per top-level field, `id` first, the rest by
+    /// name), a JSON array, or one object per line.
     pub fn list(&self, items: &[Value]) -> io::Result<()> {
+        self.documents(items, &[])
+    }
+
+    /// Like [`Printer::list`], with the table's columns after `id` in the order given (all
+    /// fields by name when empty).
+    pub fn documents(&self, items: &[Value], columns: &[String]) -> io::Result<()> {
         self.write(|out| match self.format {
             Format::Json => {
                 serde_json::to_writer_pretty(&mut *out, items)?;
@@ -66,26 +108,19 @@ impl Printer {
                 serde_json::to_writer(&mut *out, item)?;
                 writeln!(out)
             }),
-            Format::Table => writeln!(out, "{}", documents_table(items)),
+            Format::Table => writeln!(out, "{}", documents_table(items, columns).render(self.width)),
         })
     }
 
-    /// One record (such as a status): key/value rows on a terminal.
+    /// One record (such as a status): key/value rows on a terminal, values cut to fit except
+    /// ids, which are never cut.
     pub fn record(&self, record: &impl Serialize) -> io::Result<()> {
         let value = serde_json::to_value(record).map_err(io::Error::other)?;
         self.write(|out| {
             match self.format {
                 Format::Json => serde_json::to_writer_pretty(&mut *out, &value)?,
                 Format::Ndjson => serde_json::to_writer(&mut *out, &value)?,
-                Format::Table => {
-                    let mut t = table();
-                    if let Value::Object(map) = &value {
-                        for (k, v) in map {
-                            t.add_row(vec![k.clone(), cell(v)]);
-                        }
-                    }
-                    write!(out, "{t}")?;
-                }
+                Format::Table => write!(out, "{}", record_table(&value, self.width))?,
             }
             writeln!(out)
         })
@@ -103,8 +138,8 @@ impl Printer {
     }
 
     /// A table a command built (on a terminal only; callers print records otherwise).
-    pub fn table(&self, table: &Table) -> io::Result<()> {
-        self.write(|out| writeln!(out, "{table}"))
+    pub fn grid(&self, grid: Grid) -> io::Result<()> {
+        self.write(|out| writeln!(out, "{}", grid.render(self.width)))
     }
 
     /// One plain line of data (a count, a report for people).
@@ -112,15 +147,13 @@ impl Printer {
         self.write(|out| writeln!(out, "{line}"))
     }
 
-    /// One watch event: a JSON line, or a row for people. Flushed at once.
+    /// One watch event: a JSON line, or for people a row `TIME EVENT ID ORIGIN DOCUMENT`
+    /// with the document cut to the width. Flushed at once.
     pub fn event(&self, event: &ChangeEvent) -> io::Result<()> {
         self.write(|out| {
             match self.format {
                 Format::Json | Format::Ndjson => serde_json::to_writer(&mut *out, event)?,
-                Format::Table => {
-                    let kind = serde_json::to_value(event.event).map(|v| cell(&v)).unwrap_or_default();
-                    write!(out, "{kind:<8} {:<24} {}", event.id, cell(&event.document))?;
-                }
+                Format::Table => write!(out, "{}", event_row(event, self.width))?,
             }
             writeln!(out)
         })
@@ -134,32 +167,51 @@ impl Printer {
     }
 }
 
-/// The one table style of every command.
-pub fn table() -> Table {
-    let mut t = Table::new();
-    t.load_style(presets::UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
-    t
+/// A table with one column per field (`id` first, kept whole), one row per object.
+fn documents_table(items: &[Value], columns: &[String]) -> Grid {
+    let header: Vec<String> = if columns.is_empty() {
+        let mut names = std::collections::BTreeSet::new();
+        for item in items {
+            if let Value::Object(map) = item {
+                names.extend(map.keys().map(String::as_str).filter(|k| *k != "id"));
+            }
+        }
+        std::iter::once("id").chain(names).map(String::from).collect()
+    } else {
+        std::iter::once("id".to_string()).chain(columns.iter().filter(|c| *c != "id").cloned()).collect()
+    };
+    let mut grid = Grid::new(Some(header.clone())).whole(0);
+    for item in items {
+        grid.row(header.iter().map(|k| item.get(k).map(cell).unwrap_or_default()).collect());
+    }
+    grid
 }
 
-/// A table with one column per top-level field (`id` first), one row per object.
-fn documents_table(items: &[Value]) -> Table {
-    let mut columns = std::collections::BTreeSet::new();
-    for item in items {
-        if let Value::Object(map) = item {
-            columns.extend(map.keys().map(String::as_str).filter(|k| *k != "id"));
-        }
+/// Key/value rows, the values cut to what the keys leave of `width`, except ids.
+fn record_table(value: &Value, width: Option<usize>) -> String {
+    let Value::Object(map) = value else { return cell(value) };
+    let key_width = map.keys().map(String::len).max().unwrap_or(0);
+    let value_width = width.map(|w| w.saturating_sub(key_width + 7).max(8));
+    let mut grid = Grid::new(None);
+    for (k, v) in map {
+        let is_id = k == "id" || k.ends_with("_id");
+        grid.row(vec![k.clone(), table::truncate(&cell(v), if is_id { None } else { value_width })]);
     }
-    let header: Vec<&str> = std::iter::once("id").chain(columns.iter().copied()).collect();
-    let mut t = table();
-    t.set_header(header.clone());
-    for item in items {
-        t.add_row(header.iter().map(|k| item.get(*k).map(cell).unwrap_or_default()).collect::<Vec<_>>());
-    }
-    t
+    grid.render(None)
+}
+
+/// `12:00:01.123 added    u1  local  {...}`: the document cut to what the rest leaves.
+fn event_row(event: &ChangeEvent, width: Option<usize>) -> String {
+    let kind = serde_json::to_value(event.event).map(|v| cell(&v)).unwrap_or_default();
+    let time = event.time.get(11..23).unwrap_or(&event.time);
+    let origin = event.origin.as_deref().unwrap_or("-");
+    let head = format!("{time} {kind:<7} {:<12} {origin:<7} ", event.id);
+    let rest = width.map(|w| w.saturating_sub(head.chars().count()).max(8));
+    format!("{head}{}", table::truncate(&cell(&event.document), rest))
 }
 
 /// A value as a table cell: strings bare, everything else as compact JSON.
-fn cell(v: &Value) -> String {
+pub fn cell(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),

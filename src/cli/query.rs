@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::Context;
+use super::{Context, hints};
 use crate::sync::{Deleted, Error, Path, Query, QueryRequest, validate};
 
 /// Find documents
@@ -15,7 +15,11 @@ exists(path)        within(lat, lon, meters)        bbox(minlat, minlon, maxlat,
 not, and, or, ( )   values: numbers, \"strings\", 'strings', true, false, null, barewords\n\
 Paths are fields (a.b, list[0]); id is the document id. Comparisons follow JSON types: numbers \
 numerically, strings lexically, mixed types never match. Positions for within/bbox are the \
-fields lat and lon, at the top or inside location, position or pos.",
+fields lat and lon, at the top or inside location, position or pos.\n\n\
+On a terminal the table fits its width (long cells end in …; --wide shows them whole) and shows \
+the first 100 documents, saying how many more there are (--limit 0 shows all). When nothing \
+matches, stderr says if the collection does not exist (naming the closest ones) or if no \
+document has a field that --where names.",
     after_help = "Examples:\n  \
 peat query units\n  \
 peat query units --where 'speed > 3' --where 'name contains Al' --order-by speed --desc\n  \
@@ -29,7 +33,7 @@ pub struct Args {
     /// Filter expression (repeatable; all must hold)
     #[arg(long = "where", short = 'w', value_name = "EXPR")]
     pub filters: Vec<String>,
-    /// Return at most N documents
+    /// Return at most N documents (0: all; on a terminal the default is the first 100)
     #[arg(long, short = 'n', value_name = "N")]
     pub limit: Option<usize>,
     /// Sort by this path (missing values last)
@@ -38,7 +42,7 @@ pub struct Args {
     /// Sort descending
     #[arg(long, requires = "order_by")]
     pub desc: bool,
-    /// Print only these paths (comma-separated; id is always kept)
+    /// Print only these paths, as columns in this order (comma-separated; id is always kept)
     #[arg(long, value_name = "PATHS", value_delimiter = ',')]
     pub fields: Vec<String>,
     /// Print only the number of matches
@@ -52,23 +56,68 @@ pub struct Args {
     pub deleted_only: bool,
 }
 
+/// Rows a query shows on a terminal unless `--limit` says otherwise.
+const TERMINAL_ROWS: usize = 100;
+
 pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     validate::collection(&args.collection).map_err(Error::invalid)?;
-    let request = request(&args)?;
+    let mut request = request(&args)?;
     let fields = args.fields.iter().map(|f| parse_path("--fields", f)).collect::<Result<Vec<_>, _>>()?;
-    let backend = ctx.backend().await?;
-    let store = backend.document_store();
-    if args.count {
-        let n = store.count(&args.collection, &request).await?;
-        backend.shutdown().await?;
-        ctx.printer.line(n)?;
-        return Ok(());
+    // A person at a terminal gets a page, not 50,000 rows scrolling by.
+    let paged = args.limit.is_none() && !args.count && ctx.printer.to_terminal();
+    if paged {
+        request.limit = Some(TERMINAL_ROWS);
     }
-    let docs = store.query(&args.collection, &request).await?;
-    backend.shutdown().await?;
-    let items: Vec<Value> = docs.iter().map(|d| project(d.to_json(), &fields)).collect();
-    ctx.printer.list(&items)?;
+    let backend = ctx.reader().await?;
+    let store = backend.document_store();
+    let found = if args.count {
+        Found::Count(store.count(&args.collection, &request).await?)
+    } else {
+        Found::Docs(store.query(&args.collection, &request).await?)
+    };
+    let hints = if found.is_empty() {
+        hints::for_nothing_found(store, &args.collection, &request.filter).await?
+    } else {
+        Vec::new()
+    };
+    let total = match &found {
+        Found::Docs(docs) if paged && docs.len() == TERMINAL_ROWS => {
+            Some(store.count(&args.collection, &request).await?)
+        }
+        _ => None,
+    };
+    ctx.close(backend).await?;
+    match found {
+        Found::Count(n) => ctx.printer.line(n)?,
+        Found::Docs(docs) => {
+            let items: Vec<Value> = docs.iter().map(|d| project(d.to_json(), &fields)).collect();
+            let columns: Vec<String> = fields.iter().map(ToString::to_string).collect();
+            ctx.printer.documents(&items, &columns)?;
+        }
+    }
+    if let Some(total) = total.filter(|n| *n > TERMINAL_ROWS as u64) {
+        ctx.printer.note(format!(
+            "showing the first {TERMINAL_ROWS} of {total} documents; {} more with --limit 0 (or pipe the output)",
+            total - TERMINAL_ROWS as u64
+        ));
+    }
+    hints.iter().for_each(|h| ctx.printer.note(h));
     Ok(())
+}
+
+/// What a query found: the documents, or their number (`--count`).
+enum Found {
+    Docs(Vec<crate::sync::Document>),
+    Count(u64),
+}
+
+impl Found {
+    fn is_empty(&self) -> bool {
+        match self {
+            Found::Docs(docs) => docs.is_empty(),
+            Found::Count(n) => *n == 0,
+        }
+    }
 }
 
 /// The query request the flags describe.
@@ -86,7 +135,8 @@ pub fn request(args: &Args) -> Result<QueryRequest, Error> {
         filter,
         order_by: args.order_by.as_deref().map(|p| parse_path("--order-by", p)).transpose()?,
         descending: args.desc,
-        limit: args.limit,
+        // --limit 0: every document.
+        limit: args.limit.filter(|n| *n > 0),
         deleted,
     })
 }

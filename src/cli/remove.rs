@@ -9,7 +9,8 @@ use crate::sync::{Error, validate};
     long_about = "Remove documents by id.\n\n\
 A removal is a tombstone that syncs to peers like any change: queries hide the document \
 (see query --include-deleted) and watchers see a removed event. Upserting the id again \
-revives it. Exits 3 if a document does not exist or is already removed.",
+revives it. Exits 3 if a document does not exist or is already removed, or if the directory \
+holds no node.",
     after_help = "Examples:\n  peat remove units u1\n  peat remove units u1 u2 u3"
 )]
 pub struct Args {
@@ -28,7 +29,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     for id in &args.ids {
         validate::id(id).map_err(Error::invalid)?;
     }
-    let backend = ctx.backend().await?;
+    let backend = ctx.reader().await?;
     let store = backend.document_store();
     let mut removed = Vec::new();
     let mut missing = None;
@@ -39,13 +40,15 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
             Err(e) => return Err(e.into()),
         }
     }
+    let waited = match (args.wait_for_sync, &missing) {
+        (Some(timeout), None) => backend.sync_engine().wait_for_sync(timeout).await,
+        _ => Ok(()),
+    };
+    ctx.close(backend).await?;
     if !ctx.printer.for_people() || !removed.is_empty() {
         ctx.printer.ids(&removed)?;
     }
-    if let (Some(timeout), None) = (args.wait_for_sync, &missing) {
-        backend.sync_engine().wait_for_sync(timeout).await?;
-    }
-    backend.shutdown().await?;
+    waited?;
     match missing {
         Some(e) => Err(e.into()),
         None => Ok(()),

@@ -1,20 +1,20 @@
 //! `peat status`: what this node is and holds.
 
-use super::{Context, printer};
+use super::Context;
+use super::table::Grid;
 use crate::node::status::{NodeStatus, status};
 
 /// Show the node's identity and what it holds
 #[derive(Debug, clap::Args)]
 #[command(
     long_about = "Show the node id, app id, persistence directory, whether a node is running, \
-and the collections with their live document counts.",
+and the collections with their live document counts. Exits 3 if the directory holds no node.",
     after_help = "Examples:\n  peat status\n  peat status --output json | jq .collections"
 )]
 pub struct Args {}
 
 pub async fn run(ctx: &Context, _args: Args) -> anyhow::Result<()> {
-    ctx.ensure_initialized()?;
-    let status = status(&ctx.dir, false).await?;
+    let status = status(&ctx.dir, false, &ctx.notice()).await?;
     if ctx.printer.for_people() {
         print_for_people(ctx, &status)?;
     } else {
@@ -32,12 +32,11 @@ fn print_for_people(ctx: &Context, status: &NodeStatus) -> std::io::Result<()> {
     if status.collections.is_empty() {
         text += "\ncollections  none";
     } else {
-        let mut t = printer::table();
-        t.set_header(["collection", "documents"]);
+        let mut grid = Grid::new(Some(vec!["collection".into(), "documents".into()]));
         for c in &status.collections {
-            t.add_row(vec![c.name.clone(), c.documents.to_string()]);
+            grid.row(vec![c.name.clone(), c.documents.to_string()]);
         }
-        text += &format!("\n{t}");
+        text += &format!("\n{}", grid.render(ctx.printer.width()));
     }
     ctx.printer.line(text)
 }

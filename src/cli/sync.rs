@@ -72,12 +72,17 @@ pub struct StopArgs {
 #[derive(Debug, clap::Args)]
 #[command(
     long_about = "Show whether a node runs on the directory: pid, uptime, sync listen addresses, \
-a join ticket with the addresses the node is bound to, connected peers, and collections with \
-their document counts.",
+connected peers, and collections with their document counts. With --show-ticket, also a join \
+ticket with the addresses the running node is bound to, on a line of its own: it holds the \
+formation key, so it is shown only when asked. Exits 3 if the directory holds no node.",
     after_help = "Examples:\n  peat sync status\n  peat sync status -o json | jq .running\n  \
-peat --dir /tmp/b peers add \"$(peat sync status -o json | jq -r .ticket)\""
+peat --dir /tmp/b peers add \"$(peat sync status --show-ticket -o json | jq -r .ticket)\""
 )]
-pub struct StatusArgs {}
+pub struct StatusArgs {
+    /// Also print a join ticket of the running node (a secret: it holds the formation key)
+    #[arg(long)]
+    pub show_ticket: bool,
+}
 
 /// Wait until connected peers hold this node's changes
 #[derive(Debug, clap::Args)]
@@ -96,7 +101,7 @@ pub async fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
     match command {
         Command::Start(args) => start(ctx, args).await,
         Command::Stop(args) => stop(ctx, args).await,
-        Command::Status(_) => print_status(ctx).await,
+        Command::Status(args) => print_status(ctx, args.show_ticket).await,
         Command::Wait(args) => wait(ctx, args).await,
     }
 }
@@ -104,16 +109,16 @@ pub async fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
 /// `sync start`: in the foreground it runs the node here; otherwise it starts it detached.
 async fn start(ctx: &Context, args: StartArgs) -> anyhow::Result<()> {
     let dir = &ctx.dir;
+    // Checked first, so a typo is a usage error and not a node that fails to start.
+    crate::home::ticket::dialable(&[], &args.advertise)?;
+    if let Some(bad) =
+        args.relay_urls.iter().find(|u| !u.starts_with("http://") && !u.starts_with("https://"))
+    {
+        return Err(Error::invalid(format!("--relay {bad}: expected an http:// or https:// URL")).into());
+    }
+    ctx.ensure_initialized()?;
     let changes = args.listen.is_some() || args.mdns || args.relays;
     if changes || !args.advertise.is_empty() || !args.relay_urls.is_empty() {
-        // Checked here, so a typo is a usage error and not a node that fails to start.
-        crate::home::ticket::dialable(&[], &args.advertise)?;
-        if let Some(bad) =
-            args.relay_urls.iter().find(|u| !u.starts_with("http://") && !u.starts_with("https://"))
-        {
-            return Err(Error::invalid(format!("--relay {bad}: expected an http:// or https:// URL")).into());
-        }
-        dir.ensure()?;
         dir.config_file().update(|config| {
             config.listen = args.listen.unwrap_or(config.listen);
             config.mdns |= args.mdns;
@@ -140,7 +145,7 @@ async fn start(ctx: &Context, args: StartArgs) -> anyhow::Result<()> {
         ctx.printer.note(line.strip_prefix("peat ").unwrap_or(&line));
         return Ok(());
     }
-    print_status(ctx).await
+    print_status(ctx, false).await
 }
 
 async fn stop(ctx: &Context, args: StopArgs) -> anyhow::Result<()> {
@@ -152,9 +157,22 @@ async fn stop(ctx: &Context, args: StopArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn print_status(ctx: &Context) -> anyhow::Result<()> {
-    ctx.ensure_initialized()?;
-    ctx.printer.record(&status(&ctx.dir, true).await?)?;
+async fn print_status(ctx: &Context, show_ticket: bool) -> anyhow::Result<()> {
+    let mut status = status(&ctx.dir, show_ticket, &ctx.notice()).await?;
+    if show_ticket && status.ticket.is_none() {
+        ctx.printer.note("no node is running: start it (`peat sync start`) for a ticket with its addresses");
+    }
+    if !ctx.printer.for_people() {
+        ctx.printer.record(&status)?;
+        return Ok(());
+    }
+    // For people the secret goes on a line of its own, whole, so it can be copied.
+    let ticket = status.ticket.take();
+    ctx.printer.record(&status)?;
+    if let Some(ticket) = ticket {
+        ctx.printer.note("join ticket (a secret: share it only with nodes of this formation):");
+        ctx.printer.line(ticket)?;
+    }
     Ok(())
 }
 

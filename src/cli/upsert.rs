@@ -23,7 +23,10 @@ Documents come from --set, --json, --file, or NDJSON / a JSON array / one object
 A whole object sets the fields it names; --replace makes the document equal to it; --set changes \
 one path only (VALUE is parsed as JSON, else taken as a string). Unchanged values make no change, \
 so concurrent edits of other fields on other nodes survive the merge. A document without an id \
-gets a UUID v7. Input is committed in transactions of up to 10,000 documents; the ids are printed.",
+gets a UUID v7. Input is committed in transactions of up to 10,000 documents; the ids are printed \
+(on a terminal, more than 10 documents end with one summary line on stderr instead: count, time, \
+rate). The input is read before the store is opened, so `peat query c | peat upsert c` works \
+without a node; an input with no documents is an error (exit 2) and creates nothing.",
     after_help = "Examples:\n  \
 peat upsert units u1 --set name=Alpha --set pos.lat=59.33 --set pos.lon=18.06\n  \
 peat upsert units --json '{\"id\":\"u2\",\"name\":\"Bravo\",\"speed\":4}'\n  \
@@ -53,6 +56,9 @@ pub struct Args {
     pub wait_for_sync: Option<std::time::Duration>,
 }
 
+/// On a terminal, an upsert of more documents than this prints a summary, not the ids.
+const LIST_IDS: usize = 10;
+
 pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     validate::collection(&args.collection).map_err(Error::invalid)?;
     if let Some(id) = &args.id {
@@ -60,24 +66,51 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     }
     let sets = args.sets.iter().map(|s| parse_set(s)).collect::<Result<Vec<_>, _>>()?;
     let source = source(&args)?;
-    let backend = ctx.backend().await?;
-    let store = backend.document_store();
-
-    let ids = match source {
+    let started = std::time::Instant::now();
+    let (backend, ids) = match source {
         None => {
+            let backend = ctx.writer().await?;
             let doc = DocInput { id: args.id.clone(), replace: args.replace, sets, ..DocInput::default() };
-            store.upsert(&args.collection, vec![doc]).await?
+            let ids = backend.document_store().upsert(&args.collection, vec![doc]).await?;
+            (backend, ids)
         }
         Some((reader, name)) => {
-            let items = input::spawn_reader(reader, name);
-            write_stream(store, &args, &sets, items).await?
+            // The input first, the store second: a writer fed by a reader of the same
+            // directory (`peat query c | peat upsert c`) never holds the store while the
+            // reader still needs it.
+            let mut items = input::spawn_reader(reader, name.clone());
+            let Some(first) = items.recv().await else {
+                return Err(Error::invalid(format!("nothing to write: {name} held no documents")).into());
+            };
+            let backend = ctx.writer().await?;
+            let ids = write_stream(ctx, backend.document_store(), &args, &sets, first, items).await?;
+            (backend, ids)
         }
     };
-    ctx.printer.ids(&ids)?;
     if let Some(timeout) = args.wait_for_sync {
-        backend.sync_engine().wait_for_sync(timeout).await?;
+        let waited = backend.sync_engine().wait_for_sync(timeout).await;
+        ctx.close(backend).await?;
+        print_written(ctx, &ids, started.elapsed())?;
+        waited?;
+    } else {
+        ctx.close(backend).await?;
+        print_written(ctx, &ids, started.elapsed())?;
     }
-    backend.shutdown().await?;
+    Ok(())
+}
+
+/// The ids written, except on a terminal after many documents: there one summary line on
+/// stderr (which also follows the ids of a large batch when they are piped).
+fn print_written(ctx: &Context, ids: &[String], took: std::time::Duration) -> std::io::Result<()> {
+    let many = ids.len() > LIST_IDS;
+    if !(many && ctx.printer.to_terminal()) {
+        ctx.printer.ids(ids)?;
+    }
+    if many {
+        let secs = took.as_secs_f64();
+        let rate = (ids.len() as f64 / secs.max(1e-3)).round() as u64;
+        ctx.printer.note(format!("wrote {} documents in {secs:.2}s ({rate} documents/s)", ids.len()));
+    }
     Ok(())
 }
 
@@ -107,20 +140,24 @@ fn source(args: &Args) -> anyhow::Result<Option<(Box<dyn Read + Send>, String)>>
     Ok(Some((Box::new(std::io::stdin()), "stdin".into())))
 }
 
-/// Commits documents as they arrive: a full chunk, or whatever is there when input pauses.
+/// Commits documents as they arrive, from `first` on: a full chunk, or whatever is there when
+/// input pauses.
 async fn write_stream(
+    ctx: &Context,
     store: &dyn crate::sync::DocumentStore,
     args: &Args,
     sets: &[(Path, Value)],
+    first: input::Item,
     mut items: tokio::sync::mpsc::Receiver<input::Item>,
 ) -> anyhow::Result<Vec<String>> {
-    let progress = progress_bar();
+    let progress = progress_bar(ctx.printer.quiet());
     let mut ids = Vec::new();
     let mut seen = 0usize;
-    // Wait for the first document of a chunk, then take more until the chunk is full, the
-    // input ends or it pauses for IDLE: a live feed is written as it comes, while a bad line
-    // that arrives with the rest of its input stops the chunk before anything is stored.
-    while let Some(first) = items.recv().await {
+    let mut next_chunk = Some(first);
+    // Take the first document of a chunk, then more until the chunk is full, the input ends
+    // or it pauses for IDLE: a live feed is written as it comes, while a bad line that
+    // arrives with the rest of its input stops the chunk before anything is stored.
+    while let Some(first) = next_chunk {
         let mut chunk = Vec::new();
         let mut next = Some(first);
         while let Some(item) = next {
@@ -143,6 +180,7 @@ async fn write_stream(
         let n = chunk.len() as u64;
         ids.extend(store.upsert(&args.collection, chunk).await?);
         progress.inc(n);
+        next_chunk = items.recv().await;
     }
     progress.finish_and_clear();
     Ok(ids)
@@ -176,11 +214,19 @@ fn to_input(
     Ok(doc)
 }
 
-fn progress_bar() -> ProgressBar {
+/// A spinner with the count and the rate as a whole number, on a terminal's stderr only
+/// (indicatif draws nothing elsewhere), and not with `--quiet`.
+fn progress_bar(quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
     let bar = ProgressBar::new_spinner();
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {pos} documents written ({per_sec}) {elapsed}")
-            .expect("valid template"),
+        ProgressStyle::with_template("{spinner} {pos} documents written ({rate} documents/s) {elapsed}")
+            .expect("valid template")
+            .with_key("rate", |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}", state.per_sec());
+            }),
     );
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar

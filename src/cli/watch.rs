@@ -1,23 +1,36 @@
-//! `peat watch`: stream changes to documents as they happen.
+//! `peat watch`: stream changes to documents as they happen, like `kubectl get -w`.
 
+use std::collections::HashSet;
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use super::query::parse_filter;
 use super::{Context, duration};
-use crate::sync::{DataSyncBackend, Error, Query, validate};
+use crate::node::open;
+use crate::sync::{ChangeEvent, ChangeKind, ChangeStream, DataSyncBackend, Error, Query, Start, validate};
 
 /// Stream changes to documents as they happen
 #[derive(Debug, clap::Args)]
 #[command(
-    long_about = "Stream changes to the documents of a collection: first the current matches \
-(event \"initial\"), then every change as it happens (\"updated\", \"removed\"), whether it was \
-written locally or received from a peer. Prints NDJSON when piped (one event per line with the \
-event kind, collection, id and document) and rows on a terminal.\n\n\
+    long_about = "Stream changes to the documents of a collection that match --where, whether \
+written locally or received from a peer. Each event has a kind, a time (RFC 3339, UTC), an origin \
+(\"local\", or the node id of the peer it came from; null when not known), the collection, the \
+id, its change-log position (seq) and the document as it now is:\n  \
+added     a document matches that did not: new, revived, or changed into the filter\n  \
+updated   a matching document changed and still matches\n  \
+removed   a matching document was removed\n  \
+left      a matching document changed and no longer matches the filter\n\
+First come the current matches, as added events with \"initial\": true (--no-initial hides them). \
+Prints NDJSON when piped and rows on a terminal.\n\n\
 Works whether or not a node runs: without one, watch serves the directory itself while it runs, \
-so other peat commands on the directory go through it and are seen at once. Exits 0 after \
---count events, 1 on --timeout, 130 on Ctrl-C.",
+so other peat commands on the directory go through it and are seen at once. When the node stops, \
+watch waits for it to come back and resumes after the last position it saw, missing nothing \
+(--no-reconnect exits 1 instead).\n\n\
+Exits 0 after --count events, or when --timeout passes (exit 1 if --count events had not come \
+by then); 130 on Ctrl-C; 3 if the directory holds no node.",
     after_help = "Examples:\n  peat watch units\n  peat watch units --where 'speed > 10' --no-initial\n  \
-peat watch alerts --count 1 --timeout 30s | jq .document"
+peat watch alerts --count 1 --timeout 30s | jq .document\n  peat watch units --timeout 1m -o ndjson > changes.ndjson"
 )]
 pub struct Args {
     /// Collection to watch
@@ -28,12 +41,15 @@ pub struct Args {
     /// Exit after this many events
     #[arg(long, short = 'c', value_name = "N")]
     pub count: Option<u64>,
-    /// Exit with status 1 if no --count events came within this time (e.g. 30s)
+    /// Stop after this long (e.g. 30s): exit 0, or 1 if --count events had not come
     #[arg(long, value_parser = duration::parse, value_name = "DURATION")]
     pub timeout: Option<Duration>,
     /// Skip the current matches; only report changes
     #[arg(long)]
     pub no_initial: bool,
+    /// Exit 1 when the node stops, instead of waiting for it and resuming
+    #[arg(long)]
+    pub no_reconnect: bool,
 }
 
 pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
@@ -42,36 +58,121 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     for src in &args.filters {
         filter = filter.and(parse_filter(src)?);
     }
-    let backend = ctx.serving_backend().await?;
-    let result = stream_events(ctx, backend.as_ref(), &args, filter).await;
-    let closed = backend.shutdown().await;
-    result?;
-    Ok(closed?)
+    let backend = ctx.serving_reader().await?;
+    Watch::new(ctx, &args, filter).run(backend).await
 }
 
-/// Prints events until `--count` of them came, the deadline passed or the stream ended.
-async fn stream_events(
-    ctx: &Context,
-    backend: &dyn DataSyncBackend,
-    args: &Args,
+/// One watch: what it has seen, so that it can resume where it was.
+struct Watch<'a> {
+    ctx: &'a Context,
+    args: &'a Args,
     filter: Query,
-) -> anyhow::Result<()> {
-    let mut stream = backend.document_store().observe(&args.collection, filter, !args.no_initial).await?;
-    ctx.printer.note(format!("watching '{}' (Ctrl-C to stop)", args.collection));
-    let deadline = args.timeout.map(|t| tokio::time::Instant::now() + t);
-    let mut seen = 0u64;
-    while args.count.is_none_or(|n| seen < n) {
-        let next = match deadline {
-            Some(d) => tokio::time::timeout_at(d, stream.next())
-                .await
-                .map_err(|_| Error::timeout(format!("timed out after {seen} events")))?,
-            None => stream.next().await,
-        };
-        let Some(event) = next else {
-            return Err(Error::failed("the node stopped").into());
-        };
-        ctx.printer.event(&event)?;
-        seen += 1;
+    deadline: Option<Instant>,
+    /// Events printed so far.
+    printed: u64,
+    /// The change-log position of the last event seen.
+    seq: u64,
+    /// The ids that match now, as the events told.
+    matching: HashSet<String>,
+}
+
+/// How a stream of events ended.
+enum Ended {
+    /// --count events came, or the deadline passed: the watch is over.
+    Done,
+    /// The stream closed: the node stopped.
+    NodeStopped,
+}
+
+impl<'a> Watch<'a> {
+    fn new(ctx: &'a Context, args: &'a Args, filter: Query) -> Self {
+        let deadline = args.timeout.map(|t| Instant::now() + t);
+        Self { ctx, args, filter, deadline, printed: 0, seq: 0, matching: HashSet::new() }
     }
-    Ok(())
+
+    /// Streams from `backend`, and from the node again each time it comes back.
+    async fn run(&mut self, mut backend: Box<dyn DataSyncBackend>) -> anyhow::Result<()> {
+        // Ask for the current matches even with --no-initial: they tell which documents
+        // match, so that a later `left` is known.
+        let mut start = Start::Now { initial: true };
+        loop {
+            let stream =
+                backend.document_store().observe(&self.args.collection, self.filter.clone(), start).await;
+            let ended = match stream {
+                Ok(stream) => {
+                    self.say_watching();
+                    self.stream(stream).await
+                }
+                Err(e) => Err(e.into()),
+            };
+            let closed = self.ctx.close(backend).await;
+            match ended? {
+                Ended::Done => return closed,
+                Ended::NodeStopped if self.args.no_reconnect => {
+                    return Err(
+                        Error::failed(format!("the node stopped after {} events", self.printed)).into()
+                    );
+                }
+                Ended::NodeStopped => {}
+            }
+            self.ctx.printer.note(format!(
+                "the node stopped; waiting for it to come back, to resume after position {} (Ctrl-C to stop)",
+                self.seq
+            ));
+            backend = match open::wait_for_node(&self.ctx.dir, self.deadline).await {
+                Ok(client) => Box::new(client),
+                Err(e) if e.kind == crate::sync::ErrorKind::Timeout => return self.timed_out(),
+                Err(e) => return Err(e.into()),
+            };
+            start = Start::After { seq: self.seq, matching: self.matching.iter().cloned().collect() };
+        }
+    }
+
+    fn say_watching(&self) {
+        let message = if self.seq == 0 && self.matching.is_empty() {
+            format!("watching '{}' (Ctrl-C to stop)", self.args.collection)
+        } else {
+            format!("watching '{}' again, from position {}", self.args.collection, self.seq)
+        };
+        self.ctx.printer.note(message);
+    }
+
+    /// Prints events until `--count` of them came, the deadline passed or the stream ended.
+    async fn stream(&mut self, mut stream: ChangeStream) -> anyhow::Result<Ended> {
+        while self.args.count.is_none_or(|n| self.printed < n) {
+            let next = match self.deadline {
+                Some(d) => match tokio::time::timeout_at(d, stream.next()).await {
+                    Ok(next) => next,
+                    Err(_) => return self.timed_out().map(|()| Ended::Done),
+                },
+                None => stream.next().await,
+            };
+            let Some(event) = next else { return Ok(Ended::NodeStopped) };
+            self.remember(&event);
+            if !(event.initial && self.args.no_initial) {
+                self.ctx.printer.event(&event)?;
+                self.printed += 1;
+            }
+        }
+        Ok(Ended::Done)
+    }
+
+    /// Keeps the position and the matching ids that a resume starts from.
+    fn remember(&mut self, event: &ChangeEvent) {
+        self.seq = self.seq.max(event.seq);
+        match event.event {
+            ChangeKind::Added | ChangeKind::Updated => self.matching.insert(event.id.clone()),
+            ChangeKind::Removed | ChangeKind::Left => self.matching.remove(&event.id),
+        };
+    }
+
+    /// The end at the deadline: fine, unless `--count` events were asked for and did not come.
+    fn timed_out(&self) -> anyhow::Result<()> {
+        match self.args.count {
+            Some(n) if self.printed < n => {
+                Err(Error::timeout(format!("timed out after {} of {n} events", self.printed)).into())
+            }
+            _ => Ok(()),
+        }
+    }
 }

@@ -19,7 +19,7 @@ impl DirLock {
     pub fn try_acquire(dir: &NodeDir) -> Result<Option<Self>> {
         let (file, path) = open(dir)?;
         match file.try_lock() {
-            Ok(()) => Ok(Some(Self { _file: file })),
+            Ok(()) => Ok(Some(Self::holding(file))),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
             Err(std::fs::TryLockError::Error(e)) => Err(Error::failed(format!("{}: {e}", path.display()))),
         }
@@ -30,7 +30,21 @@ impl DirLock {
     pub fn acquire_blocking(dir: &NodeDir) -> Result<Self> {
         let (file, path) = open(dir)?;
         file.lock().map_err(|e| Error::failed(format!("{}: {e}", path.display())))?;
-        Ok(Self { _file: file })
+        Ok(Self::holding(file))
+    }
+
+    /// The lock on `file`, which now names this process, so that a command waiting for the
+    /// directory can say who holds it.
+    fn holding(mut file: File) -> Self {
+        use std::io::{Seek, Write};
+        let _ = file.set_len(0).and_then(|()| file.rewind());
+        let _ = writeln!(file, "{}", std::process::id());
+        Self { _file: file }
+    }
+
+    /// The pid of the process that holds (or last held) the lock, if it wrote one.
+    pub fn holder(dir: &NodeDir) -> Option<u32> {
+        std::fs::read_to_string(dir.file(LOCK_FILE)).ok()?.trim().parse().ok()
     }
 }
 

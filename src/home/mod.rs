@@ -65,6 +65,15 @@ impl NodeDir {
         self.file(IDENTITY_FILE).exists() && self.file(CONFIG_FILE).exists()
     }
 
+    /// Errors with `NotFound` unless the directory holds a node: how read commands refuse a
+    /// mistyped `--dir` instead of creating a node there.
+    pub fn require(&self) -> Result<()> {
+        if self.is_initialized() {
+            return Ok(());
+        }
+        Err(Error::not_found(format!("no node in {} (create one with `peat init`)", self.path.display())))
+    }
+
     /// Initialises the directory when it is not yet: 0700, fresh keys (0600), default config.
     pub fn ensure(&self) -> Result<Initialized> {
         if self.is_initialized() {

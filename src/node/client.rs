@@ -16,7 +16,7 @@ use super::protocol::{NodeInfo, Request, Response, envelope, read_line, write_li
 use crate::home::{NodeDir, SOCKET_FILE};
 use crate::sync::{
     BackendConfig, ChangeStream, CollectionInfo, DataSyncBackend, DocInput, Document, DocumentStore, Error,
-    EventStream, PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Result, SyncEngine,
+    EventStream, PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Result, Start, SyncEngine,
     SyncEventStream, SyncStatus,
 };
 
@@ -161,8 +161,8 @@ impl DocumentStore for ClientBackend {
     async fn remove(&self, collection: &str, id: &str) -> Result<()> {
         self.call(Request::Remove { collection: collection.into(), id: id.into() }).await
     }
-    async fn observe(&self, collection: &str, filter: Query, initial: bool) -> Result<ChangeStream> {
-        self.stream(Request::Observe { collection: collection.into(), filter, initial }).await
+    async fn observe(&self, collection: &str, filter: Query, start: Start) -> Result<ChangeStream> {
+        self.stream(Request::Observe { collection: collection.into(), filter, start }).await
     }
     async fn collections(&self) -> Result<Vec<CollectionInfo>> {
         self.call(Request::Collections).await

@@ -64,7 +64,11 @@ async fn acquire(dir: &NodeDir) -> Result<DirLock> {
             return Err(already_running(dir, &pid));
         }
         if tokio::time::Instant::now() > deadline {
-            return Err(Error::failed(format!("{} is locked by another peat process", dir.path().display())));
+            return Err(Error::refused(format!(
+                "{} is locked by another peat process{} that does not answer",
+                dir.path().display(),
+                DirLock::holder(dir).map(|pid| format!(" (pid {pid})")).unwrap_or_default()
+            )));
         }
         tokio::time::sleep(RETRY).await;
     }
@@ -166,6 +170,7 @@ pub enum Stopped {
 
 /// Asks the running node to shut down gracefully and waits for its process to end.
 pub async fn stop(dir: &NodeDir, timeout: Duration) -> Result<Stopped> {
+    dir.require()?;
     if let Some(client) = ClientBackend::connect(dir).await? {
         let too_late = || Error::timeout(format!("the node did not stop within {}s", timeout.as_secs_f64()));
         let stopped = async {
@@ -184,7 +189,7 @@ pub async fn stop(dir: &NodeDir, timeout: Duration) -> Result<Stopped> {
     }
     // No node answers. If nobody holds the lock either, whatever is left is stale.
     let Some(lock) = DirLock::try_acquire(dir)? else {
-        return Err(Error::failed(format!(
+        return Err(Error::refused(format!(
             "{} is locked by a peat process that does not answer on its socket",
             dir.path().display()
         )));
@@ -194,6 +199,7 @@ pub async fn stop(dir: &NodeDir, timeout: Duration) -> Result<Stopped> {
 
 /// Waits until the running node's connected peers hold its changes (`sync wait`).
 pub async fn wait_for_sync(dir: &NodeDir, timeout: Duration) -> Result<()> {
+    dir.require()?;
     let Some(client) = ClientBackend::connect(dir).await? else {
         return Err(Error::failed("no node is running; start it with `peat sync start`"));
     };

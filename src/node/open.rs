@@ -33,10 +33,20 @@ impl Opened {
     }
 }
 
-/// Opens the backend serving `dir`, initialising the directory first if needed.
-pub async fn open(dir: &NodeDir) -> Result<Opened> {
-    dir.ensure()?;
-    let deadline = Instant::now() + LOCK_WAIT;
+/// After waiting this long for the directory, a command says that it waits.
+pub const SAY_WAITING: Duration = Duration::from_secs(1);
+
+/// Where a command's messages go while it opens the directory (its printer's stderr).
+pub type Notice<'a> = &'a (dyn Fn(String) + Send + Sync);
+
+/// Opens the backend serving `dir`, which must hold a node (`NotFound` otherwise). When
+/// another command has the store open, waits up to [`LOCK_WAIT`] for it, telling `notice`
+/// after [`SAY_WAITING`]; a holder that keeps it longer is refused (exit 4) with the hint to
+/// run a node, through which commands share the directory.
+pub async fn open(dir: &NodeDir, notice: Notice<'_>) -> Result<Opened> {
+    dir.require()?;
+    let started = Instant::now();
+    let mut said = false;
     loop {
         if let Some(client) = ClientBackend::connect(dir).await? {
             return Ok(Opened::Node(client));
@@ -47,15 +57,48 @@ pub async fn open(dir: &NodeDir) -> Result<Opened> {
             }
             return open_local(dir, lock).await.map(Opened::Local);
         }
-        if Instant::now() > deadline {
-            return Err(Error::failed(format!(
-                "{} is locked by another peat process that does not answer",
-                dir.path().display()
+        let waited = started.elapsed();
+        if waited > LOCK_WAIT {
+            return Err(Error::refused(format!(
+                "{} is locked by another peat process{} that does not answer; start the node \
+                 (`peat sync start`) so that commands share the directory",
+                dir.path().display(),
+                holder(dir)
             )));
+        }
+        if waited > SAY_WAITING && !said {
+            said = true;
+            notice(format!(
+                "waiting for {}: another peat command{} has its store open",
+                dir.path().display(),
+                holder(dir)
+            ));
         }
         tokio::time::sleep(RETRY).await;
     }
 }
+
+/// " (pid N)" for the process that holds the directory lock, when known.
+fn holder(dir: &NodeDir) -> String {
+    DirLock::holder(dir).map(|pid| format!(" (pid {pid})")).unwrap_or_default()
+}
+
+/// Waits for a node to serve `dir` again (a watch resuming after a restart), without ever
+/// opening the store here, which would keep the node from starting. Gives up at `deadline`.
+pub async fn wait_for_node(dir: &NodeDir, deadline: Option<tokio::time::Instant>) -> Result<ClientBackend> {
+    loop {
+        if let Some(client) = ClientBackend::connect(dir).await? {
+            return Ok(client);
+        }
+        if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+            return Err(Error::timeout("the node did not come back in time"));
+        }
+        tokio::time::sleep(RECONNECT).await;
+    }
+}
+
+/// Pause between attempts to reach a node that stopped.
+const RECONNECT: Duration = Duration::from_millis(100);
 
 /// Opens the store in this process; `lock` proves no other process has it open.
 pub async fn open_local(dir: &NodeDir, lock: DirLock) -> Result<AutomergeBackend> {
@@ -67,8 +110,8 @@ pub async fn open_local(dir: &NodeDir, lock: DirLock) -> Result<AutomergeBackend
 /// Opens the backend serving `dir` for a command that runs a while (`watch`): without a
 /// node, the store opened here is also served on the control socket until shutdown, so other
 /// commands on the directory go through this process and their writes are seen at once.
-pub async fn open_serving(dir: &NodeDir) -> Result<Box<dyn DataSyncBackend>> {
-    match open(dir).await? {
+pub async fn open_serving(dir: &NodeDir, notice: Notice<'_>) -> Result<Box<dyn DataSyncBackend>> {
+    match open(dir, notice).await? {
         Opened::Node(client) => Ok(Box::new(client)),
         Opened::Local(local) => {
             let local: Arc<dyn DataSyncBackend> = Arc::new(local);

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::sync::{DocInput, Error, Query, QueryRequest, Result};
+use crate::sync::{DocInput, Error, Query, QueryRequest, Result, Start};
 
 /// Protocol version; a node refuses requests of another version.
 pub const VERSION: u32 = 1;
@@ -44,7 +44,7 @@ pub enum Request {
     Observe {
         collection: String,
         filter: Query,
-        initial: bool,
+        start: Start,
     },
     Collections,
     Peers,

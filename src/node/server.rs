@@ -120,8 +120,8 @@ async fn handle(stream: UnixStream, ctx: Arc<Context>) {
         };
         let store = ctx.backend.document_store();
         match request {
-            Request::Observe { collection, filter, initial } => {
-                return forward(store.observe(&collection, filter, initial).await, reader, writer).await;
+            Request::Observe { collection, filter, start } => {
+                return forward(store.observe(&collection, filter, start).await, reader, writer).await;
             }
             Request::PeerEvents => {
                 return forward(ctx.backend.peer_discovery().peer_events().await, reader, writer).await;

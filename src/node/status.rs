@@ -31,13 +31,16 @@ pub struct NodeStatus {
 }
 
 /// The status of `dir`, with a join ticket when `ticket` is set and a node runs.
-pub async fn status(dir: &NodeDir, ticket: bool) -> Result<NodeStatus> {
+pub async fn status(dir: &NodeDir, ticket: bool, notice: open::Notice<'_>) -> Result<NodeStatus> {
+    dir.require()?;
     let backend = match ClientBackend::connect(dir).await? {
         Some(client) => return running(dir, client, ticket).await,
-        None => open::open(dir).await?.boxed(),
+        None => open::open(dir, notice).await?.boxed(),
     };
     let collections = backend.document_store().collections().await;
     backend.shutdown().await?;
+    // Release the store before the caller prints: a full pipe must not hold the directory.
+    drop(backend);
     Ok(NodeStatus {
         running: false,
         pid: None,

@@ -1,5 +1,6 @@
 //! The sync abstraction layer: the traits every backend implements and their types.
 
+pub mod clock;
 mod error;
 pub mod query;
 mod traits;

@@ -209,6 +209,17 @@ impl Query {
     }
 
     /// Whether a document (its JSON form) matches.
+    /// The paths the query compares or tests for existence (not the positions that `within`
+    /// and `bbox` read), in the order written.
+    pub fn paths(&self) -> Vec<&Path> {
+        match self {
+            Query::Compare { path, .. } | Query::Exists(path) => vec![path],
+            Query::And(qs) | Query::Or(qs) => qs.iter().flat_map(Query::paths).collect(),
+            Query::Not(q) => q.paths(),
+            _ => Vec::new(),
+        }
+    }
+
     pub fn matches(&self, doc: &Value) -> bool {
         match self {
             Query::All => true,

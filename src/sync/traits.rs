@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use super::{
     BackendConfig, ChangeStream, CollectionInfo, DocInput, Document, PeerEventStream, PeerInfo, Query,
-    QueryRequest, Result, SyncEventStream, SyncStatus,
+    QueryRequest, Result, Start, SyncEventStream, SyncStatus,
 };
 
 /// Documents in collections: write, read, remove, observe.
@@ -26,9 +26,9 @@ pub trait DocumentStore: Send + Sync {
     /// Marks a document removed (a tombstone that syncs). Errors with `NotFound` when there
     /// is no live document of that id.
     async fn remove(&self, collection: &str, id: &str) -> Result<()>;
-    /// Streams changes to documents of a collection matching `filter`; with `initial`, first
-    /// one `Initial` event per current match.
-    async fn observe(&self, collection: &str, filter: Query, initial: bool) -> Result<ChangeStream>;
+    /// Streams changes to the documents of a collection that match `filter` (or did: a
+    /// document that stops matching is reported as `Left`), from where `start` says.
+    async fn observe(&self, collection: &str, filter: Query, start: Start) -> Result<ChangeStream>;
     /// The collections with their live document counts, by name.
     async fn collections(&self) -> Result<Vec<CollectionInfo>>;
 }

@@ -113,26 +113,57 @@ impl QueryRequest {
     }
 }
 
-/// What happened to a document, as seen by an observer.
+/// What happened to a document, as seen by an observer of a filter (like `kubectl get -w`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
-    /// A document that matched when observation began.
-    Initial,
-    /// A document was created or changed (locally or by a peer) and matches.
+    /// A document matches that did not before: new, revived, or changed into the filter.
+    /// The current matches when observation begins are `added` with `initial` set.
+    Added,
+    /// A matching document changed and still matches.
     Updated,
-    /// A document was removed.
+    /// A matching document was removed.
     Removed,
+    /// A matching document changed and no longer matches the filter.
+    Left,
 }
 
-/// One event of an observation: the kind, where, and the document as it now is.
+/// Where a change came from: this node, or the peer that sent it.
+pub const ORIGIN_LOCAL: &str = "local";
+
+/// One event of an observation: the kind, where, when, from whom, and the document as it now is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChangeEvent {
     pub event: ChangeKind,
+    /// When the change was committed here (RFC 3339, UTC). For initial events and for
+    /// changes replayed after a reconnect: when the observer read them.
+    pub time: String,
+    /// `local`, or the node id of the peer the change came from; `null` when not known
+    /// (initial events, changes replayed after a reconnect).
+    pub origin: Option<String>,
     pub collection: String,
     pub id: String,
+    /// The change-log position of this change: an observer resumes after it
+    /// ([`Start::After`]).
+    pub seq: u64,
+    /// Set on the events for the current matches when observation began.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub initial: bool,
     /// The document's JSON form after the change.
     pub document: Value,
+}
+
+/// Where an observation starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Start {
+    /// From now; with `initial`, the current matches come first as `added` events marked
+    /// `initial`.
+    Now { initial: bool },
+    /// After change-log position `seq`, for an observer to which the documents `matching`
+    /// matched then: each document of the collection changed since is reported once, as it
+    /// now is, then changes as they happen. How a watch resumes after a node restart.
+    After { seq: u64, matching: Vec<String> },
 }
 
 /// A live stream of events from a backend. Ends when the backend shuts down or the

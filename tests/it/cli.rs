@@ -44,18 +44,6 @@ fn init_join_adopts_app_id_key_and_peer_and_a_bad_ticket_creates_nothing() {
 }
 
 #[test]
-fn commands_initialise_a_missing_directory_with_owner_only_modes() {
-    let node = Node::new();
-    node.peat(&["status"]).assert().success().stderr(predicate::str::contains("initialised a new node"));
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(&node.dir).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode, 0o700);
-    for f in ["identity.key", "formation.key"] {
-        assert_eq!(std::fs::metadata(node.dir.join(f)).unwrap().permissions().mode() & 0o777, 0o600, "{f}");
-    }
-}
-
-#[test]
 fn upsert_set_changes_only_the_named_paths_across_invocations() {
     let node = Node::new();
     let ids = node.ok(&[

@@ -123,6 +123,71 @@ impl Node {
     }
 }
 
+/// How a finished command exited and what it printed, as a terminal would show it.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn of(out: std::process::Output) -> Self {
+        Self {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+impl Node {
+    /// Runs `peat ARGS...` to its end, whatever its exit code.
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run::of(self.peat(args).output().expect("runs"))
+    }
+
+    /// Runs a bash command line in which `peat` is this node's peat (with `--dir`), under
+    /// `set -o pipefail`: for pipelines as a user types them.
+    pub fn sh(&self, line: &str) -> Run {
+        let script = format!(
+            "set -o pipefail; peat() {{ '{}' --dir '{}' \"$@\"; }}; {line}",
+            env!("CARGO_BIN_EXE_peat"),
+            self.dir.display()
+        );
+        let mut cmd = std::process::Command::new("bash");
+        cmd.env_clear().env("PATH", std::env::var_os("PATH").unwrap_or_default()).args(["-c", &script]);
+        Run::of(cmd.output().expect("bash runs"))
+    }
+
+    /// `peat ARGS...` at a terminal `cols` wide (0: a terminal that does not say its width),
+    /// run under script(1) with `input` typed: the exit code and what the person sees,
+    /// stdout and stderr together, with plain newlines.
+    pub fn at_terminal(&self, cols: u16, args: &[&str], input: &str) -> (Option<i32>, String) {
+        let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+        let command = [env!("CARGO_BIN_EXE_peat"), "--dir", &self.dir.to_string_lossy()]
+            .into_iter()
+            .chain(args.iter().copied())
+            .map(quote)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let line = format!("stty cols {cols} rows 50; {command}");
+        let mut child = std::process::Command::new("script")
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.parent().unwrap_or(&self.dir))
+            .args(["-qfec", &line, "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("script(1) from util-linux runs");
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"))
+    }
+}
+
 /// A `peat watch ARGS...` running beside the test, which prints NDJSON events.
 pub struct Watch {
     child: Child,

@@ -4,6 +4,11 @@
 //! - [`cli`]: the document commands (`init`, `upsert`, `query`, `remove`, `status`), input
 //!   checks, errors and exit codes
 //! - [`node`]: the node daemon (`sync start|stop|status`), the control socket and `watch`
+//! - [`safety`]: no deadlocks without a node, reads that create nothing, `init --force`,
+//!   hints when a query finds nothing, `get`, `--quiet`
+//! - [`watch`]: `added`, `updated`, `removed`, `left`; timeouts; resuming after a node restart
+//! - [`terminal`]: what a person sees at a real terminal (under script(1)): tables that fit,
+//!   paging, secrets on their own line, the upsert summary
 //! - [`sync`]: several node processes syncing over Iroh on 127.0.0.1
 //! - [`generated`]: the clap definition, `--help`, completions and man pages
 //!
@@ -15,4 +20,7 @@ mod harness;
 mod cli;
 mod generated;
 mod node;
+mod safety;
 mod sync;
+mod terminal;
+mod watch;

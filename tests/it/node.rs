@@ -54,7 +54,10 @@ fn writes_by_other_processes_reach_watch_through_the_node() {
     node.ok(&["remove", "units", "b"]);
     let (code, events) = watch.finish();
     assert_eq!(code, Some(0));
-    assert_eq!(kinds(&events), [("initial", "a"), ("updated", "b"), ("updated", "a"), ("removed", "b")]);
+    assert_eq!(kinds(&events), [("added", "a"), ("added", "b"), ("updated", "a"), ("removed", "b")]);
+    assert_eq!(events[0]["initial"], true, "the current match comes first, marked initial");
+    assert_eq!(events[1].get("initial"), None);
+    assert_eq!(events[1]["origin"], "local");
     assert_eq!(events[2]["document"], json!({"id": "a", "v": 2}));
     assert_eq!(events[3]["document"]["_deleted"], true);
     assert_eq!(events[1]["collection"], "units");
@@ -71,19 +74,20 @@ fn watch_without_a_node_serves_the_directory_and_filters() {
     }
     let (code, events) = watch.finish();
     assert_eq!(code, Some(0));
-    assert_eq!(kinds(&events), [("updated", "high"), ("updated", "higher")]);
+    assert_eq!(kinds(&events), [("added", "high"), ("added", "higher")]);
     assert!(!node.dir.join("node.sock").exists(), "watch removes its socket when it ends");
     assert_eq!(node.ok(&["query", "c", "--count"]), "3\n");
 }
 
 #[test]
-fn watch_timeout_exits_1_saying_how_many_events_it_saw() {
+fn watch_timeout_alone_exits_0_and_with_count_exits_1_saying_how_many_events_it_saw() {
     let node = Node::loopback();
-    node.peat(&["watch", "c", "--no-initial", "--timeout", "300ms"])
+    node.peat(&["watch", "c", "--no-initial", "--timeout", "300ms"]).assert().success().stdout("");
+    node.peat(&["watch", "c", "--no-initial", "--count", "2", "--timeout", "300ms"])
         .assert()
         .code(1)
         .stdout("")
-        .stderr(predicate::str::contains("timed out after 0 events"));
+        .stderr(predicate::str::contains("timed out after 0 of 2 events"));
 }
 
 #[test]
@@ -165,7 +169,7 @@ fn control_socket_is_owner_only_and_garbage_on_it_never_harms_the_node() {
     writeln!(
         watcher,
         "{}",
-        json!({"v": 1, "request": {"op": "observe", "collection": "c", "filter": "all", "initial": true}})
+        json!({"v": 1, "request": {"op": "observe", "collection": "c", "filter": "all", "start": {"now": {"initial": true}}}})
     )
     .unwrap();
     drop(watcher);

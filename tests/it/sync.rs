@@ -23,7 +23,7 @@ fn ndjson(range: std::ops::Range<usize>, tag: &str) -> String {
 }
 
 /// `peat watch units --where 'id == ID' --count N --timeout 20s` running in the background:
-/// returns once it has printed the document (as its initial event, or as an update when the
+/// returns once it has printed the document (as an `added` event: initial, or when the
 /// document arrives after the watch began), so the watch is subscribed and the document here.
 fn watch_doc(node: &Node, id: &str, count: u32) -> Watch {
     let filter = format!("id == {id}");
@@ -33,7 +33,7 @@ fn watch_doc(node: &Node, id: &str, count: u32) -> Watch {
         &["units", "--where", &filter, "--timeout", "20s", "--output", "ndjson", "--count", &count],
     );
     let event = watch.next_event();
-    assert!(event["event"] == "initial" || event["event"] == "updated", "{event}");
+    assert_eq!(event["event"], "added", "{event}");
     watch
 }
 
@@ -55,7 +55,8 @@ fn two_nodes_linked_by_ticket_converge_removals_reach_watch_and_peers_reports_th
     a.start();
     b.start();
     // The running node's ticket carries the port it is really bound to.
-    let ticket = a.json(&["sync", "status", "-o", "json"])["ticket"].as_str().unwrap().to_string();
+    let ticket =
+        a.json(&["sync", "status", "--show-ticket", "-o", "json"])["ticket"].as_str().unwrap().to_string();
     b.ok(&["peers", "add", &ticket]);
     a.ok_with_stdin(&["upsert", "units", "--wait-for-sync", "20s"], &ndjson(300..310, "live"));
     b.ok(&["upsert", "units", "b1", "--set", "from=b", "--wait-for-sync"]);
@@ -68,6 +69,8 @@ fn two_nodes_linked_by_ticket_converge_removals_reach_watch_and_peers_reports_th
     a.ok(&["remove", "units", "u7", "--wait-for-sync"]);
     let event = watch.next_event();
     assert_eq!((event["event"].as_str(), event["id"].as_str()), (Some("removed"), Some("u7")));
+    let a_id = a.json(&["status", "-o", "json"])["node_id"].clone();
+    assert_eq!(event["origin"], a_id, "the event names the peer the change came from");
     assert_eq!(watch.finish().0, Some(0), "the watch exits 0 after --count events");
     assert_eq!(b.json(&["query", "units", "--deleted-only", "--output", "json"])[0]["id"], "u7");
 

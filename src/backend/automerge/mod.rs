@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::backend::spawn_observer;
+use crate::backend::{Opening, spawn_observer};
 use crate::home::{ConfigFile, DirLock};
 use crate::sync::{
     BackendConfig, ChangeStream, CollectionInfo, DataSyncBackend, DocInput, Document, DocumentStore, Error,
-    PeerDiscovery, PeerEventStream, PeerInfo, PeerSource, Query, QueryRequest, Result, SyncEngine,
+    PeerDiscovery, PeerEventStream, PeerInfo, PeerSource, Query, QueryRequest, Result, Start, SyncEngine,
     SyncEventStream, SyncStatus,
 };
 pub(crate) use store::Store;
@@ -138,16 +138,21 @@ impl DocumentStore for AutomergeBackend {
         self.blocking(move |s| s.remove(&collection, &id)).await
     }
 
-    async fn observe(&self, collection: &str, filter: Query, initial: bool) -> Result<ChangeStream> {
-        // Subscribe before reading the current matches, so no change falls in between.
+    async fn observe(&self, collection: &str, filter: Query, start: Start) -> Result<ChangeStream> {
+        // Subscribe before reading the opening, so no change falls in between.
         let changes = self.store()?.subscribe();
-        let current = if initial {
-            let (collection, request) = (collection.to_string(), QueryRequest::matching(filter.clone()));
-            self.blocking(move |s| s.query(&collection, &request)).await?
-        } else {
-            Vec::new()
+        let (owned, request) = (collection.to_string(), QueryRequest::matching(filter.clone()));
+        let opening = match start {
+            Start::Now { initial } => {
+                let (seq, matches) = self.blocking(move |s| s.snapshot(&owned, &request)).await?;
+                Opening::Snapshot { seq, matches, report: initial }
+            }
+            Start::After { seq: since, matching } => {
+                let (seq, changed) = self.blocking(move |s| s.changed_since(&owned, since)).await?;
+                Opening::Replay { seq, changed, matching }
+            }
         };
-        Ok(spawn_observer(changes, current, collection.to_string(), filter))
+        Ok(spawn_observer(changes, opening, collection.to_string(), filter))
     }
 
     async fn collections(&self) -> Result<Vec<CollectionInfo>> {

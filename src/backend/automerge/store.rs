@@ -5,16 +5,19 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use automerge::{ActorId, AutoCommit, ChangeHash};
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde_json::Value;
 use tokio::sync::broadcast;
 
 use super::convert;
 use crate::backend::select::from_json;
 use crate::backend::{Committed, Selector};
-use crate::sync::{CollectionInfo, DELETED_FIELD, DocInput, Document, Error, QueryRequest, Result};
+use crate::sync::{
+    CollectionInfo, DELETED_FIELD, DocInput, Document, Error, ORIGIN_LOCAL, QueryRequest, Result,
+};
 
 type Key<'a> = (&'a str, &'a str);
 /// Automerge documents, saved whole.
@@ -88,8 +91,14 @@ impl Store {
         }
     }
 
-    /// Runs `edits` in one write transaction, then notifies observers of what changed.
+    /// Runs local `edits` in one write transaction, then notifies observers of what changed.
     pub fn write(&self, edits: impl FnOnce(&mut Writer<'_>) -> Result<()>) -> Result<()> {
+        self.write_from(ORIGIN_LOCAL, edits)
+    }
+
+    /// Like [`Store::write`], for changes that came from `origin` (a peer's node id), which
+    /// observers report with each change.
+    pub fn write_from(&self, origin: &str, edits: impl FnOnce(&mut Writer<'_>) -> Result<()>) -> Result<()> {
         let txn = self.db.begin_write().map_err(db_err)?;
         let committed = {
             let mut writer = Writer::new(&txn, &self.actor)?;
@@ -97,9 +106,10 @@ impl Store {
             writer.finish()?
         };
         txn.commit().map_err(db_err)?;
-        for change in committed {
+        let time = SystemTime::now();
+        for (seq, document) in committed {
             // No receivers is fine: nobody is observing.
-            let _ = self.events.send(Arc::new(change));
+            let _ = self.events.send(Arc::new(Committed { seq, document, origin: origin.to_string(), time }));
         }
         Ok(())
     }
@@ -127,6 +137,36 @@ impl Store {
         Ok(selector.finish(collection))
     }
 
+    /// The documents matching `request` and the change-log position they are current at, read
+    /// in one transaction: where an observer starts.
+    pub fn snapshot(&self, collection: &str, request: &QueryRequest) -> Result<(u64, Vec<Document>)> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let seq = last_seq(&txn)?;
+        let mut selector = Selector::new(request);
+        scan(&txn, collection, &mut selector)?;
+        Ok((seq, selector.finish(collection)))
+    }
+
+    /// The documents of a collection changed after log position `since`, each at its latest
+    /// position, and the position of the log's end: what a resuming observer replays.
+    pub fn changed_since(&self, collection: &str, since: u64) -> Result<(u64, Vec<(u64, Document)>)> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let changes = txn.open_table(CHANGES).map_err(db_err)?;
+        let projections = txn.open_table(PROJECTIONS).map_err(db_err)?;
+        let mut out = Vec::new();
+        for entry in changes.range(since + 1..).map_err(db_err)? {
+            let (seq, key) = entry.map_err(db_err)?;
+            let (c, id) = key.value();
+            if c != collection {
+                continue;
+            }
+            if let Some(bytes) = projections.get((c, id)).map_err(db_err)? {
+                out.push((seq.value(), from_json(collection, parse_projection(bytes.value())?)));
+            }
+        }
+        Ok((last_seq(&txn)?, out))
+    }
+
     /// How many documents match a request's filter.
     pub fn count(&self, collection: &str, request: &QueryRequest) -> Result<u64> {
         let request = QueryRequest { order_by: None, limit: None, ..request.clone() };
@@ -137,22 +177,7 @@ impl Store {
 
     /// Offers each document of a collection to `selector` until it has enough.
     fn scan(&self, collection: &str, selector: &mut Selector<'_>) -> Result<()> {
-        let txn = self.db.begin_read().map_err(db_err)?;
-        let table = txn.open_table(PROJECTIONS).map_err(db_err)?;
-        for entry in table.range((collection, "")..).map_err(db_err)? {
-            let (key, value) = entry.map_err(db_err)?;
-            if key.value().0 != collection {
-                break;
-            }
-            let bytes = value.value();
-            if !selector.wants(bytes.first() == Some(&REMOVED)) {
-                continue;
-            }
-            if !selector.offer(parse_projection(bytes)?) {
-                break;
-            }
-        }
-        Ok(())
+        scan(&self.db.begin_read().map_err(db_err)?, collection, selector)
     }
 
     /// Collections with their live document counts.
@@ -203,9 +228,7 @@ impl Store {
 
     /// The latest sequence number in the change log (0 when empty).
     pub fn last_seq(&self) -> Result<u64> {
-        let txn = self.db.begin_read().map_err(db_err)?;
-        let table = txn.open_table(CHANGES).map_err(db_err)?;
-        Ok(table.last().map_err(db_err)?.map_or(0, |(seq, _)| seq.value()))
+        last_seq(&self.db.begin_read().map_err(db_err)?)
     }
 
     /// Reads a small value kept beside the documents (sync cursors and the like).
@@ -247,6 +270,31 @@ fn read_heads(
     let Some(bytes) = docs.get(key).map_err(db_err)? else { return Ok(None) };
     let mut doc = AutoCommit::load(bytes.value()).map_err(|e| Error::context("corrupt document", e))?;
     Ok(Some(doc.get_heads()))
+}
+
+/// The latest sequence number in the change log as `txn` sees it (0 when empty).
+fn last_seq(txn: &ReadTransaction) -> Result<u64> {
+    let table = txn.open_table(CHANGES).map_err(db_err)?;
+    Ok(table.last().map_err(db_err)?.map_or(0, |(seq, _)| seq.value()))
+}
+
+/// Offers each document of a collection, as `txn` sees it, to `selector` until it has enough.
+fn scan(txn: &ReadTransaction, collection: &str, selector: &mut Selector<'_>) -> Result<()> {
+    let table = txn.open_table(PROJECTIONS).map_err(db_err)?;
+    for entry in table.range((collection, "")..).map_err(db_err)? {
+        let (key, value) = entry.map_err(db_err)?;
+        if key.value().0 != collection {
+            break;
+        }
+        let bytes = value.value();
+        if !selector.wants(bytes.first() == Some(&REMOVED)) {
+            continue;
+        }
+        if !selector.offer(parse_projection(bytes)?) {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Creates the tables and the store id on first open; returns the store id.
@@ -291,7 +339,8 @@ pub struct Writer<'txn> {
     heads: redb::Table<'txn, Key<'static>, &'static [u8]>,
     actor: &'txn ActorId,
     next_seq: u64,
-    committed: Vec<Committed>,
+    /// The changed documents with their new log positions.
+    committed: Vec<(u64, Document)>,
 }
 
 impl<'txn> Writer<'txn> {
@@ -425,11 +474,11 @@ impl<'txn> Writer<'txn> {
         } else if !p.was_live && deleted && self.counts.get(collection).map_err(db_err)?.is_none() {
             self.counts.insert(collection, 0).map_err(db_err)?;
         }
-        self.committed.push(Committed { seq, document: p.document });
+        self.committed.push((seq, p.document));
         Ok(())
     }
 
-    fn finish(self) -> Result<Vec<Committed>> {
+    fn finish(self) -> Result<Vec<(u64, Document)>> {
         Ok(self.committed)
     }
 }

@@ -385,10 +385,10 @@ impl Puller {
             return Err(Error::invalid(format!("the peer answered request {req}, which was never made")));
         };
         if !docs.is_empty() {
-            let store = self.shared.store.clone();
+            let (store, peer) = (self.shared.store.clone(), self.peer.clone());
             let merged = blocking(move || {
                 let mut changed = Vec::new();
-                store.write(|w| {
+                store.write_from(&peer, |w| {
                     for d in &docs {
                         // A peer holds the formation key, not the right to store bad names.
                         validate::collection(&d.collection)
