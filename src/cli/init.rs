@@ -84,7 +84,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     if dir.config()?.listen.port() == 0 {
         ctx.printer.note(
             "the node listens on a port chosen when it starts, so this ticket carries no address: \
-             `peat sync status` of the running node prints one that does",
+             `peat sync status --show-ticket` of the running node prints one that does",
         );
     }
     if !ctx.printer.for_people() {
