@@ -190,20 +190,23 @@ async fn peers_and_sync(backend: &dyn DataSyncBackend) {
     assert!(!sync.status().await.expect("status").running);
 }
 
-/// A node directory whose endpoint binds a free loopback port.
-pub(crate) fn test_home(tmp: &tempfile::TempDir) -> crate::home::NodeDir {
+/// The Automerge backend on a new node directory whose endpoint binds a free loopback port.
+pub(crate) async fn test_backend(
+    tmp: &tempfile::TempDir,
+) -> (crate::home::NodeDir, crate::backend::automerge::AutomergeBackend) {
     let home = crate::home::NodeDir::new(tmp.path().join("node"));
     let mut config = crate::home::Config::new("contract");
     config.listen = "127.0.0.1:0".parse().expect("address");
     home.init(config, None, false).expect("init");
-    home
+    let lock = crate::home::DirLock::try_acquire(&home).expect("lock").expect("free");
+    let backend = crate::backend::automerge::AutomergeBackend::new(lock, home.config_file());
+    backend.initialize(home.backend_config().expect("config")).await.expect("initialize");
+    (home, backend)
 }
 
 mod tests {
-    use super::{check, test_home};
-    use crate::backend::automerge::AutomergeBackend;
+    use super::{check, test_backend};
     use crate::backend::memory::MemoryBackend;
-    use crate::home::DirLock;
     use crate::sync::DataSyncBackend;
 
     #[tokio::test]
@@ -214,10 +217,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_automerge_backend_keeps_the_contract() {
         let tmp = tempfile::tempdir().expect("temp dir");
-        let home = test_home(&tmp);
-        let lock = DirLock::try_acquire(&home).expect("lock").expect("free");
-        let backend = AutomergeBackend::new(lock, home.config_file());
-        backend.initialize(home.backend_config().expect("config")).await.expect("initialize");
+        let (_home, backend) = test_backend(&tmp).await;
         check(&backend).await;
         backend.shutdown().await.expect("shutdown");
     }

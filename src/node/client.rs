@@ -218,19 +218,13 @@ mod tests {
     use std::sync::Arc;
 
     use super::ClientBackend;
-    use crate::backend::automerge::AutomergeBackend;
-    use crate::backend::contract::{check, test_home};
-    use crate::home::DirLock;
+    use crate::backend::contract::{check, test_backend};
     use crate::node::server::ControlServer;
-    use crate::sync::DataSyncBackend;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_client_over_the_control_socket_keeps_the_contract() {
         let tmp = tempfile::tempdir().expect("temp dir");
-        let home = test_home(&tmp);
-        let lock = DirLock::try_acquire(&home).expect("lock").expect("free");
-        let backend = AutomergeBackend::new(lock, home.config_file());
-        backend.initialize(home.backend_config().expect("config")).await.expect("initialize");
+        let (home, backend) = test_backend(&tmp).await;
         let (shutdown, _) = tokio::sync::watch::channel(false);
         let server = ControlServer::bind(&home, Arc::new(backend), shutdown).expect("serve");
         let client = ClientBackend::connect(&home).await.expect("connect").expect("a node answers");

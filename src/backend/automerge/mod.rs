@@ -204,22 +204,10 @@ impl PeerDiscovery for AutomergeBackend {
             return engine.add_peer(addr).await;
         }
         let config = self.config()?;
-        let ticket = crate::home::Ticket::looks_like(addr.trim());
         let (app_id, key, addr) = (config.app_id.clone(), config.formation_key.0, addr.to_string());
         let me = iroh::SecretKey::from_bytes(&config.identity.0).public();
-        // Parsing may resolve a host name: off the async threads, with the file writes.
-        let peer = self
-            .edit_config(move |file| {
-                let peer = net::peers::PeerAddr::parse(&addr, &app_id, &key)?;
-                if peer.id == me {
-                    return Err(Error::invalid("that is this node's own id"));
-                }
-                file.set_blocked(&peer.id.to_string(), false)?;
-                file.add_peers(&peer.config_entries())?;
-                Ok(peer)
-            })
-            .await?;
-        let source = if ticket { PeerSource::Ticket } else { PeerSource::Config };
+        let (peer, source) =
+            self.edit_config(move |file| net::peers::add_to_config(file, &addr, (&app_id, &key), me)).await?;
         let entry = net::book::Entry { addrs: peer.addrs.clone(), source };
         let id = peer.id.to_string();
         self.blocking(move |store| net::book::remember(store, &id, entry)).await?;

@@ -26,7 +26,7 @@ use tokio::time::Instant;
 
 use self::auth::Formation;
 use self::connection::{CLOSE_REMOVED, close};
-use self::peers::{Attempt, Peer, PeerAddr, PeerTable, Session};
+use self::peers::{Attempt, Peer, PeerTable, Session};
 use self::tasks::Tasks;
 use super::Store;
 use crate::home::ConfigFile;
@@ -289,24 +289,10 @@ impl Engine {
     /// attempt went.
     pub(crate) async fn add_peer(&self, addr: &str) -> Result<PeerInfo> {
         let shared = &self.shared;
-        let source = if crate::home::Ticket::looks_like(addr.trim()) {
-            PeerSource::Ticket
-        } else {
-            PeerSource::Config
-        };
         let (addr, app_id, key) = (addr.to_string(), shared.formation.app_id.clone(), shared.formation.key);
         let (me, file) = (shared.endpoint.id(), shared.config_file.clone());
-        // Parsing may resolve a host name: off the async threads, with the file writes.
-        let peer = blocking(move || {
-            let peer = PeerAddr::parse(&addr, &app_id, &key)?;
-            if peer.id == me {
-                return Err(Error::invalid("that is this node's own id"));
-            }
-            file.set_blocked(&peer.id.to_string(), false)?;
-            file.add_peers(&peer.config_entries())?;
-            Ok(peer)
-        })
-        .await?;
+        let (peer, source) =
+            blocking(move || peers::add_to_config(&file, &addr, (&app_id, &key), me)).await?;
         shared.table().blocked.remove(&peer.id);
         let Some(mut attempt) = shared.ensure_peer(peer.id, peer.addrs.clone(), source) else {
             return Err(Error::failed(format!("peer {} cannot be added", peer.id)));

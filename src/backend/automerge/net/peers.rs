@@ -60,6 +60,24 @@ impl PeerAddr {
     }
 }
 
+/// Parses a peer a user adds (`ID@HOST:PORT` or a ticket) and remembers it in config.toml,
+/// unblocking it. Blocks on name resolution and the file: call it off the async threads.
+pub(crate) fn add_to_config(
+    file: &crate::home::ConfigFile,
+    addr: &str,
+    formation: (&str, &[u8; 32]),
+    me: EndpointId,
+) -> Result<(PeerAddr, PeerSource)> {
+    let peer = PeerAddr::parse(addr, formation.0, formation.1)?;
+    if peer.id == me {
+        return Err(Error::invalid("that is this node's own id"));
+    }
+    file.set_blocked(&peer.id.to_string(), false)?;
+    file.add_peers(&peer.config_entries())?;
+    let source = if Ticket::looks_like(addr.trim()) { PeerSource::Ticket } else { PeerSource::Config };
+    Ok((peer, source))
+}
+
 fn parse_id(s: &str) -> Result<EndpointId> {
     s.parse().map_err(|_| Error::invalid(format!("'{s}' is not a node id (64 hex characters)")))
 }
