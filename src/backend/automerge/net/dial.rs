@@ -2,6 +2,7 @@
 //! connected and backing off while it cannot be reached.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,6 +44,10 @@ pub(super) async fn run(shared: Arc<Shared>, id: EndpointId, removed: watch::Rec
                 _ = ending(&shared, removed.clone()) => return,
             }
         }
+        // A ticket carries loopback last, for a peer on the same host; from another host the
+        // same address is this node itself, and would only answer with the wrong identity.
+        let bound = shared.endpoint.bound_sockets();
+        let addrs: Vec<SocketAddr> = addrs.into_iter().filter(|a| !is_own(a, &bound)).collect();
         let tried = addrs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
         let relays = shared.relay_urls.iter().cloned().map(TransportAddr::Relay);
         let addr = EndpointAddr::from_parts(id, addrs.into_iter().map(TransportAddr::Ip).chain(relays));
@@ -84,6 +89,15 @@ pub(super) async fn run(shared: Arc<Shared>, id: EndpointId, removed: watch::Rec
     }
 }
 
+/// Whether dialing `addr` would reach this node's own endpoint, bound to `bound`.
+fn is_own(addr: &SocketAddr, bound: &[SocketAddr]) -> bool {
+    bound.iter().any(|b| {
+        b.port() == addr.port()
+            && (b.ip() == addr.ip()
+                || (b.ip().is_unspecified() || b.ip().is_loopback()) && addr.ip().is_loopback())
+    })
+}
+
 /// Why a connect failed, in the operator's terms. A TLS identity mismatch means another
 /// node answered at the address (a stale ticket, a reused port, or this host's own node).
 fn connect_error(expected: &EndpointId, tried: &str, error: &str) -> String {
@@ -104,5 +118,20 @@ fn ending(shared: &Shared, mut removed: watch::Receiver<()>) -> impl Future<Outp
             () = stopped => Ending::Stopping,
             () = async { while removed.changed().await.is_ok() {} } => Ending::Removed,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_addresses_are_the_bound_socket_and_its_loopback() {
+        let bound: Vec<SocketAddr> = vec!["0.0.0.0:7890".parse().unwrap()];
+        assert!(is_own(&"127.0.0.1:7890".parse().unwrap(), &bound));
+        assert!(!is_own(&"127.0.0.1:7891".parse().unwrap(), &bound), "another node on this host");
+        assert!(!is_own(&"10.0.0.2:7890".parse().unwrap(), &bound), "another host");
+        let specific: Vec<SocketAddr> = vec!["127.0.0.1:5000".parse().unwrap()];
+        assert!(is_own(&"127.0.0.1:5000".parse().unwrap(), &specific));
     }
 }
