@@ -1030,7 +1030,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__sync__subcmd__wait)
-            opts="-o -v -h --timeout --dir --output --verbose --help"
+            opts="-o -v -h --timeout --push --pull --dir --output --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,7 +1,7 @@
 //! `peat remove`: remove documents.
 
 use super::Context;
-use crate::sync::{Error, validate};
+use crate::sync::{Error, SyncDirection, validate};
 
 /// Remove documents
 #[derive(Debug, clap::Args)]
@@ -43,7 +43,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         ctx.printer.ids(&removed)?;
     }
     if let (Some(timeout), None) = (args.wait_for_sync, &missing) {
-        backend.sync_engine().wait_for_sync(timeout).await?;
+        backend.sync_engine().wait_for_sync(SyncDirection::Push, timeout).await?;
     }
     backend.shutdown().await?;
     match missing {

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::Context;
 use super::input::{self, parse_set};
-use crate::sync::{DELETED_FIELD, DocInput, Error, Path, validate};
+use crate::sync::{DELETED_FIELD, DocInput, Error, Path, SyncDirection, validate};
 
 /// Most documents committed in one transaction.
 const CHUNK: usize = 10_000;
@@ -75,7 +75,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     };
     ctx.printer.ids(&ids)?;
     if let Some(timeout) = args.wait_for_sync {
-        backend.sync_engine().wait_for_sync(timeout).await?;
+        backend.sync_engine().wait_for_sync(SyncDirection::Push, timeout).await?;
     }
     backend.shutdown().await?;
     Ok(())

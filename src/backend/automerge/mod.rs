@@ -14,8 +14,8 @@ use crate::backend::spawn_observer;
 use crate::home::{ConfigFile, DirLock};
 use crate::sync::{
     BackendConfig, ChangeStream, CollectionInfo, DataSyncBackend, DocInput, Document, DocumentStore, Error,
-    PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Result, SyncEngine, SyncEventStream,
-    SyncStatus,
+    PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Result, SyncDirection, SyncEngine,
+    SyncEventStream, SyncStatus,
 };
 pub(crate) use store::Store;
 
@@ -249,8 +249,8 @@ impl SyncEngine for AutomergeBackend {
         self.engine().await.ok_or_else(Self::not_syncing)?.force_sync();
         Ok(())
     }
-    async fn wait_for_sync(&self, timeout: Duration) -> Result<()> {
-        self.engine().await.ok_or_else(Self::not_syncing)?.wait_for_sync(timeout).await
+    async fn wait_for_sync(&self, direction: SyncDirection, timeout: Duration) -> Result<()> {
+        self.engine().await.ok_or_else(Self::not_syncing)?.wait_for_sync(direction, timeout).await
     }
     async fn status(&self) -> Result<SyncStatus> {
         Ok(match self.engine().await {
