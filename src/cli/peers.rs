@@ -8,7 +8,9 @@ use crate::sync::PeerInfo;
 #[command(
     long_about = "List, add or remove the peers this node syncs with.\n\n\
 Without a subcommand, lists the known peers: id, addresses, whether connected, direct or relayed, \
-round-trip time, last completed sync, and documents sent and received. Peers added here are \
+round-trip time, last completed sync, documents sent and received, and how many change-log \
+entries each side still lacks of the other's (\"them\": this node's entries the peer has not \
+acknowledged; \"us\": the peer's entries this node has not merged). Peers added here are \
 remembered in config.toml and dialed (and redialed with backoff) whenever the node runs.",
     after_help = "Examples:\n  peat peers\n  peat peers add 8f3c...e1@192.168.1.20:7890\n  \
 peat peers add peat1...   # a join ticket of this formation\n  peat peers remove 8f3c...e1\n  \
@@ -24,8 +26,9 @@ pub enum Command {
     /// List known peers and their connection state (the default)
     #[command(
         long_about = "List the peers this node knows: id, addresses, whether connected, direct or \
-relayed, round-trip time, last completed sync, and documents sent and received. Without a running \
-node, lists the peers remembered in config.toml, none connected.",
+relayed, round-trip time, last completed sync, documents sent and received, and while connected \
+how many change-log entries each side lacks (peer_behind, we_behind). Without a running node, \
+lists the peers remembered in config.toml, none connected.",
         after_help = "Examples:\n  peat peers list\n  peat peers list -o json | jq '.[] | select(.connected) | .rtt_ms'"
     )]
     List,
@@ -95,7 +98,17 @@ fn print(ctx: &Context, peers: &[PeerInfo]) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut t = printer::table();
-    t.set_header(["peer", "addresses", "connected", "path", "rtt", "last sync", "sent", "received"]);
+    t.set_header([
+        "peer",
+        "addresses",
+        "connected",
+        "path",
+        "rtt",
+        "last sync",
+        "sent",
+        "received",
+        "behind",
+    ]);
     for p in peers {
         t.add_row([
             p.id.clone(),
@@ -114,10 +127,19 @@ fn print(ctx: &Context, peers: &[PeerInfo]) -> anyhow::Result<()> {
             p.last_sync_ms.map(ago).unwrap_or_default(),
             p.docs_sent.to_string(),
             p.docs_received.to_string(),
+            behind(p),
         ]);
     }
     ctx.printer.table(&t)?;
     Ok(())
+}
+
+/// How many log entries each side still lacks of the other's, while connected: "them 0 / us 12".
+pub(crate) fn behind(p: &PeerInfo) -> String {
+    match (p.peer_behind, p.we_behind) {
+        (Some(them), Some(us)) => format!("them {them} / us {us}"),
+        _ => String::new(),
+    }
 }
 
 /// A past Unix-millisecond time as "3s ago".

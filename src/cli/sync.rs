@@ -70,8 +70,10 @@ pub struct StopArgs {
 #[derive(Debug, clap::Args)]
 #[command(
     long_about = "Show whether a node runs on the directory: pid, uptime, sync listen addresses, \
-a join ticket with the addresses the node is bound to, connected peers, and collections with \
-their document counts.",
+a join ticket with the addresses the node is bound to, connected peers, collections with their \
+document counts, and per peer how many change-log entries each side lacks of the other's \
+(peer_behind: this node's entries the peer has not acknowledged; we_behind: the peer's entries \
+this node has not merged).",
     after_help = "Examples:\n  peat sync status\n  peat sync status -o json | jq .running\n  \
 peat --dir /tmp/b peers add \"$(peat sync status -o json | jq -r .ticket)\""
 )]

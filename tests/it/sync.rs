@@ -296,6 +296,9 @@ fn a_fresh_node_s_sync_wait_returns_only_once_it_holds_every_document_of_its_pee
     let peers = b.json(&["peers", "--output", "json"]);
     let behind = |p: &Value| (p["peer_behind"].as_u64(), p["we_behind"].as_u64());
     assert_eq!(behind(&peers[0]), (Some(0), Some(0)), "{peers}");
+    let status = b.json(&["sync", "status", "--output", "json"]);
+    assert_eq!(status["peers"][0]["id"], peers[0]["id"]);
+    assert_eq!(behind(&status["peers"][0]), (Some(0), Some(0)), "{status}");
     // A disconnected peer has no counts: nothing is known of how far behind it is.
     b.stop();
     let peers = b.json(&["peers", "--output", "json"]);
