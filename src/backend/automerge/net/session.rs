@@ -282,9 +282,18 @@ async fn heads(
     // A wait may have asked before this task ran.
     asked.mark_changed();
     loop {
+        // Queries first: they are rare, and a busy log must not hold up a wait's answer.
         let msg = tokio::select! {
             biased;
             () = stopped(&mut stop) => return Ok(()),
+            a = asked.changed() => {
+                a.map_err(|_| closed())?;
+                let query = *asked.borrow_and_update();
+                if query == 0 {
+                    continue;
+                }
+                Msg::HeadQuery { query }
+            }
             q = queried.changed() => {
                 // The reader ended: so does the session.
                 if q.is_err() {
@@ -300,14 +309,6 @@ async fn heads(
             s = last_seq.changed() => {
                 s.map_err(|_| closed())?;
                 Msg::Head { seq: *last_seq.borrow_and_update(), answers }
-            }
-            a = asked.changed() => {
-                a.map_err(|_| closed())?;
-                let query = *asked.borrow_and_update();
-                if query == 0 {
-                    continue;
-                }
-                Msg::HeadQuery { query }
             }
         };
         out.send(msg).await.map_err(|_| closed())?;
