@@ -258,7 +258,7 @@ Register-ArgumentCompleter -Native -CommandName 'peat' -ScriptBlock {
             [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start the node: serve the directory and sync with peers')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the running node gracefully')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show whether the node runs, and how it is doing')
-            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until connected peers hold this node''s changes')
+            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until this node and its connected peers hold each other''s changes')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -314,6 +314,8 @@ Register-ArgumentCompleter -Native -CommandName 'peat' -ScriptBlock {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Persistence directory of the node [default: the platform data dir + /peat]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
+            [CompletionResult]::new('--push', '--push', [CompletionResultType]::ParameterName, 'Only wait until connected peers hold this node''s changes')
+            [CompletionResult]::new('--pull', '--pull', [CompletionResultType]::ParameterName, 'Only wait until this node holds what connected peers had when the wait began')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No messages on stderr, only errors (data on stdout is unchanged)')
@@ -327,7 +329,7 @@ Register-ArgumentCompleter -Native -CommandName 'peat' -ScriptBlock {
             [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start the node: serve the directory and sync with peers')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the running node gracefully')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show whether the node runs, and how it is doing')
-            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until connected peers hold this node''s changes')
+            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until this node and its connected peers hold each other''s changes')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -428,7 +430,7 @@ Register-ArgumentCompleter -Native -CommandName 'peat' -ScriptBlock {
             [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start the node: serve the directory and sync with peers')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the running node gracefully')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show whether the node runs, and how it is doing')
-            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until connected peers hold this node''s changes')
+            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until this node and its connected peers hold each other''s changes')
             break
         }
         'peat;help;sync;start' {

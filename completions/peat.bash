@@ -1080,7 +1080,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__sync__subcmd__wait)
-            opts="-o -v -q -h --timeout --dir --output --verbose --quiet --wide --help"
+            opts="-o -v -q -h --timeout --push --pull --dir --output --verbose --quiet --wide --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

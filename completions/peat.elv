@@ -238,7 +238,7 @@ set edit:completion:arg-completer[peat] = {|@words|
             cand start 'Start the node: serve the directory and sync with peers'
             cand stop 'Stop the running node gracefully'
             cand status 'Show whether the node runs, and how it is doing'
-            cand wait 'Wait until connected peers hold this node''s changes'
+            cand wait 'Wait until this node and its connected peers hold each other''s changes'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'peat;sync;start'= {
@@ -290,6 +290,8 @@ set edit:completion:arg-completer[peat] = {|@words|
             cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
             cand -o 'Output format [default: table on a terminal, json when piped]'
             cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand --push 'Only wait until connected peers hold this node''s changes'
+            cand --pull 'Only wait until this node holds what connected peers had when the wait began'
             cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand -q 'No messages on stderr, only errors (data on stdout is unchanged)'
@@ -302,7 +304,7 @@ set edit:completion:arg-completer[peat] = {|@words|
             cand start 'Start the node: serve the directory and sync with peers'
             cand stop 'Stop the running node gracefully'
             cand status 'Show whether the node runs, and how it is doing'
-            cand wait 'Wait until connected peers hold this node''s changes'
+            cand wait 'Wait until this node and its connected peers hold each other''s changes'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'peat;sync;help;start'= {
@@ -383,7 +385,7 @@ set edit:completion:arg-completer[peat] = {|@words|
             cand start 'Start the node: serve the directory and sync with peers'
             cand stop 'Stop the running node gracefully'
             cand status 'Show whether the node runs, and how it is doing'
-            cand wait 'Wait until connected peers hold this node''s changes'
+            cand wait 'Wait until this node and its connected peers hold each other''s changes'
         }
         &'peat;help;sync;start'= {
         }

@@ -176,7 +176,7 @@ complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subc
 complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -f -a "start" -d 'Start the node: serve the directory and sync with peers'
 complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -f -a "stop" -d 'Stop the running node gracefully'
 complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -f -a "status" -d 'Show whether the node runs, and how it is doing'
-complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -f -a "wait" -d 'Wait until connected peers hold this node\'s changes'
+complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -f -a "wait" -d 'Wait until this node and its connected peers hold each other\'s changes'
 complete -c peat -n "__fish_peat_using_subcommand sync; and not __fish_seen_subcommand_from start stop status wait help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -l listen -d 'UDP address of the sync endpoint, e.g. 0.0.0.0:7890 (saved in config.toml)' -r
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from start" -l advertise -d 'HOST:PORT that peers can dial to reach this node, put first in join tickets: for NAT, port forwards and containers (repeatable; replaces the saved list in config.toml)' -r
@@ -215,6 +215,8 @@ complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcomma
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from wait" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON value (an array for lists)'
 ndjson\t'One JSON value per line'"
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from wait" -l push -d 'Only wait until connected peers hold this node\'s changes'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from wait" -l pull -d 'Only wait until this node holds what connected peers had when the wait began'
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from wait" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from wait" -s q -l quiet -d 'No messages on stderr, only errors (data on stdout is unchanged)'
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from wait" -l wide -d 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
@@ -222,7 +224,7 @@ complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcomma
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from help" -f -a "start" -d 'Start the node: serve the directory and sync with peers'
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from help" -f -a "stop" -d 'Stop the running node gracefully'
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show whether the node runs, and how it is doing'
-complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from help" -f -a "wait" -d 'Wait until connected peers hold this node\'s changes'
+complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from help" -f -a "wait" -d 'Wait until this node and its connected peers hold each other\'s changes'
 complete -c peat -n "__fish_peat_using_subcommand sync; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c peat -n "__fish_peat_using_subcommand completions" -l dir -d 'Persistence directory of the node [default: the platform data dir + /peat]' -r -F
 complete -c peat -n "__fish_peat_using_subcommand completions" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
@@ -259,4 +261,4 @@ complete -c peat -n "__fish_peat_using_subcommand help; and __fish_seen_subcomma
 complete -c peat -n "__fish_peat_using_subcommand help; and __fish_seen_subcommand_from sync" -f -a "start" -d 'Start the node: serve the directory and sync with peers'
 complete -c peat -n "__fish_peat_using_subcommand help; and __fish_seen_subcommand_from sync" -f -a "stop" -d 'Stop the running node gracefully'
 complete -c peat -n "__fish_peat_using_subcommand help; and __fish_seen_subcommand_from sync" -f -a "status" -d 'Show whether the node runs, and how it is doing'
-complete -c peat -n "__fish_peat_using_subcommand help; and __fish_seen_subcommand_from sync" -f -a "wait" -d 'Wait until connected peers hold this node\'s changes'
+complete -c peat -n "__fish_peat_using_subcommand help; and __fish_seen_subcommand_from sync" -f -a "wait" -d 'Wait until this node and its connected peers hold each other\'s changes'

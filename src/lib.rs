@@ -68,6 +68,10 @@
 //! positions are both the flow-control window and the proof of delivery that `sync wait`
 //! waits for; cursors are kept per peer store identity, so a reconnect moves only what
 //! changed. What a node receives enters its own log and is offered on to its other peers.
+//! Each side also tells the other where its log ends (when it moves, and on request): a
+//! `sync wait` asks every connected peer, and is over once it has merged each one's log up
+//! to that point and each one has acknowledged its own. The same positions give the
+//! entries each side is behind that `peers` shows.
 //!
 //! This departs from Automerge's own sync messages (`automerge::sync`), which exchange
 //! Bloom filters in several rounds per document: over thousands of documents that lock-step

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::sync::{
     ChangeEvent, ChangeKind, ChangeStream, DataSyncBackend, Deleted, DocInput, ErrorKind, ORIGIN_LOCAL, Path,
-    Query, QueryRequest, Start,
+    Query, QueryRequest, Start, SyncDirection,
 };
 
 /// Runs every clause of the contract against a fresh backend that is not syncing.
@@ -181,7 +181,7 @@ async fn peers_and_sync(backend: &dyn DataSyncBackend) {
     assert_eq!(peers.remove_peer(&"ab".repeat(32)).await.unwrap_err().kind, ErrorKind::NotFound);
     assert!(!sync.status().await.expect("status").running);
     assert!(
-        sync.wait_for_sync(Duration::from_millis(100)).await.is_err(),
+        sync.wait_for_sync(SyncDirection::Both, Duration::from_millis(100)).await.is_err(),
         "nothing to wait for without peers"
     );
     peers.start().await.expect("start discovery");

@@ -14,8 +14,8 @@ use super::automerge::convert;
 use super::{Committed, Opening, Selector, spawn_observer};
 use crate::sync::{
     BackendConfig, ChangeStream, CollectionInfo, DataSyncBackend, DocInput, Document, DocumentStore, Error,
-    ORIGIN_LOCAL, PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Result, Start, SyncEngine,
-    SyncEventStream, SyncStatus,
+    ORIGIN_LOCAL, PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Result, Start,
+    SyncDirection, SyncEngine, SyncEventStream, SyncStatus,
 };
 
 type Key = (String, String);
@@ -303,8 +303,9 @@ impl SyncEngine for MemoryBackend {
         }
         Ok(())
     }
-    /// Writes reach linked peers before `upsert` returns, so there is nothing to wait for.
-    async fn wait_for_sync(&self, _timeout: Duration) -> Result<()> {
+    /// Writes reach linked peers before `upsert` returns, both ways, so there is nothing to
+    /// wait for in either direction.
+    async fn wait_for_sync(&self, _direction: SyncDirection, _timeout: Duration) -> Result<()> {
         if self.inner.lock().peers.iter().any(|p| p.upgrade().is_some()) {
             Ok(())
         } else {

@@ -9,10 +9,12 @@ use crate::sync::PeerInfo;
 #[command(
     long_about = "List, add or remove the peers this node syncs with.\n\n\
 Without a subcommand, lists the known peers: id, addresses, whether connected, direct or relayed, \
-round-trip time, last completed sync, documents sent and received, and how the peer became known \
-(config, ticket, incoming, exchange, mdns). Peers added here are remembered in config.toml and \
-dialed (and redialed with backoff) whenever the node runs; members of the formation that peers \
-tell about (peer exchange) are dialed too, up to max_peers in config.toml.",
+round-trip time, last completed sync, documents sent and received, how many change-log entries \
+each side still lacks of the other's (\"them\": this node's entries the peer has not acknowledged; \
+\"us\": the peer's entries this node has not merged), and how the peer became known (config, \
+ticket, incoming, exchange, mdns). Peers added here are remembered in config.toml and dialed (and \
+redialed with backoff) whenever the node runs; members of the formation that peers tell about \
+(peer exchange) are dialed too, up to max_peers in config.toml.",
     after_help = "Examples:\n  peat peers\n  peat peers add 8f3c...e1@192.168.1.20:7890\n  \
 peat peers add peat1...   # a join ticket of this formation\n  peat peers remove 8f3c...e1\n  \
 peat peers -o json | jq '.[] | select(.connected)'"
@@ -27,8 +29,9 @@ pub enum Command {
     /// List known peers and their connection state (the default)
     #[command(
         long_about = "List the peers this node knows: id, addresses, whether connected, direct or \
-relayed, round-trip time, last completed sync, and documents sent and received. Without a running \
-node, lists the peers remembered in config.toml, none connected.",
+relayed, round-trip time, last completed sync, documents sent and received, and while connected \
+how many change-log entries each side lacks (peer_behind, we_behind). Without a running node, \
+lists the peers remembered in config.toml, none connected.",
         after_help = "Examples:\n  peat peers list\n  peat peers list -o json | jq '.[] | select(.connected) | .rtt_ms'"
     )]
     List,
@@ -101,8 +104,18 @@ fn print(ctx: &Context, peers: &[PeerInfo]) -> anyhow::Result<()> {
         ctx.printer.list(&items)?;
         return Ok(());
     }
-    let header =
-        ["peer", "addresses", "connected", "path", "rtt", "last sync", "sent", "received", "known from"];
+    let header = [
+        "peer",
+        "addresses",
+        "connected",
+        "path",
+        "rtt",
+        "last sync",
+        "sent",
+        "received",
+        "behind",
+        "known from",
+    ];
     let mut grid = Grid::new(Some(header.map(String::from).to_vec())).whole(0);
     for p in peers {
         grid.row(vec![
@@ -122,6 +135,7 @@ fn print(ctx: &Context, peers: &[PeerInfo]) -> anyhow::Result<()> {
             p.last_sync_ms.map(ago).unwrap_or_default(),
             p.docs_sent.to_string(),
             p.docs_received.to_string(),
+            behind(p),
             serde_json::to_value(p.source)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_string))
@@ -130,6 +144,14 @@ fn print(ctx: &Context, peers: &[PeerInfo]) -> anyhow::Result<()> {
     }
     ctx.printer.grid(grid)?;
     Ok(())
+}
+
+/// How many log entries each side still lacks of the other's, while connected: "them 0 / us 12".
+pub(crate) fn behind(p: &PeerInfo) -> String {
+    match (p.peer_behind, p.we_behind) {
+        (Some(them), Some(us)) => format!("them {them} / us {us}"),
+        _ => String::new(),
+    }
 }
 
 /// A past Unix-millisecond time as "3s ago".

@@ -1,7 +1,7 @@
 //! `peat remove`: remove documents.
 
 use super::Context;
-use crate::sync::{Error, validate};
+use crate::sync::{Error, SyncDirection, validate};
 
 /// Remove documents
 #[derive(Debug, clap::Args)]
@@ -41,7 +41,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         }
     }
     let waited = match (args.wait_for_sync, &missing) {
-        (Some(timeout), None) => backend.sync_engine().wait_for_sync(timeout).await,
+        (Some(timeout), None) => backend.sync_engine().wait_for_sync(SyncDirection::Push, timeout).await,
         _ => Ok(()),
     };
     ctx.close(backend).await?;

@@ -1,11 +1,14 @@
 //! `peat sync start|stop|status|wait`: the node daemon.
 
+use std::io::IsTerminal;
 use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{Context, duration};
 use crate::node::daemon::{self, Stopped};
 use crate::node::status::status;
-use crate::sync::Error;
+use crate::sync::{Error, PeerInfo, SyncDirection};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -72,9 +75,11 @@ pub struct StopArgs {
 #[derive(Debug, clap::Args)]
 #[command(
     long_about = "Show whether a node runs on the directory: pid, uptime, sync listen addresses, \
-connected peers, and collections with their document counts. With --show-ticket, also a join \
-ticket with the addresses the running node is bound to, on a line of its own: it holds the \
-formation key, so it is shown only when asked. Exits 3 if the directory holds no node.",
+connected peers, collections with their document counts, and per peer how many change-log \
+entries each side lacks of the other's (peer_behind: this node's entries the peer has not \
+acknowledged; we_behind: the peer's entries this node has not merged). With --show-ticket, also \
+a join ticket with the addresses the running node is bound to, on a line of its own: it holds \
+the formation key, so it is shown only when asked. Exits 3 if the directory holds no node.",
     after_help = "Examples:\n  peat sync status\n  peat sync status -o json | jq .running\n  \
 peat --dir /tmp/b peers add \"$(peat sync status --show-ticket -o json | jq -r .ticket)\""
 )]
@@ -84,17 +89,40 @@ pub struct StatusArgs {
     pub show_ticket: bool,
 }
 
-/// Wait until connected peers hold this node's changes
+/// Wait until this node and its connected peers hold each other's changes
 #[derive(Debug, clap::Args)]
 #[command(
-    long_about = "Block until every connected peer has acknowledged holding this node's current \
-documents. Exits 1 on timeout, when no peer is connected, or when no node runs.",
-    after_help = "Examples:\n  peat sync wait --timeout 30s"
+    long_about = "Block until this node and its connected peers are in sync, both ways by default: \
+every connected peer has acknowledged holding this node's current documents, and this node holds \
+every change that the connected peers had when the wait began. --push waits for the first only, \
+--pull for the second only. If no peer is connected yet but some are known, waits for one to \
+connect first.\n\n\
+On a terminal, shows the documents received so far of those known to come. Exits 1 on timeout, \
+when no peer is reachable, when a peer disconnects before it is in sync, or when no node runs.",
+    after_help = "Examples:\n  peat sync start && peat sync wait && peat query units --count\n  \
+peat sync wait --push --timeout 10s   # peers hold what this node wrote\n  \
+peat sync wait --pull                 # this node holds what its peers had"
 )]
 pub struct WaitArgs {
     /// Give up after this long
     #[arg(long, default_value = "30s", value_parser = duration::parse)]
     pub timeout: Duration,
+    /// Only wait until connected peers hold this node's changes
+    #[arg(long)]
+    pub push: bool,
+    /// Only wait until this node holds what connected peers had when the wait began
+    #[arg(long)]
+    pub pull: bool,
+}
+
+impl WaitArgs {
+    fn direction(&self) -> SyncDirection {
+        match (self.push, self.pull) {
+            (true, false) => SyncDirection::Push,
+            (false, true) => SyncDirection::Pull,
+            _ => SyncDirection::Both,
+        }
+    }
 }
 
 pub async fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
@@ -177,7 +205,94 @@ async fn print_status(ctx: &Context, show_ticket: bool) -> anyhow::Result<()> {
 }
 
 async fn wait(ctx: &Context, args: WaitArgs) -> anyhow::Result<()> {
-    daemon::wait_for_sync(&ctx.dir, args.timeout).await?;
-    ctx.printer.note("connected peers hold this node's changes");
+    let direction = args.direction();
+    if std::io::stderr().is_terminal() {
+        let mut bar = WaitBar::new(direction);
+        let mut show = |peers: &[PeerInfo]| bar.show(peers);
+        let waited = daemon::wait_for_sync(&ctx.dir, direction, args.timeout, Some(&mut show)).await;
+        bar.bar.finish_and_clear();
+        waited?;
+    } else {
+        daemon::wait_for_sync(&ctx.dir, direction, args.timeout, None).await?;
+    }
+    ctx.printer.note(match direction {
+        SyncDirection::Push => "connected peers hold this node's changes",
+        SyncDirection::Pull => "this node holds what its connected peers had",
+        SyncDirection::Both => "this node and its connected peers hold each other's changes",
+    });
     Ok(())
+}
+
+/// The progress of `sync wait` on a terminal: documents received of those known to come.
+struct WaitBar {
+    bar: ProgressBar,
+    direction: SyncDirection,
+    /// Documents received from the peers before the wait (at the first reading).
+    before: Option<u64>,
+}
+
+impl WaitBar {
+    fn new(direction: SyncDirection) -> Self {
+        let template = if direction.pulls() {
+            "{spinner} [{bar:30}] {pos}/{len} documents received{msg} ({elapsed})"
+        } else {
+            "{spinner} waiting for peers{msg} ({elapsed})"
+        };
+        // No length until something is known to come: an empty bar, not a full "0/0".
+        let bar = ProgressBar::no_length();
+        bar.set_style(ProgressStyle::with_template(template).expect("valid template").progress_chars("=> "));
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Self::with(bar, direction)
+    }
+
+    fn with(bar: ProgressBar, direction: SyncDirection) -> Self {
+        Self { bar, direction, before: None }
+    }
+
+    fn show(&mut self, peers: &[PeerInfo]) {
+        let connected = || peers.iter().filter(|p| p.connected);
+        let received: u64 = peers.iter().map(|p| p.docs_received).sum();
+        let before = *self.before.get_or_insert(received);
+        let got = received.saturating_sub(before);
+        let to_come: u64 = connected().filter_map(|p| p.we_behind).sum();
+        let lacking: u64 = connected().filter_map(|p| p.peer_behind).sum();
+        if got + to_come > 0 {
+            self.bar.set_length(got + to_come);
+        }
+        self.bar.set_position(got);
+        self.bar.set_message(if !self.direction.pushes() {
+            String::new()
+        } else if self.direction.pulls() {
+            format!(", peers lack {lacking} of this node's entries")
+        } else {
+            format!(": they lack {lacking} of this node's entries")
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wait_bar_counts_documents_received_of_those_known_to_come() {
+        let peer = |received, peer_behind, we_behind| PeerInfo {
+            connected: true,
+            docs_received: received,
+            peer_behind: Some(peer_behind),
+            we_behind: Some(we_behind),
+            ..PeerInfo::default()
+        };
+        let mut bar = WaitBar::with(ProgressBar::hidden(), SyncDirection::Both);
+        // Documents received before the wait are not progress; a disconnected peer adds none.
+        let gone = PeerInfo { docs_received: 7, we_behind: None, ..PeerInfo::default() };
+        bar.show(&[peer(100, 3, 900), gone.clone()]);
+        assert_eq!((bar.bar.position(), bar.bar.length()), (0, Some(900)));
+        bar.show(&[peer(700, 0, 300), gone]);
+        assert_eq!((bar.bar.position(), bar.bar.length()), (600, Some(900)));
+        assert_eq!(bar.bar.message(), ", peers lack 0 of this node's entries");
+        let mut pull = WaitBar::with(ProgressBar::hidden(), SyncDirection::Pull);
+        pull.show(&[peer(0, 5, 10)]);
+        assert_eq!((pull.bar.length(), pull.bar.message().as_str()), (Some(10), ""));
+    }
 }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::Context;
 use super::input::{self, parse_set};
-use crate::sync::{DELETED_FIELD, DocInput, Error, Path, validate};
+use crate::sync::{DELETED_FIELD, DocInput, Error, Path, SyncDirection, validate};
 
 /// Most documents committed in one transaction.
 const CHUNK: usize = 10_000;
@@ -88,7 +88,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         }
     };
     if let Some(timeout) = args.wait_for_sync {
-        let waited = backend.sync_engine().wait_for_sync(timeout).await;
+        let waited = backend.sync_engine().wait_for_sync(SyncDirection::Push, timeout).await;
         ctx.close(backend).await?;
         print_written(ctx, &ids, started.elapsed())?;
         waited?;

@@ -89,7 +89,7 @@ impl Ticket {
 
 /// The addresses a peer on another host can dial for an endpoint bound to `bound`: the
 /// advertised ones first (`HOST:PORT`, for NAT, port forwards and containers), then each
-/// bound address, where a wildcard bind (0.0.0.0, `[::]`) stands for every interface address of
+/// bound address, where a wildcard bind (`0.0.0.0`, `[::]`) stands for every interface address of
 /// its family with the bound port, loopback last. Port 0 (a port not chosen yet) is left out.
 pub fn dialable(bound: &[SocketAddr], advertise: &[String]) -> Result<Vec<SocketAddr>> {
     let mut out: Vec<SocketAddr> = Vec::new();

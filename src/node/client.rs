@@ -16,8 +16,8 @@ use super::protocol::{NodeInfo, Request, Response, envelope, read_line, write_li
 use crate::home::{NodeDir, SOCKET_FILE};
 use crate::sync::{
     BackendConfig, ChangeStream, CollectionInfo, DataSyncBackend, DocInput, Document, DocumentStore, Error,
-    EventStream, PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Result, Start, SyncEngine,
-    SyncEventStream, SyncStatus,
+    EventStream, PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Result, Start, SyncDirection,
+    SyncEngine, SyncEventStream, SyncStatus,
 };
 
 /// Events a client buffers between the socket and a slow reader.
@@ -205,8 +205,8 @@ impl SyncEngine for ClientBackend {
     async fn force_sync(&self) -> Result<()> {
         self.call(Request::ForceSync).await
     }
-    async fn wait_for_sync(&self, timeout: Duration) -> Result<()> {
-        self.call(Request::WaitForSync { timeout_ms: timeout.as_millis() as u64 }).await
+    async fn wait_for_sync(&self, direction: SyncDirection, timeout: Duration) -> Result<()> {
+        self.call(Request::WaitForSync { timeout_ms: timeout.as_millis() as u64, direction }).await
     }
     async fn status(&self) -> Result<SyncStatus> {
         self.call(Request::SyncStatus).await

@@ -14,7 +14,7 @@ use super::client::ClientBackend;
 use super::open::{LOCK_WAIT, RETRY, open_local};
 use super::server::ControlServer;
 use crate::home::{DirLock, LOG_FILE, Leftovers, NodeDir, PID_FILE};
-use crate::sync::{DataSyncBackend, Error, Result};
+use crate::sync::{DataSyncBackend, Error, PeerDiscovery, PeerInfo, Result, SyncDirection, SyncEngine};
 
 /// Runs the node in this process until SIGTERM, SIGINT or a shutdown request; then flushes,
 /// closes connections and removes its socket and pid file. Calls `ready` once it serves.
@@ -197,11 +197,39 @@ pub async fn stop(dir: &NodeDir, timeout: Duration) -> Result<Stopped> {
     Ok(Stopped::NotRunning(lock.clean_leftovers(dir)))
 }
 
-/// Waits until the running node's connected peers hold its changes (`sync wait`).
-pub async fn wait_for_sync(dir: &NodeDir, timeout: Duration) -> Result<()> {
+/// What `sync wait` shows its progress with: called with the node's peers now and then.
+pub type ShowProgress<'a> = &'a mut (dyn FnMut(&[PeerInfo]) + Send);
+
+/// How often `sync wait` reads the peers to show its progress.
+const PROGRESS_EVERY: Duration = Duration::from_millis(200);
+
+/// Waits until the running node and its connected peers are in sync in `direction`
+/// (`sync wait`). With `progress`, hands it the node's peers now and then while waiting, read
+/// over a second control connection: for display only, the wait itself is the node's.
+pub async fn wait_for_sync(
+    dir: &NodeDir,
+    direction: SyncDirection,
+    timeout: Duration,
+    progress: Option<ShowProgress<'_>>,
+) -> Result<()> {
     dir.require()?;
     let Some(client) = ClientBackend::connect(dir).await? else {
         return Err(Error::failed("no node is running; start it with `peat sync start`"));
     };
-    crate::sync::SyncEngine::wait_for_sync(&client, timeout).await
+    let wait = SyncEngine::wait_for_sync(&client, direction, timeout);
+    let Some(progress) = progress else { return wait.await };
+    let Some(reader) = ClientBackend::connect(dir).await? else { return wait.await };
+    tokio::pin!(wait);
+    let mut tick = tokio::time::interval(PROGRESS_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            done = &mut wait => return done,
+            _ = tick.tick() => {
+                if let Ok(peers) = PeerDiscovery::peers(&reader).await {
+                    progress(&peers);
+                }
+            }
+        }
+    }
 }

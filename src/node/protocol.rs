@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::sync::{DocInput, Error, Query, QueryRequest, Result, Start};
+use crate::sync::{DocInput, Error, Query, QueryRequest, Result, Start, SyncDirection};
 
 /// Protocol version; a node refuses requests of another version.
 pub const VERSION: u32 = 1;
@@ -61,12 +61,19 @@ pub enum Request {
     ForceSync,
     WaitForSync {
         timeout_ms: u64,
+        /// Absent from clients that knew only the push wait.
+        #[serde(default = "push")]
+        direction: SyncDirection,
     },
     SyncStatus,
     /// The node's process facts (pid, uptime).
     NodeInfo,
     /// Shut the node down gracefully. The connection stays open until the process exits.
     Shutdown,
+}
+
+fn push() -> SyncDirection {
+    SyncDirection::Push
 }
 
 /// A request line: the protocol version and the request.
@@ -154,5 +161,13 @@ mod tests {
         ] {
             assert_eq!(decode_request(bad).unwrap_err().kind, crate::sync::ErrorKind::Invalid);
         }
+        let wait = Request::WaitForSync { timeout_ms: 5, direction: SyncDirection::Pull };
+        assert_eq!(decode_request(&serde_json::to_vec(&envelope(&wait)).unwrap()).unwrap(), wait);
+        let older = br#"{"v":1,"request":{"op":"wait_for_sync","timeout_ms":5}}"#;
+        assert_eq!(
+            decode_request(older).unwrap(),
+            Request::WaitForSync { timeout_ms: 5, direction: SyncDirection::Push },
+            "a client that knew only the push wait still gets it"
+        );
     }
 }

@@ -201,8 +201,8 @@ async fn call(ctx: &Context, request: Request) -> Result<Value> {
         Request::StartSync => to_value(sync.start_sync().await?),
         Request::StopSync => to_value(sync.stop_sync().await?),
         Request::ForceSync => to_value(sync.force_sync().await?),
-        Request::WaitForSync { timeout_ms } => {
-            to_value(sync.wait_for_sync(Duration::from_millis(timeout_ms)).await?)
+        Request::WaitForSync { timeout_ms, direction } => {
+            to_value(sync.wait_for_sync(direction, Duration::from_millis(timeout_ms)).await?)
         }
         Request::SyncStatus => to_value(sync.status().await?),
         Request::NodeInfo => to_value(NodeInfo {

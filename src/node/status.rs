@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::client::ClientBackend;
 use super::open;
 use crate::home::{NodeDir, Ticket};
-use crate::sync::{CollectionInfo, Result};
+use crate::sync::{CollectionInfo, PeerInfo, Result};
 
 /// The state of a node directory.
 #[derive(Debug, Clone, Serialize)]
@@ -28,6 +28,25 @@ pub struct NodeStatus {
     pub ticket: Option<String>,
     pub peers_connected: usize,
     pub collections: Vec<CollectionInfo>,
+    /// The running node's peers and how far each side is behind the other.
+    pub peers: Vec<PeerSync>,
+}
+
+/// A peer of a running node, as `sync status` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerSync {
+    pub id: String,
+    pub connected: bool,
+    /// While connected: this node's log entries the peer has not acknowledged.
+    pub peer_behind: Option<u64>,
+    /// While connected: the peer's log entries this node has not merged.
+    pub we_behind: Option<u64>,
+}
+
+impl From<PeerInfo> for PeerSync {
+    fn from(p: PeerInfo) -> Self {
+        Self { id: p.id, connected: p.connected, peer_behind: p.peer_behind, we_behind: p.we_behind }
+    }
 }
 
 /// The status of `dir`, with a join ticket when `ticket` is set and a node runs.
@@ -52,11 +71,12 @@ pub async fn status(dir: &NodeDir, ticket: bool, notice: open::Notice<'_>) -> Re
         ticket: None,
         peers_connected: 0,
         collections: collections?,
+        peers: Vec::new(),
     })
 }
 
 async fn running(dir: &NodeDir, client: ClientBackend, ticket: bool) -> Result<NodeStatus> {
-    use crate::sync::{DocumentStore, SyncEngine};
+    use crate::sync::{DocumentStore, PeerDiscovery, SyncEngine};
     let info = client.node_info().await?;
     let sync = SyncEngine::status(&client).await?;
     let ticket = if ticket {
@@ -76,5 +96,6 @@ async fn running(dir: &NodeDir, client: ClientBackend, ticket: bool) -> Result<N
         ticket,
         peers_connected: sync.peers_connected,
         collections: DocumentStore::collections(&client).await?,
+        peers: PeerDiscovery::peers(&client).await?.into_iter().map(PeerSync::from).collect(),
     })
 }

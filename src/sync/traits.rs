@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use super::{
     BackendConfig, ChangeStream, CollectionInfo, DocInput, Document, PeerEventStream, PeerInfo, Query,
-    QueryRequest, Result, Start, SyncEventStream, SyncStatus,
+    QueryRequest, Result, Start, SyncDirection, SyncEventStream, SyncStatus,
 };
 
 /// Documents in collections: write, read, remove, observe.
@@ -61,9 +61,12 @@ pub trait SyncEngine: Send + Sync {
     async fn subscribe(&self) -> Result<SyncEventStream>;
     /// Runs a catch-up round with every connected peer now.
     async fn force_sync(&self) -> Result<()>;
-    /// Waits until every connected peer acknowledges holding the local heads. Errors with
-    /// `Timeout` after `timeout`, and `Failed` when no peer is connected.
-    async fn wait_for_sync(&self, timeout: Duration) -> Result<()>;
+    /// Waits until connected peers and this node are in sync in `direction`: every connected
+    /// peer acknowledges holding this node's changes (push), and this node holds every change
+    /// each connected peer had when the wait began (pull). While no peer is connected but
+    /// some are known, waits for one to connect first. Errors with `Timeout` after `timeout`,
+    /// and `Failed` when no peer is connected or one disconnects before it is in sync.
+    async fn wait_for_sync(&self, direction: SyncDirection, timeout: Duration) -> Result<()>;
     /// Whether sync runs, where it listens, how many peers are connected.
     async fn status(&self) -> Result<SyncStatus>;
 }

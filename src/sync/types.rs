@@ -235,6 +235,14 @@ pub struct PeerInfo {
     /// How this node came to know the peer.
     #[serde(default)]
     pub source: PeerSource,
+    /// While connected: positions of this node's change log the peer has not acknowledged
+    /// holding (a position per change; 0 when the peer holds everything of this node).
+    #[serde(default)]
+    pub peer_behind: Option<u64>,
+    /// While connected: positions of the peer's change log this node has not merged yet
+    /// (0 when this node holds everything the peer has).
+    #[serde(default)]
+    pub we_behind: Option<u64>,
 }
 
 /// A change in the set of peers.
@@ -326,4 +334,28 @@ pub struct SyncStatus {
     /// Addresses the endpoint listens on.
     pub listen: Vec<String>,
     pub peers_connected: usize,
+}
+
+/// Which way [`crate::sync::SyncEngine::wait_for_sync`] waits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncDirection {
+    /// Connected peers hold this node's changes (acknowledged its change log to its end).
+    Push,
+    /// This node holds every change connected peers had when the wait began.
+    Pull,
+    /// Both: what `peat sync wait` does.
+    #[default]
+    Both,
+}
+
+impl SyncDirection {
+    /// Whether the wait covers this node's changes reaching its peers.
+    pub fn pushes(self) -> bool {
+        matches!(self, SyncDirection::Push | SyncDirection::Both)
+    }
+    /// Whether the wait covers the peers' changes reaching this node.
+    pub fn pulls(self) -> bool {
+        matches!(self, SyncDirection::Pull | SyncDirection::Both)
+    }
 }

@@ -277,3 +277,81 @@ fn an_unreachable_peer_is_kept_and_sync_wait_and_wait_for_sync_exit_1_saying_so(
         .code(1)
         .stdout(predicate::str::contains("x"));
 }
+
+/// Documents in `units` on a node, as `query --count` says.
+fn count(node: &Node) -> u64 {
+    node.json(&["query", "units", "--count", "--output", "json"]).as_u64().expect("a count")
+}
+
+#[test]
+fn a_fresh_node_s_sync_wait_returns_only_once_it_holds_every_document_of_its_peer() {
+    let a = first();
+    a.ok_with_stdin(&["upsert", "units"], &ndjson(0..5000, "seed"));
+    a.start();
+    let b = Node::joining(&a);
+    b.ok(&["peers", "add", &a.addr()]); // remembered: B's node is not running yet
+    b.start();
+    // Both ways by default: B holds everything A had when the wait began.
+    b.ok(&["sync", "wait", "--timeout", "30s"]);
+    assert_eq!(count(&b), 5000, "sync wait returned before B held A's documents");
+    // What B merged entered its own log: A acknowledges it (it holds those changes already).
+    b.ok(&["sync", "wait", "--push", "--timeout", "20s"]);
+    let peers = b.json(&["peers", "--output", "json"]);
+    let behind = |p: &Value| (p["peer_behind"].as_u64(), p["we_behind"].as_u64());
+    assert_eq!(behind(&peers[0]), (Some(0), Some(0)), "{peers}");
+    let status = b.json(&["sync", "status", "--output", "json"]);
+    assert_eq!(status["peers"][0]["id"], peers[0]["id"]);
+    assert_eq!(behind(&status["peers"][0]), (Some(0), Some(0)), "{status}");
+    // A disconnected peer has no counts: nothing is known of how far behind it is.
+    b.stop();
+    let peers = b.json(&["peers", "--output", "json"]);
+    assert_eq!(behind(&peers[0]), (None, None), "{peers}");
+}
+
+#[test]
+fn sync_wait_pull_and_push_each_wait_for_their_own_direction() {
+    let a = first();
+    let b = Node::joining(&a);
+    a.start();
+    b.start();
+    b.ok(&["peers", "add", &a.addr()]);
+    // --pull: B holds what A had when the wait began, written just before.
+    a.ok_with_stdin(&["upsert", "units"], &ndjson(0..2000, "a"));
+    b.ok(&["sync", "wait", "--pull", "--timeout", "20s"]);
+    assert_eq!(count(&b), 2000, "--pull returned before B held A's documents");
+    // --push: A holds what B wrote.
+    b.ok_with_stdin(&["upsert", "units"], &ndjson(2000..4000, "b"));
+    b.ok(&["sync", "wait", "--push", "--timeout", "20s"]);
+    assert_eq!(count(&a), 4000, "--push returned before A held B's documents");
+    let peers = a.json(&["peers", "--output", "json"]);
+    assert!(peers[0]["peer_behind"].as_u64().is_some() && peers[0]["connected"] == true, "{peers}");
+}
+
+/// Resumes a process stopped with SIGSTOP when dropped, even if the test fails.
+struct Stopped(i32);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        unsafe { libc::kill(self.0, libc::SIGCONT) };
+    }
+}
+
+#[test]
+fn sync_wait_pull_times_out_naming_a_peer_that_does_not_answer() {
+    let a = first();
+    let b = Node::joining(&a);
+    a.start();
+    b.start();
+    b.ok(&["peers", "add", &a.addr()]);
+    b.ok(&["sync", "wait", "--timeout", "20s"]);
+    let pid = a.json(&["sync", "status", "--output", "json"])["pid"].as_i64().unwrap() as i32;
+    let id = a.json(&["status", "--output", "json"])["node_id"].as_str().unwrap().to_string();
+    // A is frozen: still connected, but it cannot say where its log ends.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGSTOP) }, 0);
+    let _resume = Stopped(pid);
+    b.peat(&["sync", "wait", "--pull", "--timeout", "1s"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!("peer {}", &id[..10])))
+        .stderr(predicate::str::contains("did not say where its log ends"));
+}

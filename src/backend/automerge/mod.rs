@@ -14,8 +14,8 @@ use crate::backend::{Opening, spawn_observer};
 use crate::home::{ConfigFile, DirLock};
 use crate::sync::{
     BackendConfig, ChangeStream, CollectionInfo, DataSyncBackend, DocInput, Document, DocumentStore, Error,
-    PeerDiscovery, PeerEventStream, PeerInfo, PeerSource, Query, QueryRequest, Result, Start, SyncEngine,
-    SyncEventStream, SyncStatus,
+    PeerDiscovery, PeerEventStream, PeerInfo, PeerSource, Query, QueryRequest, Result, Start, SyncDirection,
+    SyncEngine, SyncEventStream, SyncStatus,
 };
 pub(crate) use store::Store;
 
@@ -265,8 +265,8 @@ impl SyncEngine for AutomergeBackend {
         self.engine().await.ok_or_else(Self::not_syncing)?.force_sync();
         Ok(())
     }
-    async fn wait_for_sync(&self, timeout: Duration) -> Result<()> {
-        self.engine().await.ok_or_else(Self::not_syncing)?.wait_for_sync(timeout).await
+    async fn wait_for_sync(&self, direction: SyncDirection, timeout: Duration) -> Result<()> {
+        self.engine().await.ok_or_else(Self::not_syncing)?.wait_for_sync(direction, timeout).await
     }
     async fn status(&self) -> Result<SyncStatus> {
         Ok(match self.engine().await {

@@ -8,11 +8,10 @@ use std::time::Duration;
 use iroh::EndpointId;
 use iroh::endpoint::{Connection, RecvStream, SendStream, VarInt};
 use tokio::io::BufReader;
-use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::auth::{self, Failure};
-use super::peers::{Attempt, Session};
+use super::peers::{Attempt, Progress, Session};
 use super::wire::{self, Msg};
 use super::{Shared, exchange, session};
 use crate::sync::PeerEvent;
@@ -163,12 +162,12 @@ pub(super) async fn run(
         }
     };
 
-    let (acked_tx, acked_rx) = watch::channel(0u64);
+    let progress = Arc::new(Progress::default());
     let (serial, counters) = {
         let mut table = shared.table();
         let serial = table.serial();
-        let session =
-            Session { serial, conn: conn.clone(), dialer: if dialed { me } else { peer }, acked: acked_rx };
+        let dialer = if dialed { me } else { peer };
+        let session = Session { serial, conn: conn.clone(), dialer, progress: progress.clone() };
         match table.install(peer, session) {
             Some((loser, true)) => close(&loser, CLOSE_DUPLICATE, "duplicate connection"),
             Some((loser, false)) => {
@@ -191,7 +190,7 @@ pub(super) async fn run(
     shared.tasks.spawn(exchange::run(shared.clone(), conn.clone(), peer));
     let _ = shared.peer_events.send(PeerEvent::Connected { id: peer.to_string() });
     let started = Instant::now();
-    let session = session::run(shared.clone(), peer, peer_store, counters, send, recv, acked_tx);
+    let session = session::run(shared.clone(), peer, peer_store, counters, send, recv, progress);
     tokio::pin!(session);
     let result = tokio::select! {
         r = &mut session => r,

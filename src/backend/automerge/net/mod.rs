@@ -31,8 +31,8 @@ use self::tasks::Tasks;
 use super::Store;
 use crate::home::ConfigFile;
 use crate::sync::{
-    BackendConfig, Error, EventStream, PeerEvent, PeerEventStream, PeerInfo, PeerSource, Result, SyncEvent,
-    SyncEventStream, SyncStatus,
+    BackendConfig, Error, EventStream, PeerEvent, PeerEventStream, PeerInfo, PeerSource, Result,
+    SyncDirection, SyncEvent, SyncEventStream, SyncStatus,
 };
 
 /// How long `peers add` waits to report whether the new peer answered.
@@ -279,8 +279,9 @@ impl Engine {
     }
 
     pub(crate) fn peers(&self) -> Vec<PeerInfo> {
+        let last_seq = *self.shared.last_seq.borrow();
         let table = self.shared.table();
-        let mut out: Vec<PeerInfo> = table.peers.iter().map(|(id, p)| p.info(id)).collect();
+        let mut out: Vec<PeerInfo> = table.peers.iter().map(|(id, p)| p.info(id, last_seq)).collect();
         out.sort_by(|a, b| a.id.cmp(&b.id));
         out
     }
@@ -308,8 +309,9 @@ impl Engine {
             shared.drop_peer(&peer.id);
             return Err(Error::refused(format!("peer {} refused: {reason}", peer.id)));
         }
+        let last_seq = *shared.last_seq.borrow();
         let table = shared.table();
-        Ok(table.peers.get(&peer.id).map(|p| p.info(&peer.id)).unwrap_or_default())
+        Ok(table.peers.get(&peer.id).map(|p| p.info(&peer.id, last_seq)).unwrap_or_default())
     }
 
     /// Forgets and blocks a peer: its config entries go, its dialer ends, its connection
@@ -349,9 +351,11 @@ impl Engine {
         }
     }
 
-    /// Waits until every connected peer acknowledged our change log up to its current end.
-    /// While no peer is connected but some are known, waits for one to connect.
-    pub(crate) async fn wait_for_sync(&self, timeout: Duration) -> Result<()> {
+    /// Waits until every connected peer acknowledged our change log up to its current end
+    /// (push), and we merged each one's log up to where it ended when the wait began (pull).
+    /// While no peer is connected but some are known, waits for one to connect. A peer that
+    /// disconnects before it is in sync (and is not connected again at once) is an error.
+    pub(crate) async fn wait_for_sync(&self, direction: SyncDirection, timeout: Duration) -> Result<()> {
         let shared = &self.shared;
         let deadline = Instant::now() + timeout;
         let store = shared.store.clone();
@@ -406,29 +410,19 @@ impl Engine {
                 }
                 continue;
             }
-            let mut acknowledged = 0;
-            for (id, mut s) in sessions {
-                let acked = async {
-                    tokio::select! {
-                        r = s.acked.wait_for(|&a| a >= target) => r.is_ok(),
-                        _ = s.conn.closed() => false,
-                    }
-                };
-                match tokio::time::timeout_at(deadline, acked).await {
-                    Ok(true) => acknowledged += 1,
-                    Ok(false) => {}
-                    Err(_) => {
-                        return Err(Error::timeout(format!(
-                            "peer {} did not acknowledge this node's changes within {}s",
-                            id.fmt_short(),
-                            timeout.as_secs_f64()
-                        )));
-                    }
+            // Ask every peer where its log ends first, so each answer is what it had now.
+            let waits: Vec<Waiting> = sessions
+                .into_iter()
+                .map(|(id, session)| Waiting::new(id, session, direction.pulls()))
+                .collect();
+            for mut w in waits {
+                let done = tokio::time::timeout_at(deadline, w.wait(shared, direction, target)).await;
+                match done {
+                    Ok(result) => result?,
+                    Err(_) => return Err(w.timed_out(target, timeout)),
                 }
             }
-            if acknowledged > 0 {
-                return Ok(());
-            }
+            return Ok(());
         }
     }
 
@@ -484,6 +478,105 @@ async fn save_book(shared: Arc<Shared>) {
             return;
         }
     }
+}
+
+/// One connected peer a wait waits for.
+struct Waiting {
+    id: EndpointId,
+    session: Session,
+    /// Our head query to the peer (pull), and its answer once it came.
+    query: Option<u64>,
+    head: Option<u64>,
+}
+
+impl Waiting {
+    fn new(id: EndpointId, session: Session, pulls: bool) -> Self {
+        let query = pulls.then(|| ask_head(&session));
+        Self { id, session, query, head: None }
+    }
+
+    /// Waits until the peer is in sync in `direction` (our log acknowledged up to `target`,
+    /// its log merged up to the head it answered). When the connection closes, carries on
+    /// with the peer's new connection if it has one already, else fails naming the peer.
+    async fn wait(&mut self, shared: &Shared, direction: SyncDirection, target: u64) -> Result<()> {
+        loop {
+            let progress = self.session.progress.clone();
+            let conn = self.session.conn.clone();
+            let (query, head) = (self.query, &mut self.head);
+            let in_sync = async {
+                if let Some(query) = query {
+                    let h = match *head {
+                        Some(h) => h,
+                        None => {
+                            let mut answered = progress.answered.subscribe();
+                            let Ok(answer) = answered.wait_for(|a| a.0 >= query).await else { return };
+                            *head.insert(answer.1)
+                        }
+                    };
+                    let _ = progress.merged.subscribe().wait_for(|&m| m >= h).await;
+                }
+                if direction.pushes() {
+                    let _ = progress.acked.subscribe().wait_for(|&a| a >= target).await;
+                }
+            };
+            tokio::select! {
+                () = in_sync => return Ok(()),
+                _ = conn.closed() => {}
+            }
+            let replacement = shared
+                .table()
+                .peers
+                .get(&self.id)
+                .and_then(|p| p.live())
+                .filter(|s| s.serial != self.session.serial)
+                .cloned();
+            let Some(session) = replacement else {
+                let why = conn.close_reason().map(|r| r.to_string()).unwrap_or_default();
+                return Err(Error::failed(format!(
+                    "peer {} disconnected before it was in sync: {why}",
+                    self.id.fmt_short()
+                )));
+            };
+            if self.query.is_some() && self.head.is_none() {
+                self.query = Some(ask_head(&session));
+            }
+            self.session = session;
+        }
+    }
+
+    /// The error of a wait that ran out of time, saying how far apart the logs still are.
+    fn timed_out(&self, target: u64, timeout: Duration) -> Error {
+        let p = &self.session.progress;
+        let mut missing = Vec::new();
+        if let Some(h) = self.head {
+            let behind = h.saturating_sub(*p.merged.borrow());
+            if behind > 0 {
+                missing.push(format!("this node lacks {behind} of its log entries"));
+            }
+        } else if self.query.is_some() {
+            missing.push("it did not say where its log ends".into());
+        }
+        let behind = target.saturating_sub(*p.acked.borrow());
+        if behind > 0 {
+            missing.push(format!("it has not acknowledged {behind} of this node's log entries"));
+        }
+        Error::timeout(format!(
+            "peer {} was not in sync within {}s: {}",
+            self.id.fmt_short(),
+            timeout.as_secs_f64(),
+            missing.join(", ")
+        ))
+    }
+}
+
+/// Asks a session's peer where its log ends now; returns the query number to wait for.
+fn ask_head(session: &Session) -> u64 {
+    let mut query = 0;
+    session.progress.asked.send_modify(|a| {
+        *a += 1;
+        query = *a;
+    });
+    query
 }
 
 /// Keeps [`Shared::last_seq`] at the end of the local change log.

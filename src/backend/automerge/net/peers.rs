@@ -133,6 +133,57 @@ pub(super) enum Attempt {
     Refused(String),
 }
 
+/// How far two change logs have moved between a session's two ends: what `wait_for_sync`
+/// waits on and `peers` shows. The session's tasks write it; waiters subscribe.
+#[derive(Debug)]
+pub(super) struct Progress {
+    /// The highest of our change-log positions the peer acknowledged holding.
+    pub(super) acked: watch::Sender<u64>,
+    /// How far we merged the peer's change log (the puller's cursor).
+    pub(super) merged: watch::Sender<u64>,
+    /// Entries of the peer's log past `merged` that the puller has handled already (merged,
+    /// or found held here): the cursor moves only over whole batches. For display only.
+    pub(super) ahead: watch::Sender<u64>,
+    /// Where the peer's change log ends, as it last told us.
+    pub(super) peer_head: watch::Sender<u64>,
+    /// The latest head query we asked (numbered from 1); the session sends it.
+    pub(super) asked: watch::Sender<u64>,
+    /// The latest head query the peer answered, with the head it answered.
+    pub(super) answered: watch::Sender<(u64, u64)>,
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Self {
+            acked: watch::channel(0).0,
+            merged: watch::channel(0).0,
+            ahead: watch::channel(0).0,
+            peer_head: watch::channel(0).0,
+            asked: watch::channel(0).0,
+            answered: watch::channel((0, 0)).0,
+        }
+    }
+}
+
+impl Progress {
+    /// Raises a position kept in a watch; never lowers it.
+    pub(super) fn raise(position: &watch::Sender<u64>, to: u64) {
+        position.send_if_modified(|p| {
+            let moved = to > *p;
+            *p = (*p).max(to);
+            moved
+        });
+    }
+
+    /// Our log entries (positions) the peer has not acknowledged, with our log ending at
+    /// `last_seq`; and the peer's log positions we have not merged (nor handled already).
+    pub(super) fn behind(&self, last_seq: u64) -> (u64, u64) {
+        let peer_behind = last_seq.saturating_sub(*self.acked.borrow());
+        let unmerged = self.peer_head.borrow().saturating_sub(*self.merged.borrow());
+        (peer_behind, unmerged.saturating_sub(*self.ahead.borrow()))
+    }
+}
+
 /// An authenticated connection to a peer.
 #[derive(Debug, Clone)]
 pub(super) struct Session {
@@ -141,8 +192,8 @@ pub(super) struct Session {
     pub(super) conn: Connection,
     /// Who dialed: decides which of two simultaneous connections survives.
     pub(super) dialer: EndpointId,
-    /// The highest of our change-log sequences the peer acknowledged holding.
-    pub(super) acked: watch::Receiver<u64>,
+    /// Where the two logs stand.
+    pub(super) progress: Arc<Progress>,
 }
 
 /// One known peer.
@@ -183,8 +234,8 @@ impl Peer {
         self.session.as_ref().filter(|s| s.conn.close_reason().is_none())
     }
 
-    /// What `peers list` shows.
-    pub(super) fn info(&self, id: &EndpointId) -> PeerInfo {
+    /// What `peers list` shows; `last_seq` is where our change log ends.
+    pub(super) fn info(&self, id: &EndpointId, last_seq: u64) -> PeerInfo {
         let c = &self.counters;
         let mut info = PeerInfo {
             id: id.to_string(),
@@ -204,6 +255,9 @@ impl Peer {
         if let Some(s) = self.live() {
             info.connected = true;
             info.last_error = None;
+            let (peer_behind, we_behind) = s.progress.behind(last_seq);
+            info.peer_behind = Some(peer_behind);
+            info.we_behind = Some(we_behind);
             let stats = s.conn.stats();
             info.bytes_sent += stats.udp_tx.bytes;
             info.bytes_received += stats.udp_rx.bytes;
@@ -278,6 +332,22 @@ impl PeerTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn progress_positions_only_rise_and_say_how_far_each_side_is_behind() {
+        let p = Progress::default();
+        Progress::raise(&p.acked, 40);
+        Progress::raise(&p.acked, 30); // a late, older ack
+        Progress::raise(&p.peer_head, 15_000);
+        Progress::raise(&p.merged, 14_000);
+        assert_eq!(p.behind(52), (12, 1000));
+        p.ahead.send_replace(400); // handled in batches the cursor has not passed yet
+        assert_eq!(p.behind(52), (12, 600));
+        p.ahead.send_replace(0);
+        Progress::raise(&p.merged, 15_000);
+        assert_eq!(p.behind(40), (0, 0));
+        assert_eq!(p.behind(10), (0, 0), "a tracker that trails the acks is not behind");
+    }
 
     #[test]
     fn parses_addresses_and_tickets() {

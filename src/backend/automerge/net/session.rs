@@ -8,6 +8,10 @@
 //! in one round trip per batch, with many batches in flight: no per-document lock-step.
 //! The puller acknowledges log positions once the changes up to them are merged; the feeder
 //! uses the acks as a flow-control window and `wait_for_sync` as proof of delivery.
+//!
+//! Each side also tells the other where its log ends (`Head`, when it moves, coalesced) and
+//! answers `HeadQuery`s, so a wait knows exactly what the peer had when it began: it is over
+//! once the puller's merged cursor reaches that head.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -21,7 +25,7 @@ use tokio::io::BufReader;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
-use super::peers::{Counters, now_ms};
+use super::peers::{Counters, Progress, now_ms};
 use super::wire::{self, CHANGES_BUDGET, DocChanges, Entry, Msg, Want};
 use super::{Shared, blocking};
 use crate::home::ticket::hex;
@@ -46,9 +50,10 @@ enum PullIn {
     Changes { req: u64, last: bool, docs: Vec<DocChanges> },
 }
 
-/// Runs the sync of one session until the connection ends or a frame is bad. `acked` is
-/// where the peer's acknowledgements of our log go. When the reader ends, the other tasks
-/// are told to stop and waited for: the puller persists its cursor on the way out.
+/// Runs the sync of one session until the connection ends or a frame is bad. `progress` is
+/// where the peer's acknowledgements of our log, its head and our merged cursor of its log
+/// go. When the reader ends, the other tasks are told to stop and waited for: the puller
+/// persists its cursor on the way out.
 pub(super) async fn run(
     shared: Arc<Shared>,
     peer: EndpointId,
@@ -56,12 +61,14 @@ pub(super) async fn run(
     counters: Arc<Counters>,
     send: SendStream,
     recv: BufReader<RecvStream>,
-    acked: watch::Sender<u64>,
+    progress: Arc<Progress>,
 ) -> Result<()> {
     let (out_tx, out_rx) = mpsc::channel::<Msg>(OUT_BUFFER);
     let (pull_tx, pull_rx) = mpsc::unbounded_channel::<PullIn>();
     let (want_tx, want_rx) = mpsc::unbounded_channel::<(u64, Vec<Want>)>();
     let (since_tx, since_rx) = watch::channel::<Option<u64>>(None);
+    // The latest head query of the peer, for the heads task to answer.
+    let (queried_tx, queried_rx) = watch::channel(0u64);
     // Dropped to tell the tasks to stop.
     let (stop_tx, stop) = watch::channel(());
 
@@ -71,12 +78,14 @@ pub(super) async fn run(
         Some(b) if b.len() == 8 => u64::from_be_bytes(b.try_into().expect("8 bytes")),
         _ => 0,
     };
+    Progress::raise(&progress.merged, cursor);
     out_tx.send(Msg::Subscribe { since: cursor }).await.map_err(|_| closed())?;
 
-    let acked_rx = acked.subscribe();
+    let acked_rx = progress.acked.subscribe();
     let mut tasks = JoinSet::new();
     tasks.spawn(write_frames(send, out_rx, stop.clone()));
     tasks.spawn(feed(shared.clone(), out_tx.clone(), since_rx, acked_rx, stop.clone()));
+    tasks.spawn(heads(shared.clone(), out_tx.clone(), queried_rx, progress.asked.subscribe(), stop.clone()));
     tasks.spawn(serve(shared.clone(), out_tx.clone(), want_rx, counters.clone(), stop.clone()));
     tasks.spawn(
         Puller {
@@ -92,10 +101,12 @@ pub(super) async fn run(
             reqs: HashMap::new(),
             next_req: 0,
             counters,
+            progress: progress.clone(),
         }
         .run(pull_rx, stop),
     );
-    let result = read_frames(recv, pull_tx, want_tx, since_tx, acked).await;
+    let to = Readers { pull: pull_tx, want: want_tx, since: since_tx, queried: queried_tx };
+    let result = read_frames(recv, to, &progress).await;
     // A task that failed explains the end better than the reader's "stream closed"; the
     // ones still running end because the session does, so their errors are no news.
     let mut failure = None;
@@ -134,29 +145,46 @@ fn closed() -> Error {
     Error::failed("connection closed")
 }
 
-/// Reads frames and hands each to its task. Never waits on those tasks (their channels are
-/// unbounded; the feeder's window bounds what a well-behaved peer sends), so a response can
-/// always be read and nothing deadlocks.
-async fn read_frames(
-    mut recv: BufReader<RecvStream>,
+/// Where the reader hands what it reads.
+struct Readers {
     pull: mpsc::UnboundedSender<PullIn>,
     want: mpsc::UnboundedSender<(u64, Vec<Want>)>,
     since: watch::Sender<Option<u64>>,
-    acked: watch::Sender<u64>,
-) -> Result<()> {
+    queried: watch::Sender<u64>,
+}
+
+/// Reads frames and hands each to its task. Never waits on those tasks (their channels are
+/// unbounded; the feeder's window bounds what a well-behaved peer sends), so a response can
+/// always be read and nothing deadlocks.
+async fn read_frames(mut recv: BufReader<RecvStream>, to: Readers, progress: &Progress) -> Result<()> {
     loop {
         let Some((msg, _)) = wire::read(&mut recv).await? else { return Ok(()) };
         let sent = match msg {
             Msg::Subscribe { since: s } => {
-                acked.send_modify(|a| *a = (*a).max(s));
-                since.send_replace(Some(s));
+                Progress::raise(&progress.acked, s);
+                to.since.send_replace(Some(s));
                 true
             }
-            Msg::Entries { upto, entries } => pull.send(PullIn::Entries { upto, entries }).is_ok(),
-            Msg::Changes { req, last, docs } => pull.send(PullIn::Changes { req, last, docs }).is_ok(),
-            Msg::Want { req, items } => want.send((req, items)).is_ok(),
+            Msg::Entries { upto, entries } => to.pull.send(PullIn::Entries { upto, entries }).is_ok(),
+            Msg::Changes { req, last, docs } => to.pull.send(PullIn::Changes { req, last, docs }).is_ok(),
+            Msg::Want { req, items } => to.want.send((req, items)).is_ok(),
             Msg::Ack { seq } => {
-                acked.send_modify(|a| *a = (*a).max(seq));
+                Progress::raise(&progress.acked, seq);
+                true
+            }
+            Msg::Head { seq, answers } => {
+                Progress::raise(&progress.peer_head, seq);
+                progress.answered.send_if_modified(|a| {
+                    let newer = answers > a.0;
+                    if newer {
+                        *a = (answers, seq);
+                    }
+                    newer
+                });
+                true
+            }
+            Msg::HeadQuery { query } => {
+                Progress::raise(&to.queried, query);
                 true
             }
             Msg::Refuse { reason } => {
@@ -237,6 +265,56 @@ async fn feed(
     }
 }
 
+/// Tells the peer where our log ends whenever that moves (coalesced: a burst of commits is
+/// one `Head` once the connection has room), answers its head queries from the store, and
+/// sends the head queries of our waits (`asked`).
+async fn heads(
+    shared: Arc<Shared>,
+    out: mpsc::Sender<Msg>,
+    mut queried: watch::Receiver<u64>,
+    mut asked: watch::Receiver<u64>,
+    mut stop: watch::Receiver<()>,
+) -> Result<()> {
+    let mut last_seq = shared.last_seq.subscribe();
+    let mut answers = 0;
+    let seq = *last_seq.borrow_and_update();
+    out.send(Msg::Head { seq, answers }).await.map_err(|_| closed())?;
+    // A wait may have asked before this task ran.
+    asked.mark_changed();
+    loop {
+        // Queries first: they are rare, and a busy log must not hold up a wait's answer.
+        let msg = tokio::select! {
+            biased;
+            () = stopped(&mut stop) => return Ok(()),
+            a = asked.changed() => {
+                a.map_err(|_| closed())?;
+                let query = *asked.borrow_and_update();
+                if query == 0 {
+                    continue;
+                }
+                Msg::HeadQuery { query }
+            }
+            q = queried.changed() => {
+                // The reader ended: so does the session.
+                if q.is_err() {
+                    return Ok(());
+                }
+                answers = *queried.borrow_and_update();
+                // The store, not the tracker (which may trail a commit by a moment): the
+                // answer covers every write that returned before the query arrived.
+                let store = shared.store.clone();
+                let seq = blocking(move || store.last_seq()).await?;
+                Msg::Head { seq, answers }
+            }
+            s = last_seq.changed() => {
+                s.map_err(|_| closed())?;
+                Msg::Head { seq: *last_seq.borrow_and_update(), answers }
+            }
+        };
+        out.send(msg).await.map_err(|_| closed())?;
+    }
+}
+
 /// Answers `Want`s: for each document, the changes the peer misses.
 async fn serve(
     shared: Arc<Shared>,
@@ -311,6 +389,8 @@ fn missing_changes(store: &crate::backend::automerge::Store, want: &Want) -> Res
 struct Batch {
     upto: u64,
     outstanding: usize,
+    /// Its entries already merged or found held here.
+    handled: u64,
 }
 
 /// Pulls the peer's feed into the local store and acknowledges what it holds.
@@ -325,10 +405,12 @@ struct Puller {
     batches: VecDeque<Batch>,
     /// The batch number of `batches[0]`.
     first_batch: u64,
-    /// Request -> batch number.
-    reqs: HashMap<u64, u64>,
+    /// Request -> batch number and the documents it asks for.
+    reqs: HashMap<u64, (u64, u64)>,
     next_req: u64,
     counters: Arc<Counters>,
+    /// Where the merged cursor is published, for waits and `peers`.
+    progress: Arc<Progress>,
 }
 
 impl Puller {
@@ -367,21 +449,24 @@ impl Puller {
             return Err(Error::invalid("the peer's change log went backwards"));
         }
         let store = self.shared.store.clone();
+        let entries_len = entries.len();
         let wants = blocking(move || wanted(&store, entries)).await?;
         let batch = self.first_batch + self.batches.len() as u64;
         let chunks: Vec<Vec<Want>> = wants.chunks(WANT_CHUNK).map(<[Want]>::to_vec).collect();
-        self.batches.push_back(Batch { upto, outstanding: chunks.len() });
+        let held = entries_len.saturating_sub(wants.len()) as u64;
+        self.batches.push_back(Batch { upto, outstanding: chunks.len(), handled: held });
+        self.progress.ahead.send_modify(|a| *a += held);
         for items in chunks {
             let req = self.next_req;
             self.next_req += 1;
-            self.reqs.insert(req, batch);
+            self.reqs.insert(req, (batch, items.len() as u64));
             self.out.send(Msg::Want { req, items }).await.map_err(|_| closed())?;
         }
         Ok(())
     }
 
     async fn changes(&mut self, req: u64, last: bool, docs: Vec<DocChanges>) -> Result<()> {
-        let Some(&batch) = self.reqs.get(&req) else {
+        let Some(&(batch, asked)) = self.reqs.get(&req) else {
             return Err(Error::invalid(format!("the peer answered request {req}, which was never made")));
         };
         if !docs.is_empty() {
@@ -419,6 +504,8 @@ impl Puller {
             let i = (batch - self.first_batch) as usize;
             if let Some(b) = self.batches.get_mut(i) {
                 b.outstanding = b.outstanding.saturating_sub(1);
+                b.handled += asked;
+                self.progress.ahead.send_modify(|a| *a += asked);
             }
         }
         Ok(())
@@ -427,14 +514,18 @@ impl Puller {
     /// Moves the cursor over completed batches, acknowledges it, persists it now and then.
     async fn advance(&mut self) -> Result<()> {
         let before = self.cursor;
+        let mut passed = 0;
         while self.batches.front().is_some_and(|b| b.outstanding == 0) {
             let b = self.batches.pop_front().expect("front");
             self.first_batch += 1;
             self.cursor = b.upto;
+            passed += b.handled;
         }
         if self.cursor == before {
             return Ok(());
         }
+        Progress::raise(&self.progress.merged, self.cursor);
+        self.progress.ahead.send_modify(|a| *a = a.saturating_sub(passed));
         self.out.send(Msg::Ack { seq: self.cursor }).await.map_err(|_| closed())?;
         let idle = self.batches.is_empty();
         if idle || self.last_persist.elapsed() > PERSIST_EVERY {

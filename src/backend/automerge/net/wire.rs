@@ -10,7 +10,7 @@ use crate::sync::{Error, Result};
 
 /// The ALPN of the sync protocol; a new incompatible protocol gets a new ALPN.
 pub const ALPN: &[u8] = b"peat/sync/1";
-/// The frame format version carried in every frame.
+/// The frame format version carried in every frame. 2: `Head`, `HeadQuery` and `Members`.
 pub const VERSION: u8 = 2;
 /// The largest frame body either side accepts.
 pub const MAX_FRAME: usize = 16 * 1024 * 1024;
@@ -43,6 +43,11 @@ pub enum Msg {
     Changes { req: u64, last: bool, docs: Vec<DocChanges> },
     /// "I hold everything of your log up to `seq`."
     Ack { seq: u64 },
+    /// "My change log ends at `seq`": sent when it moves (coalesced) and to answer a
+    /// `HeadQuery`; `answers` is the latest query this answers (0: none yet).
+    Head { seq: u64, answers: u64 },
+    /// "Where does your change log end now?" Numbered from 1 per session.
+    HeadQuery { query: u64 },
     /// Peer exchange, on a stream of its own: the members of the formation the sender knows.
     Members { members: Vec<Member> },
 }
@@ -142,6 +147,9 @@ mod tests {
         let frame = encode(&msg).unwrap();
         let mut r = &frame[..];
         assert_eq!(read(&mut r).await.unwrap().unwrap().0, msg);
+        for msg in [Msg::Head { seq: 15_000, answers: 3 }, Msg::HeadQuery { query: 3 }] {
+            assert_eq!(read(&mut &encode(&msg).unwrap()[..]).await.unwrap().unwrap().0, msg);
+        }
         assert!(read(&mut &b""[..]).await.unwrap().is_none());
         // Oversized length prefix: refused before allocating.
         let mut r = &[0xff, 0xff, 0xff, 0xff, 1][..];
