@@ -5,14 +5,21 @@
 //!   checks, errors and exit codes
 //! - [`node`]: the node daemon (`sync start|stop|status`), the control socket and `watch`
 //! - [`sync`]: several node processes syncing over Iroh on 127.0.0.1
+//! - [`formation`]: formations across hosts made of network namespaces ([`hosts`]): member
+//!   exchange, cut links, restarts, mDNS, a relay, blocked peers
 //! - [`generated`]: the clap definition, `--help`, completions and man pages
 //!
 //! Every wait is for an event with a deadline (`sync wait`, `--wait-for-sync`,
 //! `watch --count --timeout`), never a sleep.
+//!
+//! [`hosts`] builds hosts from network namespaces, veth pairs and bridges inside a test and
+//! removes them after it (the tests that use it print a line and pass when not run as root).
 
 mod harness;
+mod hosts;
 
 mod cli;
+mod formation;
 mod generated;
 mod node;
 mod sync;
