@@ -1,5 +1,6 @@
 //! The one harness of the integration tests: node directories in temp dirs, and `peat`
-//! processes run on them as a user would, with a clean environment.
+//! processes run on them as a user would, with a clean environment. A node can be bound to a
+//! network namespace (a host of [`crate::hosts`]): then every `peat` process of it runs there.
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
@@ -17,6 +18,8 @@ pub struct Node {
     _tmp: TempDir,
     pub dir: PathBuf,
     running: std::cell::Cell<bool>,
+    /// The network namespace every `peat` process of this node runs in (`ip netns exec`).
+    netns: Option<String>,
 }
 
 impl Drop for Node {
@@ -30,9 +33,20 @@ impl Drop for Node {
 impl Node {
     /// A directory that does not exist yet: the first command creates it.
     pub fn new() -> Self {
+        Self::with_netns(None)
+    }
+
+    /// A directory that does not exist yet, for a node whose every `peat` process runs in the
+    /// network namespace `netns`: `ip netns exec NETNS peat --dir DIR ...`. A node it starts
+    /// detaches but stays in the namespace.
+    pub fn in_netns(netns: &str) -> Self {
+        Self::with_netns(Some(netns.to_string()))
+    }
+
+    fn with_netns(netns: Option<String>) -> Self {
         let tmp = tempfile::tempdir().expect("temp dir");
         let dir = tmp.path().join("node");
-        Self { _tmp: tmp, dir, running: std::cell::Cell::new(false) }
+        Self { _tmp: tmp, dir, running: std::cell::Cell::new(false), netns }
     }
 
     /// A node initialised to listen on a random loopback port, so that nodes of parallel
@@ -54,7 +68,12 @@ impl Node {
 
     /// Starts the node daemon in the background.
     pub fn start(&self) {
-        self.ok(&["sync", "start"]);
+        self.start_with(&[]);
+    }
+
+    /// `peat sync start ARGS...`: starts the node daemon in the background.
+    pub fn start_with(&self, args: &[&str]) {
+        self.ok(&[&["sync", "start"], args].concat());
         self.running.set(true);
     }
 
@@ -77,9 +96,18 @@ impl Node {
 
     /// `peat --dir DIR ARGS...` as a plain `std::process::Command`, for processes that run
     /// alongside the test (a node in the foreground, a `watch`). The environment is cleared
-    /// except for `PATH`, and `HOME` is the temp dir.
+    /// except for `PATH`, and `HOME` is the temp dir. For a node bound to a network namespace
+    /// the command is `ip netns exec NETNS peat ...`, which becomes `peat` (same pid).
     pub fn spawn(&self, args: &[&str]) -> std::process::Command {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_peat"));
+        let peat = env!("CARGO_BIN_EXE_peat");
+        let mut cmd = match &self.netns {
+            None => std::process::Command::new(peat),
+            Some(netns) => {
+                let mut cmd = std::process::Command::new("ip");
+                cmd.args(["netns", "exec", netns, peat]);
+                cmd
+            }
+        };
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.dir.parent().unwrap_or(&self.dir))
@@ -115,6 +143,13 @@ impl Node {
     pub fn json(&self, args: &[&str]) -> Value {
         let out = self.ok(args);
         serde_json::from_str(&out).unwrap_or_else(|e| panic!("peat {args:?} printed non-JSON ({e}): {out}"))
+    }
+
+    /// The last `lines` lines of the node's log (`node.log`), for failure messages.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let log = std::fs::read_to_string(self.dir.join("node.log")).unwrap_or_default();
+        let all: Vec<&str> = log.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
     }
 
     /// Every document of a collection, removed ones included, as JSON.
@@ -254,12 +289,16 @@ impl Drop for Watch {
 }
 
 /// Polls `done` until it holds, failing the test after `deadline`. For states that no
-/// event announces (a killed process disappearing); never a substitute for an event.
+/// event announces (a killed process disappearing); never a substitute for an event. Polls
+/// every 20 ms at first, backing off to 250 ms, so a check that runs a `peat` process does not
+/// crowd out the processes it waits for.
 pub fn wait_until(what: &str, deadline: Duration, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
+    let mut pause = Duration::from_millis(20);
     while !done() {
         assert!(start.elapsed() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(250));
     }
 }
 

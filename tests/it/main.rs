@@ -10,14 +10,21 @@
 //! - [`terminal`]: what a person sees at a real terminal (under script(1)): tables that fit,
 //!   paging, secrets on their own line, the upsert summary
 //! - [`sync`]: several node processes syncing over Iroh on 127.0.0.1
+//! - [`formation`]: formations across hosts made of network namespaces ([`hosts`]): member
+//!   exchange, cut links, restarts, mDNS, a relay, blocked peers
 //! - [`generated`]: the clap definition, `--help`, completions and man pages
 //!
 //! Every wait is for an event with a deadline (`sync wait`, `--wait-for-sync`,
 //! `watch --count --timeout`), never a sleep.
+//!
+//! [`hosts`] builds hosts from network namespaces, veth pairs and bridges inside a test and
+//! removes them after it (the tests that use it print a line and pass when not run as root).
 
 mod harness;
+mod hosts;
 
 mod cli;
+mod formation;
 mod generated;
 mod node;
 mod safety;
