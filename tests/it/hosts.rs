@@ -219,6 +219,9 @@ impl Lan {
                 let ns = net.add(&format!("h{i}"));
                 let ip = Ipv4Addr::new(10, 77, 0, i as u8 + 1);
                 wire(&hub, &format!("p{i}"), &ns, "eth0", ip);
+                // Multicast goes out on the LAN, as on a host with a default route: mDNS
+                // sends from an unbound socket and needs a route for 224.0.0.251.
+                self::ip(&["-n", &ns, "route", "add", "224.0.0.0/4", "dev", "eth0"]);
                 Host { ns, ip }
             })
             .collect();

@@ -44,6 +44,15 @@ fn relay_mode(transport: &TransportConfig) -> Result<RelayMode> {
     Ok(RelayMode::Custom(relay_urls(&transport.relay_urls)?.into_iter().collect::<RelayMap>()))
 }
 
+/// Network probes: none, unless the operator's own relays are configured; then HTTPS
+/// latency probes to those relays (only they are in the relay map), which is how the endpoint
+/// picks its home relay, the one peers reach it through.
+fn net_report(transport: &TransportConfig) -> NetReportConfig {
+    let mut config = NetReportConfig::minimal();
+    config.https_probes = !transport.relay_urls.is_empty();
+    config
+}
+
 /// Parses relay URLs (`http://HOST:PORT` or `https://...`).
 pub(super) fn relay_urls(urls: &[String]) -> Result<Vec<RelayUrl>> {
     urls.iter()
@@ -62,7 +71,7 @@ pub(super) async fn bind(
         .relay_mode(relay_mode(transport)?)
         .transport_config(quic_config()?)
         .portmapper_config(PortmapperConfig::Disabled)
-        .net_report_config(NetReportConfig::minimal())
+        .net_report_config(net_report(transport))
         .clear_address_lookup()
         .clear_ip_transports()
         .bind_addr(transport.listen)

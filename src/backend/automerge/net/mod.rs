@@ -244,7 +244,11 @@ impl Engine {
             "sync endpoint {} listening on {:?} (relays {}, mDNS {})",
             shared.endpoint.id(),
             endpoint::listening(&shared.endpoint),
-            if config.transport.relays { "on" } else { "off" },
+            match (config.transport.relays, config.transport.relay_urls.is_empty()) {
+                (_, false) => config.transport.relay_urls.join(", "),
+                (true, true) => "public".into(),
+                (false, true) => "off".into(),
+            },
             if config.transport.mdns { "on" } else { "off" },
         );
         shared.tasks.spawn(track_seq(shared.clone(), changes));
