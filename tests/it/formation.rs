@@ -152,6 +152,28 @@ fn a_cut_link_heals_and_writes_from_both_sides_converge() {
 }
 
 #[test]
+fn a_dead_link_is_noticed_and_a_write_crosses_within_seconds_of_its_return() {
+    let Some(lan) = Lan::new(2) else { return };
+    let (a, ticket) = init(&lan.hosts[0], &[]);
+    let (b, _) = init(&lan.hosts[1], &["--join", &ticket]);
+    let _logs = LogsOnFailure(vec![("A", &a), ("B", &b)]);
+    start(&a, &[]);
+    start(&b, &[]);
+    sync_wait(&[&b, &a]);
+    let a_id = node_id(&a);
+
+    lan.cut(1);
+    // Keep-alives find the dead path: both sides drop the connection (no one says so).
+    wait_until("B to notice the link is dead", Duration::from_secs(20), || {
+        peer(&b, &a_id).is_some_and(|p| p["connected"] == false)
+    });
+    lan.heal(1);
+    let watch = watch_for(&b, "after-heal", "6s");
+    a.ok(&["upsert", "units", "after-heal", "--set", "v=1"]);
+    arrived(watch, "after-heal", "a write on A reaches B within seconds of the link's return");
+}
+
+#[test]
 fn a_node_restarted_on_another_port_is_found_again() {
     let Some(lan) = Lan::new(2) else { return };
     let (a, ticket) = init(&lan.hosts[0], &[]);
