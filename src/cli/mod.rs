@@ -4,9 +4,11 @@
 mod context;
 mod duration;
 mod exit;
+mod export;
 mod generate;
 mod get;
 mod hints;
+mod import;
 mod init;
 mod input;
 mod peers;
@@ -80,6 +82,8 @@ pub enum Command {
     Status(status::Args),
     Watch(watch::Args),
     Peers(peers::Args),
+    Export(export::Args),
+    Import(import::Args),
     /// Run the node: start, stop, status, wait for peers
     #[command(
         subcommand,
@@ -149,6 +153,8 @@ impl Command {
             Command::Status(args) => status::run(ctx, args).await,
             Command::Watch(args) => watch::run(ctx, args).await,
             Command::Peers(args) => peers::run(ctx, args).await,
+            Command::Export(args) => export::run(ctx, args).await,
+            Command::Import(args) => import::run(ctx, args).await,
             Command::Sync(command) => sync::run(ctx, command).await,
             Command::Completions(args) => generate::completions(ctx, args),
             Command::Generate(args) => generate::generate(ctx, args),

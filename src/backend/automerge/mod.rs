@@ -14,7 +14,7 @@ use crate::backend::{Opening, spawn_observer};
 use crate::home::{ConfigFile, DirLock};
 use crate::sync::{
     BackendConfig, ChangeStream, CollectionInfo, DataSyncBackend, DocInput, Document, DocumentStore, Error,
-    PeerDiscovery, PeerEventStream, PeerInfo, PeerSource, Query, QueryRequest, Result, Start, SyncEngine,
+    EventStream, ExportEvent, ExportRecord, ExportRequest, ExportStream, ImportSummary, PeerDiscovery, PeerEventStream, PeerInfo, PeerSource, Query, QueryRequest, Result, Start, SyncEngine,
     SyncEventStream, SyncStatus,
 };
 pub(crate) use store::Store;
@@ -158,7 +158,34 @@ impl DocumentStore for AutomergeBackend {
     async fn collections(&self) -> Result<Vec<CollectionInfo>> {
         self.blocking(|s| s.collections()).await
     }
+
+    /// Read on a thread of its own; the channel's bound keeps a slow reader from making it
+    /// buffer the store.
+    async fn export(&self, request: ExportRequest) -> Result<ExportStream> {
+        let store = Arc::clone(self.store()?);
+        let (tx, stream) = EventStream::channel(EXPORT_BUFFER);
+        tokio::task::spawn_blocking(move || {
+            let end = match store.export(&request, |event| tx.blocking_send(event).is_ok()) {
+                Ok(documents) => ExportEvent::End { documents },
+                Err(e) => ExportEvent::Failed(e),
+            };
+            let _ = tx.blocking_send(end);
+        });
+        Ok(stream)
+    }
+
+    async fn import(&self, records: Vec<ExportRecord>) -> Result<ImportSummary> {
+        self.blocking(move |s| s.import(records)).await
+    }
+
+    async fn backup(&self, path: &std::path::Path) -> Result<()> {
+        let path = path.to_path_buf();
+        self.blocking(move |s| s.backup(&path)).await
+    }
 }
+
+/// Exported documents buffered between the store's reader and the consumer.
+const EXPORT_BUFFER: usize = 256;
 
 #[async_trait]
 impl PeerDiscovery for AutomergeBackend {
