@@ -1,6 +1,7 @@
 //! The `peat` command line: argument definitions, and one module per command. Each command
 //! opens a backend for the directory and makes one trait call on it.
 
+mod backup;
 mod context;
 mod duration;
 mod exit;
@@ -84,6 +85,8 @@ pub enum Command {
     Peers(peers::Args),
     Export(export::Args),
     Import(import::Args),
+    Backup(backup::Args),
+    Restore(backup::RestoreArgs),
     /// Run the node: start, stop, status, wait for peers
     #[command(
         subcommand,
@@ -155,6 +158,8 @@ impl Command {
             Command::Peers(args) => peers::run(ctx, args).await,
             Command::Export(args) => export::run(ctx, args).await,
             Command::Import(args) => import::run(ctx, args).await,
+            Command::Backup(args) => backup::run(ctx, args).await,
+            Command::Restore(args) => backup::restore(ctx, args).await,
             Command::Sync(command) => sync::run(ctx, command).await,
             Command::Completions(args) => generate::completions(ctx, args),
             Command::Generate(args) => generate::generate(ctx, args),

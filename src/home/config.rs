@@ -235,7 +235,12 @@ mod tests {
         fs::write(file.path(), text).unwrap();
         assert!(file.add_peers(&["abc@127.0.0.1:1".to_string()]).unwrap());
         let edited = fs::read_to_string(file.path()).unwrap();
-        assert!(edited.starts_with("# convoy node, edited by hand\napp_id = 'a'  # the formation\n\n# peers we trust\npeers = ["), "{edited}");
+        assert!(
+            edited.starts_with(
+                "# convoy node, edited by hand\napp_id = 'a'  # the formation\n\n# peers we trust\npeers = ["
+            ),
+            "{edited}"
+        );
         assert!(edited.ends_with("listen = '0.0.0.0:1'\n"), "{edited}");
         assert!(file.set_blocked("abc", true).unwrap());
         assert!(file.remove_peer("abc").unwrap());

@@ -16,8 +16,8 @@ use super::protocol::{NodeInfo, Request, Response, envelope, read_line, write_li
 use crate::home::{NodeDir, SOCKET_FILE};
 use crate::sync::{
     BackendConfig, ChangeStream, CollectionInfo, DataSyncBackend, DocInput, Document, DocumentStore, Error,
-    EventStream, ExportRecord, ExportRequest, ExportStream, ImportSummary, PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Result, Start, SyncEngine,
-    SyncEventStream, SyncStatus,
+    EventStream, ExportRecord, ExportRequest, ExportStream, ImportSummary, PeerDiscovery, PeerEventStream,
+    PeerInfo, Query, QueryRequest, Result, Start, SyncEngine, SyncEventStream, SyncStatus,
 };
 
 /// Events a client buffers between the socket and a slow reader.

@@ -1,6 +1,7 @@
 //! The node: the daemon that serves a directory, its control socket, and the client backend
 //! that reaches it.
 
+pub mod backup;
 pub mod client;
 pub mod daemon;
 pub mod open;

@@ -219,8 +219,6 @@ async fn call(ctx: &Context, request: Request) -> Result<Value> {
         | Request::Export { .. }
         | Request::PeerEvents
         | Request::SubscribeSync
-        | Request::Shutdown => {
-            Err(Error::invalid("stream request in the wrong place"))
-        }
+        | Request::Shutdown => Err(Error::invalid("stream request in the wrong place")),
     }
 }

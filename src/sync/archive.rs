@@ -58,7 +58,9 @@ pub struct ExportRecord {
 pub enum ExportEvent {
     Doc(ExportRecord),
     /// Every document was sent; how many.
-    End { documents: u64 },
+    End {
+        documents: u64,
+    },
     /// Reading the store failed midway.
     Failed(Error),
 }

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 
 use super::{
     BackendConfig, ChangeStream, CollectionInfo, DocInput, Document, Error, ExportRecord, ExportRequest,
-    ExportStream, ImportSummary, PeerEventStream, PeerInfo, Query,
-    QueryRequest, Result, Start, SyncEventStream, SyncStatus,
+    ExportStream, ImportSummary, PeerEventStream, PeerInfo, Query, QueryRequest, Result, Start,
+    SyncEventStream, SyncStatus,
 };
 
 /// Documents in collections: write, read, remove, observe.

@@ -9,6 +9,8 @@
 //! - [`watch`]: `added`, `updated`, `removed`, `left`; timeouts; resuming after a node restart
 //! - [`terminal`]: what a person sees at a real terminal (under script(1)): tables that fit,
 //!   paging, secrets on their own line, the upsert summary
+//! - [`data`]: `export`/`import` in both formats, `backup`/`restore` of a node that then
+//!   syncs again, config.toml edits that keep hand-written comments
 //! - [`sync`]: several node processes syncing over Iroh on 127.0.0.1
 //! - [`generated`]: the clap definition, `--help`, completions and man pages
 //!
@@ -18,6 +20,7 @@
 mod harness;
 
 mod cli;
+mod data;
 mod generated;
 mod node;
 mod safety;

@@ -14,10 +14,20 @@ use crate::backend::{Opening, spawn_observer};
 use crate::home::{ConfigFile, DirLock};
 use crate::sync::{
     BackendConfig, ChangeStream, CollectionInfo, DataSyncBackend, DocInput, Document, DocumentStore, Error,
-    EventStream, ExportEvent, ExportRecord, ExportRequest, ExportStream, ImportSummary, PeerDiscovery, PeerEventStream, PeerInfo, PeerSource, Query, QueryRequest, Result, Start, SyncEngine,
-    SyncEventStream, SyncStatus,
+    EventStream, ExportEvent, ExportRecord, ExportRequest, ExportStream, ImportSummary, PeerDiscovery,
+    PeerEventStream, PeerInfo, PeerSource, Query, QueryRequest, Result, Start, SyncEngine, SyncEventStream,
+    SyncStatus,
 };
 pub(crate) use store::Store;
+
+/// Puts a copy of the store file `from` (a backup) at `to` with a new store id, so that
+/// peers read the restored change log afresh. The copy is renamed into place when complete.
+pub fn restore_store(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
+    let partial = to.with_extension("partial");
+    std::fs::copy(from, &partial).map_err(|e| Error::context(&format!("copying {}", from.display()), e))?;
+    Store::renew_id(&partial)?;
+    std::fs::rename(&partial, to).map_err(|e| Error::context(&format!("writing {}", to.display()), e))
+}
 
 /// The Automerge + redb backend, opened in this process. Sync runs only once
 /// [`SyncEngine::start_sync`] is called (by the node daemon); until then the peer calls

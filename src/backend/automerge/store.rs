@@ -257,8 +257,11 @@ impl Store {
         let mut collections = request.collections.clone();
         collections.sort();
         collections.dedup();
-        let ranges: Vec<Option<&str>> =
-            if collections.is_empty() { vec![None] } else { collections.iter().map(|c| Some(c.as_str())).collect() };
+        let ranges: Vec<Option<&str>> = if collections.is_empty() {
+            vec![None]
+        } else {
+            collections.iter().map(|c| Some(c.as_str())).collect()
+        };
         let mut sent = 0;
         for only in ranges {
             for entry in projections.range((only.unwrap_or(""), "")..).map_err(db_err)? {
@@ -276,9 +279,14 @@ impl Store {
                     },
                     ExportFormat::Automerge => {
                         let saved = docs.get((collection, id)).map_err(db_err)?.ok_or_else(|| {
-                            Error::failed(format!("store: {collection}/{id} has a projection but no document"))
+                            Error::failed(format!(
+                                "store: {collection}/{id} has a projection but no document"
+                            ))
                         })?;
-                        ExportRecord { automerge: Some(base64(saved.value())), ..record(collection, id, deleted) }
+                        ExportRecord {
+                            automerge: Some(base64(saved.value())),
+                            ..record(collection, id, deleted)
+                        }
                     }
                 };
                 if !send(ExportEvent::Doc(record)) {
@@ -318,7 +326,8 @@ impl Store {
 
     fn copy_to(&self, path: &Path) -> Result<()> {
         let from = self.db.begin_read().map_err(db_err)?;
-        let to = Database::create(path).map_err(|e| Error::context(&format!("cannot create {}", path.display()), e))?;
+        let to = Database::create(path)
+            .map_err(|e| Error::context(&format!("cannot create {}", path.display()), e))?;
         copy_table(&from, &to, DOCS)?;
         copy_table(&from, &to, PROJECTIONS)?;
         copy_table(&from, &to, DOC_SEQ)?;
@@ -331,7 +340,8 @@ impl Store {
     /// Gives the store file at `path` a new store id, so peers read its change log afresh: a
     /// restored store's log ends before positions its peers already read from the original.
     pub fn renew_id(path: &Path) -> Result<()> {
-        let db = Database::open(path).map_err(|e| Error::context(&format!("cannot open {}", path.display()), e))?;
+        let db = Database::open(path)
+            .map_err(|e| Error::context(&format!("cannot open {}", path.display()), e))?;
         let txn = db.begin_write().map_err(db_err)?;
         let id = *uuid::Uuid::now_v7().as_bytes();
         txn.open_table(META).map_err(db_err)?.insert("store_id", id.as_slice()).map_err(db_err)?;
@@ -599,9 +609,24 @@ impl<'txn> Writer<'txn> {
         let Some(Value::Object(fields)) = &record.doc else {
             return Err(bad("a record needs \"doc\" (an object) or \"automerge\"".into()));
         };
-        let mut input = DocInput::from_object(fields.clone(), false).map_err(bad)?;
+        let mut fields = fields.clone();
+        fields.remove(DELETED_FIELD);
+        let mut input = DocInput::from_object(fields, false).map_err(bad)?;
         input.id = Some(id.to_string());
         let existing = self.existing(collection, id)?;
+        if record.deleted {
+            // A tombstone: removes a live document, creates a removed one, and leaves a
+            // removed one as it is (an upsert would revive it).
+            return match existing {
+                Some(e) if !e.live => Ok(false),
+                Some(_) => self.edit(collection, id, convert::mark_removed),
+                None => {
+                    let created = upsert_one(collection, id, &input, None, self.actor)?;
+                    created.map(|p| self.put(p)).transpose()?;
+                    self.edit(collection, id, convert::mark_removed)
+                }
+            };
+        }
         match upsert_one(collection, id, &input, existing.as_ref(), self.actor)? {
             Some(prepared) => self.put(prepared).map(|()| true),
             None => Ok(false),
