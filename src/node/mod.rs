@@ -4,6 +4,7 @@
 pub mod backup;
 pub mod client;
 pub mod daemon;
+pub mod logging;
 pub mod open;
 pub(crate) mod protocol;
 pub(crate) mod server;

@@ -11,6 +11,7 @@
 //!   paging, secrets on their own line, the upsert summary
 //! - [`data`]: `export`/`import` in both formats, `backup`/`restore` of a node that then
 //!   syncs again, config.toml edits that keep hand-written comments
+//! - [`service`]: the node's log (`logs`, `log_level`, SIGHUP) and `sync unit`
 //! - [`sync`]: several node processes syncing over Iroh on 127.0.0.1
 //! - [`generated`]: the clap definition, `--help`, completions and man pages
 //!
@@ -24,6 +25,7 @@ mod data;
 mod generated;
 mod node;
 mod safety;
+mod service;
 mod sync;
 mod terminal;
 mod watch;
