@@ -98,11 +98,11 @@ fn loop_follow(
         }
         std::thread::sleep(POLL);
         let position = reader.stream_position()?;
-        if std::fs::metadata(path).is_ok_and(|m| m.len() < position) {
-            if let Ok(file) = std::fs::File::open(path) {
-                reader = BufReader::new(file);
-                reader.seek(SeekFrom::Start(0))?;
-            }
+        if std::fs::metadata(path).is_ok_and(|m| m.len() < position)
+            && let Ok(file) = std::fs::File::open(path)
+        {
+            reader = BufReader::new(file);
+            reader.seek(SeekFrom::Start(0))?;
         }
     }
     Ok(())
