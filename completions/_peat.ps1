@@ -41,6 +41,11 @@ Register-ArgumentCompleter -Native -CommandName 'peat' -ScriptBlock {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the node''s identity and what it holds')
             [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Stream changes to documents as they happen')
             [CompletionResult]::new('peers', 'peers', [CompletionResultType]::ParameterValue, 'List, add or remove peers')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write documents out as NDJSON or Automerge (a consistent snapshot)')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Merge an export file (either format) into the node')
+            [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Back up the node: its store and config (and keys if asked) into a new directory')
+            [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Restore a node from a backup directory')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Show the node''s log (node.log)')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Run the node: start, stop, status, wait for peers')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write completions and man pages into a directory (for packagers)')
@@ -244,6 +249,80 @@ Register-ArgumentCompleter -Native -CommandName 'peat' -ScriptBlock {
         'peat;peers;help;help' {
             break
         }
+        'peat;export' {
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'What each record carries: the document''s JSON, or its Automerge document with history')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write to FILE instead of stdout (-o is the global output format)')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Persistence directory of the node [default: the platform data dir + /peat]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
+            [CompletionResult]::new('--include-deleted', '--include-deleted', [CompletionResultType]::ParameterName, 'Include removed documents (ndjson; the automerge format always carries tombstones)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No messages on stderr, only errors (data on stdout is unchanged)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No messages on stderr, only errors (data on stdout is unchanged)')
+            [CompletionResult]::new('--wide', '--wide', [CompletionResultType]::ParameterName, 'Tables show every cell whole, however wide (default: cut to fit the terminal)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'peat;import' {
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Persistence directory of the node [default: the platform data dir + /peat]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No messages on stderr, only errors (data on stdout is unchanged)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No messages on stderr, only errors (data on stdout is unchanged)')
+            [CompletionResult]::new('--wide', '--wide', [CompletionResultType]::ParameterName, 'Tables show every cell whole, however wide (default: cut to fit the terminal)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'peat;backup' {
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Persistence directory of the node [default: the platform data dir + /peat]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
+            [CompletionResult]::new('--include-keys', '--include-keys', [CompletionResultType]::ParameterName, 'Also copy identity.key and formation.key (secrets: keep the backup private)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No messages on stderr, only errors (data on stdout is unchanged)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No messages on stderr, only errors (data on stdout is unchanged)')
+            [CompletionResult]::new('--wide', '--wide', [CompletionResultType]::ParameterName, 'Tables show every cell whole, however wide (default: cut to fit the terminal)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'peat;restore' {
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Persistence directory of the node [default: the platform data dir + /peat]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace the directory''s existing store')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No messages on stderr, only errors (data on stdout is unchanged)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No messages on stderr, only errors (data on stdout is unchanged)')
+            [CompletionResult]::new('--wide', '--wide', [CompletionResultType]::ParameterName, 'Tables show every cell whole, however wide (default: cut to fit the terminal)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'peat;logs' {
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'How many of the last lines to print first')
+            [CompletionResult]::new('--lines', '--lines', [CompletionResultType]::ParameterName, 'How many of the last lines to print first')
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Persistence directory of the node [default: the platform data dir + /peat]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Follow: print new lines as they are written, until Ctrl-C')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Follow: print new lines as they are written, until Ctrl-C')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No messages on stderr, only errors (data on stdout is unchanged)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No messages on stderr, only errors (data on stdout is unchanged)')
+            [CompletionResult]::new('--wide', '--wide', [CompletionResultType]::ParameterName, 'Tables show every cell whole, however wide (default: cut to fit the terminal)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'peat;sync' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Persistence directory of the node [default: the platform data dir + /peat]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
@@ -259,6 +338,7 @@ Register-ArgumentCompleter -Native -CommandName 'peat' -ScriptBlock {
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the running node gracefully')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show whether the node runs, and how it is doing')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until this node and its connected peers hold each other''s changes')
+            [CompletionResult]::new('unit', 'unit', [CompletionResultType]::ParameterValue, 'Print a systemd unit that runs this directory''s node')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -270,6 +350,7 @@ Register-ArgumentCompleter -Native -CommandName 'peat' -ScriptBlock {
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
             [CompletionResult]::new('--foreground', '--foreground', [CompletionResultType]::ParameterName, 'Stay attached: log to stderr, stop on SIGTERM/Ctrl-C')
+            [CompletionResult]::new('--log-file', '--log-file', [CompletionResultType]::ParameterName, 'Log to node.log in the directory, rotated by size (how `sync start` runs the node)')
             [CompletionResult]::new('--mdns', '--mdns', [CompletionResultType]::ParameterName, 'Find and dial peers on the local network with mDNS (saved in config.toml)')
             [CompletionResult]::new('--relays', '--relays', [CompletionResultType]::ParameterName, 'Use the public Iroh relays to reach peers behind NAT (saved in config.toml)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
@@ -325,11 +406,25 @@ Register-ArgumentCompleter -Native -CommandName 'peat' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'peat;sync;unit' {
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Persistence directory of the node [default: the platform data dir + /peat]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No messages on stderr, only errors (data on stdout is unchanged)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No messages on stderr, only errors (data on stdout is unchanged)')
+            [CompletionResult]::new('--wide', '--wide', [CompletionResultType]::ParameterName, 'Tables show every cell whole, however wide (default: cut to fit the terminal)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'peat;sync;help' {
             [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start the node: serve the directory and sync with peers')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the running node gracefully')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show whether the node runs, and how it is doing')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until this node and its connected peers hold each other''s changes')
+            [CompletionResult]::new('unit', 'unit', [CompletionResultType]::ParameterValue, 'Print a systemd unit that runs this directory''s node')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -343,6 +438,9 @@ Register-ArgumentCompleter -Native -CommandName 'peat' -ScriptBlock {
             break
         }
         'peat;sync;help;wait' {
+            break
+        }
+        'peat;sync;help;unit' {
             break
         }
         'peat;sync;help;help' {
@@ -384,6 +482,11 @@ Register-ArgumentCompleter -Native -CommandName 'peat' -ScriptBlock {
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the node''s identity and what it holds')
             [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Stream changes to documents as they happen')
             [CompletionResult]::new('peers', 'peers', [CompletionResultType]::ParameterValue, 'List, add or remove peers')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write documents out as NDJSON or Automerge (a consistent snapshot)')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Merge an export file (either format) into the node')
+            [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Back up the node: its store and config (and keys if asked) into a new directory')
+            [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Restore a node from a backup directory')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Show the node''s log (node.log)')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Run the node: start, stop, status, wait for peers')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write completions and man pages into a directory (for packagers)')
@@ -426,11 +529,27 @@ Register-ArgumentCompleter -Native -CommandName 'peat' -ScriptBlock {
         'peat;help;peers;remove' {
             break
         }
+        'peat;help;export' {
+            break
+        }
+        'peat;help;import' {
+            break
+        }
+        'peat;help;backup' {
+            break
+        }
+        'peat;help;restore' {
+            break
+        }
+        'peat;help;logs' {
+            break
+        }
         'peat;help;sync' {
             [CompletionResult]::new('start', 'start', [CompletionResultType]::ParameterValue, 'Start the node: serve the directory and sync with peers')
             [CompletionResult]::new('stop', 'stop', [CompletionResultType]::ParameterValue, 'Stop the running node gracefully')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show whether the node runs, and how it is doing')
             [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'Wait until this node and its connected peers hold each other''s changes')
+            [CompletionResult]::new('unit', 'unit', [CompletionResultType]::ParameterValue, 'Print a systemd unit that runs this directory''s node')
             break
         }
         'peat;help;sync;start' {
@@ -443,6 +562,9 @@ Register-ArgumentCompleter -Native -CommandName 'peat' -ScriptBlock {
             break
         }
         'peat;help;sync;wait' {
+            break
+        }
+        'peat;help;sync;unit' {
             break
         }
         'peat;help;completions' {

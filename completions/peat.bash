@@ -16,8 +16,14 @@ _peat() {
             ",$1")
                 cmd="peat"
                 ;;
+            peat,backup)
+                cmd="peat__subcmd__backup"
+                ;;
             peat,completions)
                 cmd="peat__subcmd__completions"
+                ;;
+            peat,export)
+                cmd="peat__subcmd__export"
                 ;;
             peat,generate)
                 cmd="peat__subcmd__generate"
@@ -28,8 +34,14 @@ _peat() {
             peat,help)
                 cmd="peat__subcmd__help"
                 ;;
+            peat,import)
+                cmd="peat__subcmd__import"
+                ;;
             peat,init)
                 cmd="peat__subcmd__init"
+                ;;
+            peat,logs)
+                cmd="peat__subcmd__logs"
                 ;;
             peat,peers)
                 cmd="peat__subcmd__peers"
@@ -39,6 +51,9 @@ _peat() {
                 ;;
             peat,remove)
                 cmd="peat__subcmd__remove"
+                ;;
+            peat,restore)
+                cmd="peat__subcmd__restore"
                 ;;
             peat,status)
                 cmd="peat__subcmd__status"
@@ -52,8 +67,14 @@ _peat() {
             peat,watch)
                 cmd="peat__subcmd__watch"
                 ;;
+            peat__subcmd__help,backup)
+                cmd="peat__subcmd__help__subcmd__backup"
+                ;;
             peat__subcmd__help,completions)
                 cmd="peat__subcmd__help__subcmd__completions"
+                ;;
+            peat__subcmd__help,export)
+                cmd="peat__subcmd__help__subcmd__export"
                 ;;
             peat__subcmd__help,generate)
                 cmd="peat__subcmd__help__subcmd__generate"
@@ -64,8 +85,14 @@ _peat() {
             peat__subcmd__help,help)
                 cmd="peat__subcmd__help__subcmd__help"
                 ;;
+            peat__subcmd__help,import)
+                cmd="peat__subcmd__help__subcmd__import"
+                ;;
             peat__subcmd__help,init)
                 cmd="peat__subcmd__help__subcmd__init"
+                ;;
+            peat__subcmd__help,logs)
+                cmd="peat__subcmd__help__subcmd__logs"
                 ;;
             peat__subcmd__help,peers)
                 cmd="peat__subcmd__help__subcmd__peers"
@@ -75,6 +102,9 @@ _peat() {
                 ;;
             peat__subcmd__help,remove)
                 cmd="peat__subcmd__help__subcmd__remove"
+                ;;
+            peat__subcmd__help,restore)
+                cmd="peat__subcmd__help__subcmd__restore"
                 ;;
             peat__subcmd__help,status)
                 cmd="peat__subcmd__help__subcmd__status"
@@ -105,6 +135,9 @@ _peat() {
                 ;;
             peat__subcmd__help__subcmd__sync,stop)
                 cmd="peat__subcmd__help__subcmd__sync__subcmd__stop"
+                ;;
+            peat__subcmd__help__subcmd__sync,unit)
+                cmd="peat__subcmd__help__subcmd__sync__subcmd__unit"
                 ;;
             peat__subcmd__help__subcmd__sync,wait)
                 cmd="peat__subcmd__help__subcmd__sync__subcmd__wait"
@@ -145,6 +178,9 @@ _peat() {
             peat__subcmd__sync,stop)
                 cmd="peat__subcmd__sync__subcmd__stop"
                 ;;
+            peat__subcmd__sync,unit)
+                cmd="peat__subcmd__sync__subcmd__unit"
+                ;;
             peat__subcmd__sync,wait)
                 cmd="peat__subcmd__sync__subcmd__wait"
                 ;;
@@ -160,6 +196,9 @@ _peat() {
             peat__subcmd__sync__subcmd__help,stop)
                 cmd="peat__subcmd__sync__subcmd__help__subcmd__stop"
                 ;;
+            peat__subcmd__sync__subcmd__help,unit)
+                cmd="peat__subcmd__sync__subcmd__help__subcmd__unit"
+                ;;
             peat__subcmd__sync__subcmd__help,wait)
                 cmd="peat__subcmd__sync__subcmd__help__subcmd__wait"
                 ;;
@@ -170,8 +209,34 @@ _peat() {
 
     case "${cmd}" in
         peat)
-            opts="-o -v -q -h -V --dir --output --verbose --quiet --wide --help --version init upsert query get remove status watch peers sync completions generate help"
+            opts="-o -v -q -h -V --dir --output --verbose --quiet --wide --help --version init upsert query get remove status watch peers export import backup restore logs sync completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__backup)
+            opts="-o -v -q -h --include-keys --dir --output --verbose --quiet --wide --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -202,6 +267,40 @@ _peat() {
                 return 0
             fi
             case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__export)
+            opts="-o -v -q -h --format --out --include-deleted --dir --output --verbose --quiet --wide --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "ndjson automerge" -- "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -278,7 +377,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__help)
-            opts="init upsert query get remove status watch peers sync completions generate help"
+            opts="init upsert query get remove status watch peers export import backup restore logs sync completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -291,7 +390,35 @@ _peat() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        peat__subcmd__help__subcmd__backup)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         peat__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__help__subcmd__export)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -347,7 +474,35 @@ _peat() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        peat__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         peat__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__help__subcmd__logs)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -445,6 +600,20 @@ _peat() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        peat__subcmd__help__subcmd__restore)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         peat__subcmd__help__subcmd__status)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -460,7 +629,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__help__subcmd__sync)
-            opts="start stop status wait"
+            opts="start stop status wait unit"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -502,6 +671,20 @@ _peat() {
             return 0
             ;;
         peat__subcmd__help__subcmd__sync__subcmd__stop)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__help__subcmd__sync__subcmd__unit)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -557,6 +740,32 @@ _peat() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        peat__subcmd__import)
+            opts="-o -v -q -h --dir --output --verbose --quiet --wide --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         peat__subcmd__init)
             opts="-y -o -v -q -h --app-id --join --listen --force --yes --dir --output --verbose --quiet --wide --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -573,6 +782,40 @@ _peat() {
                     return 0
                     ;;
                 --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__logs)
+            opts="-f -n -o -v -q -h --follow --lines --dir --output --verbose --quiet --wide --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --lines)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -849,6 +1092,32 @@ _peat() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        peat__subcmd__restore)
+            opts="-o -v -q -h --force --dir --output --verbose --quiet --wide --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         peat__subcmd__status)
             opts="-o -v -q -h --dir --output --verbose --quiet --wide --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -876,7 +1145,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__sync)
-            opts="-o -v -q -h --dir --output --verbose --quiet --wide --help start stop status wait help"
+            opts="-o -v -q -h --dir --output --verbose --quiet --wide --help start stop status wait unit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -902,7 +1171,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__sync__subcmd__help)
-            opts="start stop status wait help"
+            opts="start stop status wait unit help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -971,6 +1240,20 @@ _peat() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        peat__subcmd__sync__subcmd__help__subcmd__unit)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         peat__subcmd__sync__subcmd__help__subcmd__wait)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -986,7 +1269,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__sync__subcmd__start)
-            opts="-o -v -q -h --foreground --listen --mdns --relays --advertise --relay --dir --output --verbose --quiet --wide --help"
+            opts="-o -v -q -h --foreground --log-file --listen --mdns --relays --advertise --relay --dir --output --verbose --quiet --wide --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1060,6 +1343,32 @@ _peat() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__sync__subcmd__unit)
+            opts="-o -v -q -h --dir --output --verbose --quiet --wide --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

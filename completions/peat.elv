@@ -38,6 +38,11 @@ set edit:completion:arg-completer[peat] = {|@words|
             cand status 'Show the node''s identity and what it holds'
             cand watch 'Stream changes to documents as they happen'
             cand peers 'List, add or remove peers'
+            cand export 'Write documents out as NDJSON or Automerge (a consistent snapshot)'
+            cand import 'Merge an export file (either format) into the node'
+            cand backup 'Back up the node: its store and config (and keys if asked) into a new directory'
+            cand restore 'Restore a node from a backup directory'
+            cand logs 'Show the node''s log (node.log)'
             cand sync 'Run the node: start, stop, status, wait for peers'
             cand completions 'Print a shell completion script'
             cand generate 'Write completions and man pages into a directory (for packagers)'
@@ -224,6 +229,75 @@ set edit:completion:arg-completer[peat] = {|@words|
         }
         &'peat;peers;help;help'= {
         }
+        &'peat;export'= {
+            cand --format 'What each record carries: the document''s JSON, or its Automerge document with history'
+            cand --out 'Write to FILE instead of stdout (-o is the global output format)'
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand --include-deleted 'Include removed documents (ndjson; the automerge format always carries tombstones)'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'No messages on stderr, only errors (data on stdout is unchanged)'
+            cand --quiet 'No messages on stderr, only errors (data on stdout is unchanged)'
+            cand --wide 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'peat;import'= {
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'No messages on stderr, only errors (data on stdout is unchanged)'
+            cand --quiet 'No messages on stderr, only errors (data on stdout is unchanged)'
+            cand --wide 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'peat;backup'= {
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand --include-keys 'Also copy identity.key and formation.key (secrets: keep the backup private)'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'No messages on stderr, only errors (data on stdout is unchanged)'
+            cand --quiet 'No messages on stderr, only errors (data on stdout is unchanged)'
+            cand --wide 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'peat;restore'= {
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand --force 'Replace the directory''s existing store'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'No messages on stderr, only errors (data on stdout is unchanged)'
+            cand --quiet 'No messages on stderr, only errors (data on stdout is unchanged)'
+            cand --wide 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'peat;logs'= {
+            cand -n 'How many of the last lines to print first'
+            cand --lines 'How many of the last lines to print first'
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand -f 'Follow: print new lines as they are written, until Ctrl-C'
+            cand --follow 'Follow: print new lines as they are written, until Ctrl-C'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'No messages on stderr, only errors (data on stdout is unchanged)'
+            cand --quiet 'No messages on stderr, only errors (data on stdout is unchanged)'
+            cand --wide 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'peat;sync'= {
             cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
             cand -o 'Output format [default: table on a terminal, json when piped]'
@@ -239,6 +313,7 @@ set edit:completion:arg-completer[peat] = {|@words|
             cand stop 'Stop the running node gracefully'
             cand status 'Show whether the node runs, and how it is doing'
             cand wait 'Wait until this node and its connected peers hold each other''s changes'
+            cand unit 'Print a systemd unit that runs this directory''s node'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'peat;sync;start'= {
@@ -249,6 +324,7 @@ set edit:completion:arg-completer[peat] = {|@words|
             cand -o 'Output format [default: table on a terminal, json when piped]'
             cand --output 'Output format [default: table on a terminal, json when piped]'
             cand --foreground 'Stay attached: log to stderr, stop on SIGTERM/Ctrl-C'
+            cand --log-file 'Log to node.log in the directory, rotated by size (how `sync start` runs the node)'
             cand --mdns 'Find and dial peers on the local network with mDNS (saved in config.toml)'
             cand --relays 'Use the public Iroh relays to reach peers behind NAT (saved in config.toml)'
             cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
@@ -300,11 +376,24 @@ set edit:completion:arg-completer[peat] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'peat;sync;unit'= {
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'No messages on stderr, only errors (data on stdout is unchanged)'
+            cand --quiet 'No messages on stderr, only errors (data on stdout is unchanged)'
+            cand --wide 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'peat;sync;help'= {
             cand start 'Start the node: serve the directory and sync with peers'
             cand stop 'Stop the running node gracefully'
             cand status 'Show whether the node runs, and how it is doing'
             cand wait 'Wait until this node and its connected peers hold each other''s changes'
+            cand unit 'Print a systemd unit that runs this directory''s node'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'peat;sync;help;start'= {
@@ -314,6 +403,8 @@ set edit:completion:arg-completer[peat] = {|@words|
         &'peat;sync;help;status'= {
         }
         &'peat;sync;help;wait'= {
+        }
+        &'peat;sync;help;unit'= {
         }
         &'peat;sync;help;help'= {
         }
@@ -351,6 +442,11 @@ set edit:completion:arg-completer[peat] = {|@words|
             cand status 'Show the node''s identity and what it holds'
             cand watch 'Stream changes to documents as they happen'
             cand peers 'List, add or remove peers'
+            cand export 'Write documents out as NDJSON or Automerge (a consistent snapshot)'
+            cand import 'Merge an export file (either format) into the node'
+            cand backup 'Back up the node: its store and config (and keys if asked) into a new directory'
+            cand restore 'Restore a node from a backup directory'
+            cand logs 'Show the node''s log (node.log)'
             cand sync 'Run the node: start, stop, status, wait for peers'
             cand completions 'Print a shell completion script'
             cand generate 'Write completions and man pages into a directory (for packagers)'
@@ -381,11 +477,22 @@ set edit:completion:arg-completer[peat] = {|@words|
         }
         &'peat;help;peers;remove'= {
         }
+        &'peat;help;export'= {
+        }
+        &'peat;help;import'= {
+        }
+        &'peat;help;backup'= {
+        }
+        &'peat;help;restore'= {
+        }
+        &'peat;help;logs'= {
+        }
         &'peat;help;sync'= {
             cand start 'Start the node: serve the directory and sync with peers'
             cand stop 'Stop the running node gracefully'
             cand status 'Show whether the node runs, and how it is doing'
             cand wait 'Wait until this node and its connected peers hold each other''s changes'
+            cand unit 'Print a systemd unit that runs this directory''s node'
         }
         &'peat;help;sync;start'= {
         }
@@ -394,6 +501,8 @@ set edit:completion:arg-completer[peat] = {|@words|
         &'peat;help;sync;status'= {
         }
         &'peat;help;sync;wait'= {
+        }
+        &'peat;help;sync;unit'= {
         }
         &'peat;help;completions'= {
         }

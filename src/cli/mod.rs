@@ -1,14 +1,18 @@
 //! The `peat` command line: argument definitions, and one module per command. Each command
 //! opens a backend for the directory and makes one trait call on it.
 
+mod backup;
 mod context;
 mod duration;
 mod exit;
+mod export;
 mod generate;
 mod get;
 mod hints;
+mod import;
 mod init;
 mod input;
+mod logs;
 mod peers;
 mod printer;
 mod query;
@@ -16,9 +20,11 @@ mod remove;
 mod status;
 mod sync;
 mod table;
+mod unit;
 mod upsert;
 mod watch;
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -80,13 +86,18 @@ pub enum Command {
     Status(status::Args),
     Watch(watch::Args),
     Peers(peers::Args),
+    Export(export::Args),
+    Import(import::Args),
+    Backup(backup::Args),
+    Restore(backup::RestoreArgs),
+    Logs(logs::Args),
     /// Run the node: start, stop, status, wait for peers
     #[command(
         subcommand,
         long_about = "Run the node for the directory. A running node serves the control socket, \
 so other peat commands go through it (writes sync at once, watch sees remote changes), and syncs \
 with peers over Iroh.",
-        after_help = "Examples:\n  peat sync start\n  peat sync status\n  peat sync wait --timeout 30s\n  peat sync stop"
+        after_help = "Examples:\n  peat sync start\n  peat sync status\n  peat sync wait --timeout 30s\n  peat sync stop\n  peat sync unit > ~/.config/systemd/user/peat.service"
     )]
     Sync(sync::Command),
     Completions(generate::CompletionsArgs),
@@ -110,6 +121,31 @@ impl Cli {
     /// Whether this invocation runs a node (whose log wants timestamps) rather than a command.
     pub fn runs_node(&self) -> bool {
         matches!(self.command, Command::Sync(sync::Command::Start(_)))
+    }
+
+    /// Sets up logging: a command warns on stderr (`-v` for more); a node logs at
+    /// config.toml's `log_level` (`-v` overrides), to `node.log` when detached.
+    pub fn init_logging(&self) {
+        use crate::node::logging::{Sink, init};
+        let ansi =
+            std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let verbose = match self.verbose {
+            0 => None,
+            1 => Some("info,iroh=warn"),
+            2 => Some("debug,iroh=info"),
+            _ => Some("trace"),
+        };
+        let Command::Sync(sync::Command::Start(args)) = &self.command else {
+            return init(verbose.unwrap_or("warn"), Sink::Command, ansi);
+        };
+        let dir = self.dir.clone().or_else(crate::home::NodeDir::default_path).map(crate::home::NodeDir::new);
+        let configured = dir.as_ref().and_then(|d| d.config().ok()).map(|c| c.log_level);
+        let level = verbose.map(str::to_string).or(configured).unwrap_or_else(|| "info".into());
+        let sink = match dir {
+            Some(dir) if args.log_file => Sink::File(dir.file(crate::home::LOG_FILE)),
+            _ => Sink::Node,
+        };
+        init(&level, sink, ansi);
     }
 }
 
@@ -149,6 +185,11 @@ impl Command {
             Command::Status(args) => status::run(ctx, args).await,
             Command::Watch(args) => watch::run(ctx, args).await,
             Command::Peers(args) => peers::run(ctx, args).await,
+            Command::Export(args) => export::run(ctx, args).await,
+            Command::Import(args) => import::run(ctx, args).await,
+            Command::Backup(args) => backup::run(ctx, args).await,
+            Command::Restore(args) => backup::restore(ctx, args).await,
+            Command::Logs(args) => logs::run(ctx, args).await,
             Command::Sync(command) => sync::run(ctx, command).await,
             Command::Completions(args) => generate::completions(ctx, args),
             Command::Generate(args) => generate::generate(ctx, args),

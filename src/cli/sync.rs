@@ -16,6 +16,7 @@ pub enum Command {
     Stop(StopArgs),
     Status(StatusArgs),
     Wait(WaitArgs),
+    Unit(super::unit::Args),
 }
 
 /// Start the node: serve the directory and sync with peers
@@ -39,6 +40,9 @@ pub struct StartArgs {
     /// Stay attached: log to stderr, stop on SIGTERM/Ctrl-C
     #[arg(long)]
     pub foreground: bool,
+    /// Log to node.log in the directory, rotated by size (how `sync start` runs the node)
+    #[arg(long, hide = true)]
+    pub log_file: bool,
     /// UDP address of the sync endpoint, e.g. 0.0.0.0:7890 (saved in config.toml)
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<std::net::SocketAddr>,
@@ -131,6 +135,7 @@ pub async fn run(ctx: &Context, command: Command) -> anyhow::Result<()> {
         Command::Stop(args) => stop(ctx, args).await,
         Command::Status(args) => print_status(ctx, args.show_ticket).await,
         Command::Wait(args) => wait(ctx, args).await,
+        Command::Unit(args) => super::unit::run(ctx, args),
     }
 }
 

@@ -45,6 +45,14 @@ pub struct Config {
     /// `peers add`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub blocked: Vec<String>,
+    /// What the node logs: a level (`error`, `warn`, `info`, `debug`, `trace`) or a
+    /// `tracing` filter such as `info,peat=debug`. `kill -HUP` makes a running node reread it.
+    #[serde(default = "default_log_level")]
+    pub log_level: String,
+}
+
+fn default_log_level() -> String {
+    "info".into()
 }
 
 fn default_max_peers() -> usize {
@@ -64,6 +72,7 @@ impl Config {
             relay_urls: Vec::new(),
             max_peers: default_max_peers(),
             blocked: Vec::new(),
+            log_level: default_log_level(),
         }
     }
 }
@@ -87,26 +96,41 @@ impl ConfigFile {
 
     pub fn load(&self) -> Result<Config> {
         let text = fs::read_to_string(&self.path).map_err(|e| io_err(&self.path, e))?;
-        toml::from_str(&text)
-            .map_err(|e| Error::invalid(format!("{}: {}", self.path.display(), one_line(&e.to_string()))))
+        self.parse(&text)
     }
 
-    /// Writes the config atomically (temp file + rename), so a crash never leaves half a file.
+    /// Writes a whole new config (a new node's), replacing the file.
     pub fn save(&self, config: &Config) -> Result<()> {
         let text = toml::to_string_pretty(config).map_err(|e| Error::context("config", e))?;
-        let tmp = self.path.with_file_name(".config.toml.tmp");
-        fs::write(&tmp, text).map_err(|e| io_err(&tmp, e))?;
-        fs::rename(&tmp, &self.path).map_err(|e| io_err(&self.path, e))
+        self.write(&text)
     }
 
     /// Loads, lets `change` edit, and saves when it reports a change. Returns that report.
+    /// Only the settings that changed are rewritten (with `toml_edit`), so the operator's
+    /// comments, order and layout survive the node's own edits.
     pub fn update(&self, change: impl FnOnce(&mut Config) -> bool) -> Result<bool> {
-        let mut config = self.load()?;
-        let changed = change(&mut config);
-        if changed {
-            self.save(&config)?;
+        let text = fs::read_to_string(&self.path).map_err(|e| io_err(&self.path, e))?;
+        let before = self.parse(&text)?;
+        let mut config = before.clone();
+        if !change(&mut config) || config == before {
+            return Ok(false);
         }
-        Ok(changed)
+        let edited = edit_in_place(&text, &before, &config)
+            .map_err(|e| Error::invalid(format!("{}: {}", self.path.display(), one_line(&e))))?;
+        self.write(&edited)?;
+        Ok(true)
+    }
+
+    fn parse(&self, text: &str) -> Result<Config> {
+        toml::from_str(text)
+            .map_err(|e| Error::invalid(format!("{}: {}", self.path.display(), one_line(&e.to_string()))))
+    }
+
+    /// Writes the text atomically (temp file + rename), so a crash never leaves half a file.
+    fn write(&self, text: &str) -> Result<()> {
+        let tmp = self.path.with_file_name(".config.toml.tmp");
+        fs::write(&tmp, text).map_err(|e| io_err(&tmp, e))?;
+        fs::rename(&tmp, &self.path).map_err(|e| io_err(&self.path, e))
     }
 
     /// Adds `ID@ADDR` peer entries not already there; returns whether any was new.
@@ -146,6 +170,39 @@ impl ConfigFile {
     }
 }
 
+/// `text` with the top-level settings that differ between `before` and `after` rewritten
+/// and everything else (comments, blank lines, order, other settings) left as it was.
+fn edit_in_place(text: &str, before: &Config, after: &Config) -> std::result::Result<String, String> {
+    let table = |c: &Config| toml::Table::try_from(c).map_err(|e| e.to_string());
+    let (old, new) = (table(before)?, table(after)?);
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| e.to_string())?;
+    let fresh: toml_edit::DocumentMut = toml::to_string_pretty(after)
+        .map_err(|e| e.to_string())?
+        .parse()
+        .map_err(|e: toml_edit::TomlError| e.to_string())?;
+    for key in old.keys().filter(|k| !new.contains_key(*k)) {
+        doc.remove(key);
+    }
+    for (key, value) in &new {
+        if old.get(key) == Some(value) {
+            continue;
+        }
+        let Some(item) = fresh.get(key) else { continue };
+        match (doc.get_mut(key).and_then(|i| i.as_value_mut()), item.as_value()) {
+            // Keep the value's own decor (a comment after it on the line).
+            (Some(existing), Some(value)) => {
+                let decor = existing.decor().clone();
+                *existing = value.clone();
+                *existing.decor_mut() = decor;
+            }
+            _ => {
+                doc.insert(key, item.clone());
+            }
+        }
+    }
+    Ok(doc.to_string())
+}
+
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -168,5 +225,29 @@ mod tests {
         assert!(file.load().unwrap().peers.is_empty());
         fs::write(file.path(), "app_id = 'a'\nlisten = '0.0.0.0:1'\nbogus = 1\n").unwrap();
         assert!(file.load().is_err());
+    }
+
+    #[test]
+    fn edits_keep_comments_order_and_layout() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = ConfigFile::new(tmp.path().join("config.toml"));
+        let text = "# convoy node, edited by hand\napp_id = 'a'  # the formation\n\n# peers we trust\npeers = []\nlisten = '0.0.0.0:1'\n";
+        fs::write(file.path(), text).unwrap();
+        assert!(file.add_peers(&["abc@127.0.0.1:1".to_string()]).unwrap());
+        let edited = fs::read_to_string(file.path()).unwrap();
+        assert!(
+            edited.starts_with(
+                "# convoy node, edited by hand\napp_id = 'a'  # the formation\n\n# peers we trust\npeers = ["
+            ),
+            "{edited}"
+        );
+        assert!(edited.ends_with("listen = '0.0.0.0:1'\n"), "{edited}");
+        assert!(file.set_blocked("abc", true).unwrap());
+        assert!(file.remove_peer("abc").unwrap());
+        assert!(file.set_blocked("abc", false).unwrap());
+        let back = fs::read_to_string(file.path()).unwrap();
+        assert!(back.contains("# peers we trust\npeers = []"), "{back}");
+        assert!(!back.contains("blocked"), "an emptied list that is skipped when empty goes: {back}");
+        assert_eq!(file.load().unwrap().app_id, "a");
     }
 }

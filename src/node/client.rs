@@ -16,8 +16,8 @@ use super::protocol::{NodeInfo, Request, Response, envelope, read_line, write_li
 use crate::home::{NodeDir, SOCKET_FILE};
 use crate::sync::{
     BackendConfig, ChangeStream, CollectionInfo, DataSyncBackend, DocInput, Document, DocumentStore, Error,
-    EventStream, PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Result, Start, SyncDirection,
-    SyncEngine, SyncEventStream, SyncStatus,
+    EventStream, ExportRecord, ExportRequest, ExportStream, ImportSummary, PeerDiscovery, PeerEventStream,
+    PeerInfo, Query, QueryRequest, Result, Start, SyncDirection, SyncEngine, SyncEventStream, SyncStatus,
 };
 
 /// Events a client buffers between the socket and a slow reader.
@@ -166,6 +166,15 @@ impl DocumentStore for ClientBackend {
     }
     async fn collections(&self) -> Result<Vec<CollectionInfo>> {
         self.call(Request::Collections).await
+    }
+    async fn export(&self, request: ExportRequest) -> Result<ExportStream> {
+        self.stream(Request::Export { request }).await
+    }
+    async fn import(&self, records: Vec<ExportRecord>) -> Result<ImportSummary> {
+        self.call(Request::Import { records }).await
+    }
+    async fn backup(&self, path: &std::path::Path) -> Result<()> {
+        self.call(Request::Backup { path: path.to_path_buf() }).await
     }
 }
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::client::ClientBackend;
+use super::logging::{KEEP_LOGS, MAX_LOG_BYTES, Rotating};
 use super::open::{LOCK_WAIT, RETRY, open_local};
 use super::server::ControlServer;
 use crate::home::{DirLock, LOG_FILE, Leftovers, NodeDir, PID_FILE};
@@ -29,19 +30,25 @@ pub async fn run_foreground(dir: &NodeDir, ready: impl FnOnce(&str)) -> Result<(
     backend.sync_engine().start_sync().await?;
     let (shutdown_tx, mut shutdown_rx) = watch::channel(false);
     let server = ControlServer::bind(dir, backend.clone(), shutdown_tx)?;
-    ready(&format!(
+    let serving = format!(
         "peat node {} serving {} (pid {})",
         dir.identity()?.public(),
         dir.path().display(),
         std::process::id()
-    ));
+    );
+    tracing::info!("started: {serving}");
+    ready(&serving);
 
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| Error::context("signal handler", e))?;
-    let why = tokio::select! {
-        _ = shutdown_rx.wait_for(|stop| *stop) => "shutdown requested",
-        _ = term.recv() => "SIGTERM",
-        _ = tokio::signal::ctrl_c() => "SIGINT",
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).map_err(|e| Error::context("signal handler", e))?;
+    let mut hup = signal(SignalKind::hangup()).map_err(|e| Error::context("signal handler", e))?;
+    let why = loop {
+        tokio::select! {
+            _ = shutdown_rx.wait_for(|stop| *stop) => break "shutdown requested",
+            _ = term.recv() => break "SIGTERM",
+            _ = tokio::signal::ctrl_c() => break "SIGINT",
+            _ = hup.recv() => reload_log_level(dir).await,
+        }
     };
     tracing::info!("stopping ({why})");
     server.close().await;
@@ -49,6 +56,24 @@ pub async fn run_foreground(dir: &NodeDir, ready: impl FnOnce(&str)) -> Result<(
     drop(pid_file);
     tracing::info!("stopped");
     Ok(())
+}
+
+/// SIGHUP: rereads config.toml's `log_level` and applies it; connections stay as they are.
+async fn reload_log_level(dir: &NodeDir) {
+    let dir = dir.clone();
+    let config = tokio::task::spawn_blocking(move || dir.config()).await;
+    let result = match config {
+        Ok(Ok(config)) => {
+            tracing::info!("SIGHUP: reloading log level '{}'", config.log_level);
+            super::logging::reload(&config.log_level).map(|()| config.log_level)
+        }
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    match result {
+        Ok(level) => tracing::info!("SIGHUP: log level is now '{level}'"),
+        Err(e) => tracing::error!("SIGHUP: log level not changed: {e}"),
+    }
 }
 
 /// Takes the directory lock for a node, or explains who has it.
@@ -109,13 +134,16 @@ impl Drop for PidFile {
     }
 }
 
-/// Starts `peat sync start --foreground` detached (own session, output to `node.log`) and
+/// Starts `peat sync start --foreground --log-file` detached (own session; its log, and
+/// stderr for what comes before logging, to `node.log`) and
 /// returns its ready line once it serves. `extra` are flags passed on to the child.
 fn start_background(dir: &NodeDir, extra: &[String]) -> Result<String> {
     use std::os::unix::process::CommandExt;
     dir.ensure()?;
     let exe = std::env::current_exe().map_err(|e| Error::context("locating the peat binary", e))?;
     let log_path = dir.file(LOG_FILE);
+    Rotating::rotate_if_full(&log_path, MAX_LOG_BYTES, KEEP_LOGS)
+        .map_err(|e| Error::context(&format!("rotating {}", log_path.display()), e))?;
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -126,7 +154,7 @@ fn start_background(dir: &NodeDir, extra: &[String]) -> Result<String> {
     command
         .arg("--dir")
         .arg(dir.path())
-        .args(["sync", "start", "--foreground"])
+        .args(["sync", "start", "--foreground", "--log-file"])
         .args(extra)
         .stdin(Stdio::null())
         .stdout(ready_tx)

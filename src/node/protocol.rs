@@ -2,7 +2,7 @@
 //!
 //! Each request line is `{"v":1,"request":{"op":...}}` and gets one response line,
 //! `{"ok":VALUE}` or `{"error":{"kind":...,"message":...}}`. Stream requests (`observe`,
-//! `peer_events`, `subscribe_sync`) answer `{"ok":null}` and then send one event per line
+//! `peer_events`, `subscribe_sync`, `export`) answer `{"ok":null}` and then send one event per line
 //! until either side closes. A line longer than [`MAX_LINE`] or unparsable gets an error
 //! and the connection closes; the node carries on.
 
@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::sync::{DocInput, Error, Query, QueryRequest, Result, Start, SyncDirection};
+use crate::sync::{
+    DocInput, Error, ExportRecord, ExportRequest, Query, QueryRequest, Result, Start, SyncDirection,
+};
 
 /// Protocol version; a node refuses requests of another version.
 pub const VERSION: u32 = 1;
@@ -47,6 +49,17 @@ pub enum Request {
         start: Start,
     },
     Collections,
+    /// A stream request: one `ExportEvent` per line, ending with `end` (or `failed`).
+    Export {
+        request: ExportRequest,
+    },
+    Import {
+        records: Vec<ExportRecord>,
+    },
+    /// Write a consistent copy of the store to `path` (absolute, on the node's host).
+    Backup {
+        path: std::path::PathBuf,
+    },
     Peers,
     AddPeer {
         addr: String,

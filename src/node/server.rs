@@ -129,6 +129,9 @@ async fn handle(stream: UnixStream, ctx: Arc<Context>) {
             Request::SubscribeSync => {
                 return forward(ctx.backend.sync_engine().subscribe().await, reader, writer).await;
             }
+            Request::Export { request } => {
+                return forward(store.export(request).await, reader, writer).await;
+            }
             Request::Shutdown => {
                 let _ = write_line(&mut writer, &Response::Ok(Value::Null)).await;
                 ctx.shutdown.send_replace(true);
@@ -195,6 +198,8 @@ async fn call(ctx: &Context, request: Request) -> Result<Value> {
         Request::Count { collection, request } => to_value(store.count(&collection, &request).await?),
         Request::Remove { collection, id } => to_value(store.remove(&collection, &id).await?),
         Request::Collections => to_value(store.collections().await?),
+        Request::Import { records } => to_value(store.import(records).await?),
+        Request::Backup { path } => to_value(store.backup(&path).await?),
         Request::Peers => to_value(peers.peers().await?),
         Request::AddPeer { addr } => to_value(peers.add_peer(&addr).await?),
         Request::RemovePeer { id } => to_value(peers.remove_peer(&id).await?),
@@ -210,8 +215,10 @@ async fn call(ctx: &Context, request: Request) -> Result<Value> {
             uptime_secs: ctx.started.elapsed().as_secs(),
             node_id: ctx.node_id.clone(),
         }),
-        Request::Observe { .. } | Request::PeerEvents | Request::SubscribeSync | Request::Shutdown => {
-            Err(Error::invalid("stream request in the wrong place"))
-        }
+        Request::Observe { .. }
+        | Request::Export { .. }
+        | Request::PeerEvents
+        | Request::SubscribeSync
+        | Request::Shutdown => Err(Error::invalid("stream request in the wrong place")),
     }
 }

@@ -1,5 +1,6 @@
 //! The sync abstraction layer: the traits every backend implements and their types.
 
+mod archive;
 pub mod clock;
 mod error;
 pub mod query;
@@ -7,6 +8,7 @@ mod traits;
 mod types;
 pub mod validate;
 
+pub use archive::{ExportEvent, ExportFormat, ExportRecord, ExportRequest, ExportStream, ImportSummary};
 pub use error::{Error, ErrorKind, Result};
 pub use query::{Path, Query};
 pub use traits::{DataSyncBackend, DocumentStore, PeerDiscovery, SyncEngine};

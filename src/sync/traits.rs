@@ -2,13 +2,15 @@
 //! the CLI can hold a `dyn DataSyncBackend` and not know whether it talks to a store opened
 //! in this process or to a running node over its control socket.
 
+use std::path::Path;
 use std::time::Duration;
 
 use async_trait::async_trait;
 
 use super::{
-    BackendConfig, ChangeStream, CollectionInfo, DocInput, Document, PeerEventStream, PeerInfo, Query,
-    QueryRequest, Result, Start, SyncDirection, SyncEventStream, SyncStatus,
+    BackendConfig, ChangeStream, CollectionInfo, DocInput, Document, Error, ExportRecord, ExportRequest,
+    ExportStream, ImportSummary, PeerEventStream, PeerInfo, Query, QueryRequest, Result, Start,
+    SyncDirection, SyncEventStream, SyncStatus,
 };
 
 /// Documents in collections: write, read, remove, observe.
@@ -31,6 +33,24 @@ pub trait DocumentStore: Send + Sync {
     async fn observe(&self, collection: &str, filter: Query, start: Start) -> Result<ChangeStream>;
     /// The collections with their live document counts, by name.
     async fn collections(&self) -> Result<Vec<CollectionInfo>>;
+    /// Streams the documents of `request.collections` (all when empty) as they are at one
+    /// moment (one read transaction), so an export is consistent while writes go on.
+    async fn export(&self, request: ExportRequest) -> Result<ExportStream> {
+        let _ = request;
+        Err(Error::failed("this backend cannot export"))
+    }
+    /// Merges a batch of exported records in one transaction: Automerge records merge
+    /// history (importing one twice changes nothing), JSON records are upserts.
+    async fn import(&self, records: Vec<ExportRecord>) -> Result<ImportSummary> {
+        let _ = records;
+        Err(Error::failed("this backend cannot import"))
+    }
+    /// Writes a consistent copy of the whole store to a new file at `path` (absolute), while
+    /// writes go on: what `peat backup` keeps.
+    async fn backup(&self, path: &Path) -> Result<()> {
+        let _ = path;
+        Err(Error::failed("this backend cannot back up"))
+    }
 }
 
 /// Who the peers are and how to reach them.

@@ -9,6 +9,9 @@
 //! - [`watch`]: `added`, `updated`, `removed`, `left`; timeouts; resuming after a node restart
 //! - [`terminal`]: what a person sees at a real terminal (under script(1)): tables that fit,
 //!   paging, secrets on their own line, the upsert summary
+//! - [`data`]: `export`/`import` in both formats, `backup`/`restore` of a node that then
+//!   syncs again, config.toml edits that keep hand-written comments
+//! - [`service`]: the node's log (`logs`, `log_level`, SIGHUP) and `sync unit`
 //! - [`sync`]: several node processes syncing over Iroh on 127.0.0.1
 //! - [`formation`]: formations across hosts made of network namespaces ([`hosts`]): member
 //!   exchange, cut links, restarts, mDNS, a relay, blocked peers
@@ -24,10 +27,12 @@ mod harness;
 mod hosts;
 
 mod cli;
+mod data;
 mod formation;
 mod generated;
 mod node;
 mod safety;
+mod service;
 mod sync;
 mod terminal;
 mod watch;

@@ -14,10 +14,20 @@ use crate::backend::{Opening, spawn_observer};
 use crate::home::{ConfigFile, DirLock};
 use crate::sync::{
     BackendConfig, ChangeStream, CollectionInfo, DataSyncBackend, DocInput, Document, DocumentStore, Error,
-    PeerDiscovery, PeerEventStream, PeerInfo, PeerSource, Query, QueryRequest, Result, Start, SyncDirection,
-    SyncEngine, SyncEventStream, SyncStatus,
+    EventStream, ExportEvent, ExportRecord, ExportRequest, ExportStream, ImportSummary, PeerDiscovery,
+    PeerEventStream, PeerInfo, PeerSource, Query, QueryRequest, Result, Start, SyncDirection, SyncEngine,
+    SyncEventStream, SyncStatus,
 };
 pub(crate) use store::Store;
+
+/// Puts a copy of the store file `from` (a backup) at `to` with a new store id, so that
+/// peers read the restored change log afresh. The copy is renamed into place when complete.
+pub fn restore_store(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
+    let partial = to.with_extension("partial");
+    std::fs::copy(from, &partial).map_err(|e| Error::context(&format!("copying {}", from.display()), e))?;
+    Store::renew_id(&partial)?;
+    std::fs::rename(&partial, to).map_err(|e| Error::context(&format!("writing {}", to.display()), e))
+}
 
 /// The Automerge + redb backend, opened in this process. Sync runs only once
 /// [`SyncEngine::start_sync`] is called (by the node daemon); until then the peer calls
@@ -158,7 +168,34 @@ impl DocumentStore for AutomergeBackend {
     async fn collections(&self) -> Result<Vec<CollectionInfo>> {
         self.blocking(|s| s.collections()).await
     }
+
+    /// Read on a thread of its own; the channel's bound keeps a slow reader from making it
+    /// buffer the store.
+    async fn export(&self, request: ExportRequest) -> Result<ExportStream> {
+        let store = Arc::clone(self.store()?);
+        let (tx, stream) = EventStream::channel(EXPORT_BUFFER);
+        tokio::task::spawn_blocking(move || {
+            let end = match store.export(&request, |event| tx.blocking_send(event).is_ok()) {
+                Ok(documents) => ExportEvent::End { documents },
+                Err(e) => ExportEvent::Failed(e),
+            };
+            let _ = tx.blocking_send(end);
+        });
+        Ok(stream)
+    }
+
+    async fn import(&self, records: Vec<ExportRecord>) -> Result<ImportSummary> {
+        self.blocking(move |s| s.import(records)).await
+    }
+
+    async fn backup(&self, path: &std::path::Path) -> Result<()> {
+        let path = path.to_path_buf();
+        self.blocking(move |s| s.backup(&path)).await
+    }
 }
+
+/// Exported documents buffered between the store's reader and the consumer.
+const EXPORT_BUFFER: usize = 256;
 
 #[async_trait]
 impl PeerDiscovery for AutomergeBackend {

@@ -16,7 +16,8 @@ use super::convert;
 use crate::backend::select::from_json;
 use crate::backend::{Committed, Selector};
 use crate::sync::{
-    CollectionInfo, DELETED_FIELD, DocInput, Document, Error, ORIGIN_LOCAL, QueryRequest, Result,
+    CollectionInfo, DELETED_FIELD, DocInput, Document, Error, ExportEvent, ExportFormat, ExportRecord,
+    ExportRequest, ImportSummary, ORIGIN_LOCAL, QueryRequest, Result, validate,
 };
 
 type Key<'a> = (&'a str, &'a str);
@@ -246,6 +247,144 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Sends every document `request` asks for to `send`, as one read transaction sees them,
+    /// and returns how many; stops early (`Ok`) when `send` says the receiver is gone.
+    pub fn export(&self, request: &ExportRequest, mut send: impl FnMut(ExportEvent) -> bool) -> Result<u64> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let projections = txn.open_table(PROJECTIONS).map_err(db_err)?;
+        let docs = txn.open_table(DOCS).map_err(db_err)?;
+        let mut collections = request.collections.clone();
+        collections.sort();
+        collections.dedup();
+        let ranges: Vec<Option<&str>> = if collections.is_empty() {
+            vec![None]
+        } else {
+            collections.iter().map(|c| Some(c.as_str())).collect()
+        };
+        let mut sent = 0;
+        for only in ranges {
+            for entry in projections.range((only.unwrap_or(""), "")..).map_err(db_err)? {
+                let (key, value) = entry.map_err(db_err)?;
+                let (collection, id) = key.value();
+                if only.is_some_and(|c| c != collection) {
+                    break;
+                }
+                let deleted = value.value().first() == Some(&REMOVED);
+                let record = match request.format {
+                    ExportFormat::Ndjson if deleted && !request.include_deleted => continue,
+                    ExportFormat::Ndjson => ExportRecord {
+                        doc: Some(parse_projection(value.value())?),
+                        ..record(collection, id, deleted)
+                    },
+                    ExportFormat::Automerge => {
+                        let saved = docs.get((collection, id)).map_err(db_err)?.ok_or_else(|| {
+                            Error::failed(format!(
+                                "store: {collection}/{id} has a projection but no document"
+                            ))
+                        })?;
+                        ExportRecord {
+                            automerge: Some(base64(saved.value())),
+                            ..record(collection, id, deleted)
+                        }
+                    }
+                };
+                if !send(ExportEvent::Doc(record)) {
+                    return Ok(sent);
+                }
+                sent += 1;
+            }
+        }
+        Ok(sent)
+    }
+
+    /// Merges a batch of exported records in one transaction.
+    pub fn import(&self, records: Vec<ExportRecord>) -> Result<ImportSummary> {
+        let mut summary = ImportSummary { documents: records.len() as u64, changed: 0 };
+        self.write(|w| {
+            for record in &records {
+                summary.changed += u64::from(w.import(record)?);
+            }
+            Ok(())
+        })?;
+        Ok(summary)
+    }
+
+    /// Copies every table, as one read transaction sees it, into a new store file at
+    /// `path`: a consistent backup while writes go on. Written beside `path` and renamed
+    /// into place once complete, so a failed backup leaves no half a store under its name.
+    pub fn backup(&self, path: &Path) -> Result<()> {
+        let partial = path.with_extension("partial");
+        let result = self.copy_to(&partial).and_then(|()| {
+            std::fs::rename(&partial, path).map_err(|e| Error::context(&format!("{}", path.display()), e))
+        });
+        if result.is_err() {
+            let _ = std::fs::remove_file(&partial);
+        }
+        result
+    }
+
+    fn copy_to(&self, path: &Path) -> Result<()> {
+        let from = self.db.begin_read().map_err(db_err)?;
+        let to = Database::create(path)
+            .map_err(|e| Error::context(&format!("cannot create {}", path.display()), e))?;
+        copy_table(&from, &to, DOCS)?;
+        copy_table(&from, &to, PROJECTIONS)?;
+        copy_table(&from, &to, DOC_SEQ)?;
+        copy_table(&from, &to, CHANGES)?;
+        copy_table(&from, &to, COUNTS)?;
+        copy_table(&from, &to, HEADS)?;
+        copy_table(&from, &to, META)
+    }
+
+    /// Gives the store file at `path` a new store id, so peers read its change log afresh: a
+    /// restored store's log ends before positions its peers already read from the original.
+    pub fn renew_id(path: &Path) -> Result<()> {
+        let db = Database::open(path)
+            .map_err(|e| Error::context(&format!("cannot open {}", path.display()), e))?;
+        let txn = db.begin_write().map_err(db_err)?;
+        let id = *uuid::Uuid::now_v7().as_bytes();
+        txn.open_table(META).map_err(db_err)?.insert("store_id", id.as_slice()).map_err(db_err)?;
+        txn.commit().map_err(db_err)
+    }
+}
+
+/// Entries copied per write transaction of a backup, so a large store never sits in memory.
+const COPY_BATCH: usize = 10_000;
+
+/// Copies one table from a read transaction into `to`, committing every [`COPY_BATCH`].
+fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
+    from: &ReadTransaction,
+    to: &Database,
+    table: TableDefinition<K, V>,
+) -> Result<()> {
+    let source = from.open_table(table).map_err(db_err)?;
+    let mut entries = source.iter().map_err(db_err)?.peekable();
+    loop {
+        let txn = to.begin_write().map_err(db_err)?;
+        {
+            let mut target = txn.open_table(table).map_err(db_err)?;
+            for entry in entries.by_ref().take(COPY_BATCH) {
+                let (key, value) = entry.map_err(db_err)?;
+                target.insert(key.value(), value.value()).map_err(db_err)?;
+            }
+        }
+        txn.commit().map_err(db_err)?;
+        if entries.peek().is_none() {
+            return Ok(());
+        }
+    }
+}
+
+fn record(collection: &str, id: &str, deleted: bool) -> ExportRecord {
+    ExportRecord { collection: collection.into(), id: id.into(), deleted, doc: None, automerge: None }
+}
+
+fn base64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
 /// A change-log entry with the document's current heads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogEntry {
@@ -451,6 +590,47 @@ impl<'txn> Writer<'txn> {
         }
         self.put(prepare(collection, id, &mut doc, existing.live, None)?)?;
         Ok(true)
+    }
+
+    /// Merges one exported record: an Automerge record merges history; a JSON record is an
+    /// upsert of its fields. Returns whether the document changed.
+    fn import(&mut self, record: &ExportRecord) -> Result<bool> {
+        let (collection, id) = (record.collection.as_str(), record.id.as_str());
+        let bad = |why: String| Error::invalid(format!("import of {collection}/{id}: {why}"));
+        validate::collection(collection).map_err(bad)?;
+        validate::id(id).map_err(bad)?;
+        if let Some(encoded) = &record.automerge {
+            use base64::Engine;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .map_err(|e| bad(format!("automerge is not base64: {e}")))?;
+            return self.merge(collection, id, &bytes);
+        }
+        let Some(Value::Object(fields)) = &record.doc else {
+            return Err(bad("a record needs \"doc\" (an object) or \"automerge\"".into()));
+        };
+        let mut fields = fields.clone();
+        fields.remove(DELETED_FIELD);
+        let mut input = DocInput::from_object(fields, false).map_err(bad)?;
+        input.id = Some(id.to_string());
+        let existing = self.existing(collection, id)?;
+        if record.deleted {
+            // A tombstone: removes a live document, creates a removed one, and leaves a
+            // removed one as it is (an upsert would revive it).
+            return match existing {
+                Some(e) if !e.live => Ok(false),
+                Some(_) => self.edit(collection, id, convert::mark_removed),
+                None => {
+                    let created = upsert_one(collection, id, &input, None, self.actor)?;
+                    created.map(|p| self.put(p)).transpose()?;
+                    self.edit(collection, id, convert::mark_removed)
+                }
+            };
+        }
+        match upsert_one(collection, id, &input, existing.as_ref(), self.actor)? {
+            Some(prepared) => self.put(prepared).map(|()| true),
+            None => Ok(false),
+        }
     }
 
     /// Writes a prepared document: its bytes, heads, projection, change-log entry and count.
