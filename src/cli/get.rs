@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::{Context, hints};
-use crate::sync::{Error, Query, validate};
+use crate::sync::{Error, Query};
 
 /// Print documents by id
 #[derive(Debug, clap::Args)]
@@ -23,10 +23,7 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
-    validate::collection(&args.collection).map_err(Error::invalid)?;
-    for id in &args.ids {
-        validate::id(id).map_err(Error::invalid)?;
-    }
+    super::check_names(&args.collection, &args.ids)?;
     let backend = ctx.reader().await?;
     let store = backend.document_store();
     let mut found: Vec<Value> = Vec::new();

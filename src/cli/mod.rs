@@ -196,3 +196,9 @@ impl Command {
         }
     }
 }
+
+/// Checks a collection name and document ids before anything is opened (exit 2).
+fn check_names(collection: &str, ids: &[String]) -> Result<(), Error> {
+    crate::sync::validate::collection(collection).map_err(Error::invalid)?;
+    ids.iter().try_for_each(|id| crate::sync::validate::id(id).map_err(Error::invalid))
+}

@@ -1,7 +1,7 @@
 //! `peat remove`: remove documents.
 
 use super::Context;
-use crate::sync::{Error, SyncDirection, validate};
+use crate::sync::SyncDirection;
 
 /// Remove documents
 #[derive(Debug, clap::Args)]
@@ -25,10 +25,7 @@ pub struct Args {
 }
 
 pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
-    validate::collection(&args.collection).map_err(Error::invalid)?;
-    for id in &args.ids {
-        validate::id(id).map_err(Error::invalid)?;
-    }
+    super::check_names(&args.collection, &args.ids)?;
     let backend = ctx.reader().await?;
     let store = backend.document_store();
     let mut removed = Vec::new();
