@@ -7,8 +7,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::sync::{
-    ChangeEvent, ChangeKind, ChangeStream, DataSyncBackend, Deleted, DocInput, ErrorKind, ORIGIN_LOCAL, Path,
-    Query, QueryRequest, Start, SyncDirection,
+    ChangeEvent, ChangeKind, ChangeOp, ChangeStream, DataSyncBackend, Deleted, DocInput, ErrorKind,
+    ORIGIN_LOCAL, Path, Query, QueryRequest, Start, SyncDirection,
 };
 
 /// Runs every clause of the contract against a fresh backend that is not syncing.
@@ -17,6 +17,7 @@ pub(crate) async fn check(backend: &dyn DataSyncBackend) {
     batches_are_atomic(backend).await;
     removal(backend).await;
     queries(backend).await;
+    history(backend).await;
     observation(backend).await;
     peers_and_sync(backend).await;
 }
@@ -119,6 +120,36 @@ async fn queries(backend: &dyn DataSyncBackend) {
     assert_eq!(found, ["s5", "s4"], "filtered, ordered, limited");
     assert_eq!(store.count("q", &request).await.expect("count"), 3, "count ignores the limit");
     assert!(store.query("none", &QueryRequest::default()).await.expect("query").is_empty());
+}
+
+async fn history(backend: &dyn DataSyncBackend) {
+    let store = backend.document_store();
+    store.upsert("h", vec![doc(json!({"id": "h1", "speed": 1}))]).await.expect("create");
+    store.upsert("h", vec![doc(json!({"id": "h1", "speed": 2, "pos": {"lat": 5}}))]).await.expect("change");
+    store.remove("h", "h1").await.expect("remove");
+    let history = store.history("h", "h1").await.expect("history").expect("h1 has a history");
+    let edits: Vec<Vec<(String, ChangeOp, Option<Value>)>> = history
+        .iter()
+        .map(|e| e.changes.iter().map(|c| (c.path.clone(), c.op, c.value.clone())).collect())
+        .collect();
+    let set = |path: &str, v: Value| (path.to_string(), ChangeOp::Set, Some(v));
+    assert_eq!(
+        edits,
+        [
+            vec![set("speed", json!(1))],
+            vec![set("pos", json!({})), set("speed", json!(2)), set("pos.lat", json!(5))],
+            vec![set("_deleted", json!(true))],
+        ],
+        "oldest first, each change's own edits"
+    );
+    assert!(history.iter().all(|e| e.time.is_some() && !e.node.is_empty()), "time and author: {history:?}");
+    assert_eq!(store.history("h", "none").await.expect("history"), None);
+    assert_eq!(
+        store.conflicts("h", "h1").await.expect("conflicts"),
+        Some(vec![]),
+        "one writer, no conflicts"
+    );
+    assert_eq!(store.conflicts("h", "none").await.expect("conflicts"), None);
 }
 
 async fn next(stream: &mut ChangeStream) -> ChangeEvent {

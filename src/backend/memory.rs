@@ -8,14 +8,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use automerge::AutoCommit;
+use automerge::transaction::CommitOptions;
 use tokio::sync::broadcast;
 
-use super::automerge::convert;
+use super::automerge::{convert, history};
 use super::{Committed, Opening, Selector, spawn_observer};
 use crate::sync::{
-    BackendConfig, ChangeStream, CollectionInfo, DataSyncBackend, DocInput, Document, DocumentStore, Error,
-    ORIGIN_LOCAL, PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Result, Start,
-    SyncDirection, SyncEngine, SyncEventStream, SyncStatus,
+    BackendConfig, ChangeStream, CollectionInfo, Conflict, DataSyncBackend, DocInput, Document,
+    DocumentStore, Error, HistoryEntry, ORIGIN_LOCAL, PeerDiscovery, PeerEventStream, PeerInfo, Query,
+    QueryRequest, Result, Start, SyncDirection, SyncEngine, SyncEventStream, SyncStatus,
 };
 
 type Key = (String, String);
@@ -75,10 +76,11 @@ impl Inner {
             let mut doc = existing.unwrap_or_default();
             let before = doc.get_heads();
             edit(&mut doc)?;
-            doc.commit();
+            // As on disk: commits carry their time, and a new document with no fields exists.
+            let options = || CommitOptions::default().with_time(history::now_seconds());
+            doc.commit_with(options());
             if is_new && doc.get_heads().is_empty() {
-                // As on disk: a new document with no fields still exists.
-                doc.empty_change(automerge::transaction::CommitOptions::default());
+                doc.empty_change(options());
             }
             if doc.get_heads() != before {
                 staged.push((key, doc));
@@ -87,7 +89,13 @@ impl Inner {
         for (key, doc) in &staged {
             state.seq += 1;
             let (fields, deleted) = convert::read(doc);
-            let document = Document { collection: key.0.clone(), id: key.1.clone(), fields, deleted };
+            let document = Document {
+                collection: key.0.clone(),
+                id: key.1.clone(),
+                fields,
+                deleted,
+                conflicts: Vec::new(),
+            };
             let (seq, time) = (state.seq, std::time::SystemTime::now());
             let _ = self.events.send(Arc::new(Committed { seq, document, origin: origin.into(), time }));
             state.docs.insert(key.clone(), doc.clone());
@@ -125,7 +133,7 @@ impl Inner {
     fn document(&self, key: &Key) -> Option<Document> {
         self.lock().docs.get(key).map(|doc| {
             let (fields, deleted) = convert::read(doc);
-            Document { collection: key.0.clone(), id: key.1.clone(), fields, deleted }
+            Document { collection: key.0.clone(), id: key.1.clone(), fields, deleted, conflicts: Vec::new() }
         })
     }
 
@@ -138,7 +146,16 @@ impl Inner {
             .filter(|((c, _), seq)| c == collection && **seq > since)
             .filter_map(|(key, seq)| {
                 let (fields, deleted) = convert::read(state.docs.get(key)?);
-                Some((*seq, Document { collection: key.0.clone(), id: key.1.clone(), fields, deleted }))
+                Some((
+                    *seq,
+                    Document {
+                        collection: key.0.clone(),
+                        id: key.1.clone(),
+                        fields,
+                        deleted,
+                        conflicts: Vec::new(),
+                    },
+                ))
             })
             .collect();
         changed.sort_by_key(|(seq, _)| *seq);
@@ -156,7 +173,9 @@ impl Inner {
             if !selector.wants(deleted) {
                 continue;
             }
-            let json = Document { collection: c.clone(), id: id.clone(), fields, deleted }.to_json();
+            let json =
+                Document { collection: c.clone(), id: id.clone(), fields, deleted, conflicts: Vec::new() }
+                    .to_json();
             if !selector.offer(json) {
                 break;
             }
@@ -207,7 +226,22 @@ impl DocumentStore for MemoryBackend {
     }
 
     async fn query(&self, collection: &str, request: &QueryRequest) -> Result<Vec<Document>> {
-        Ok(self.inner.select(collection, request))
+        let mut docs = self.inner.select(collection, request);
+        if request.conflicts {
+            for doc in &mut docs {
+                doc.conflicts = self.conflicts(collection, &doc.id).await?.unwrap_or_default();
+            }
+        }
+        Ok(docs)
+    }
+
+    async fn history(&self, collection: &str, id: &str) -> Result<Option<Vec<HistoryEntry>>> {
+        let doc = self.inner.lock().docs.get(&(collection.into(), id.into())).cloned();
+        Ok(doc.map(|mut doc| history::history(&mut doc)))
+    }
+
+    async fn conflicts(&self, collection: &str, id: &str) -> Result<Option<Vec<Conflict>>> {
+        Ok(self.inner.lock().docs.get(&(collection.into(), id.into())).map(history::conflicts))
     }
 
     async fn count(&self, collection: &str, request: &QueryRequest) -> Result<u64> {

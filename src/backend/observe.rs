@@ -153,7 +153,7 @@ mod tests {
 
     fn doc(id: &str, speed: i64, deleted: bool) -> Document {
         let fields = json!({ "speed": speed }).as_object().cloned().unwrap_or_default();
-        Document { collection: "c".into(), id: id.into(), fields, deleted }
+        Document { collection: "c".into(), id: id.into(), fields, deleted, conflicts: Vec::new() }
     }
 
     #[test]

@@ -62,7 +62,7 @@ pub fn from_json(collection: &str, json: Value) -> Document {
         _ => String::new(),
     };
     let deleted = fields.remove(DELETED_FIELD) == Some(Value::Bool(true));
-    Document { collection: collection.into(), id, fields, deleted }
+    Document { collection: collection.into(), id, fields, deleted, conflicts: Vec::new() }
 }
 
 #[cfg(test)]

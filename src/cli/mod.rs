@@ -2,6 +2,7 @@
 //! opens a backend for the directory and makes one trait call on it.
 
 mod backup;
+mod conflicts;
 mod context;
 mod duration;
 mod exit;
@@ -9,6 +10,7 @@ mod export;
 mod generate;
 mod get;
 mod hints;
+mod history;
 mod import;
 mod init;
 mod input;
@@ -82,6 +84,7 @@ pub enum Command {
     Upsert(upsert::Args),
     Query(query::Args),
     Get(get::Args),
+    History(history::Args),
     Remove(remove::Args),
     Status(status::Args),
     Watch(watch::Args),
@@ -181,6 +184,7 @@ impl Command {
             Command::Upsert(args) => upsert::run(ctx, args).await,
             Command::Query(args) => query::run(ctx, args).await,
             Command::Get(args) => get::run(ctx, args).await,
+            Command::History(args) => history::run(ctx, args).await,
             Command::Remove(args) => remove::run(ctx, args).await,
             Command::Status(args) => status::run(ctx, args).await,
             Command::Watch(args) => watch::run(ctx, args).await,

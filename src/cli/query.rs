@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{Context, hints};
+use super::{Context, conflicts, hints};
 use crate::sync::{Deleted, Error, Path, Query, QueryRequest, validate};
 
 /// Find documents
@@ -54,6 +54,9 @@ pub struct Args {
     /// Only removed documents
     #[arg(long)]
     pub deleted_only: bool,
+    /// Show fields that concurrent writes left with several values: every value, and which won
+    #[arg(long, conflicts_with = "count")]
+    pub conflicts: bool,
 }
 
 /// Rows a query shows on a terminal unless `--limit` says otherwise.
@@ -89,8 +92,15 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     ctx.close(backend).await?;
     match found {
         Found::Count(n) => ctx.printer.line(n)?,
-        Found::Docs(docs) => {
+        Found::Docs(docs) if args.conflicts && ctx.printer.for_people() => {
             let items: Vec<Value> = docs.iter().map(|d| project(d.to_json(), &fields)).collect();
+            let columns: Vec<String> = fields.iter().map(ToString::to_string).collect();
+            ctx.printer.documents(&items, &columns)?;
+            conflicts::print_table(&ctx.printer, &docs)?;
+        }
+        Found::Docs(docs) => {
+            let items: Vec<Value> =
+                docs.iter().map(|d| conflicts::attach(project(d.to_json(), &fields), d)).collect();
             let columns: Vec<String> = fields.iter().map(ToString::to_string).collect();
             ctx.printer.documents(&items, &columns)?;
         }
@@ -138,6 +148,7 @@ pub fn request(args: &Args) -> Result<QueryRequest, Error> {
         // --limit 0: every document.
         limit: args.limit.filter(|n| *n > 0),
         deleted,
+        conflicts: args.conflicts,
     })
 }
 

@@ -7,6 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Map, Value};
 
 use super::Context;
+use super::conflicts::CONFLICTS_FIELD;
 use super::input::{self, parse_set};
 use crate::sync::{DELETED_FIELD, DocInput, Error, Path, SyncDirection, validate};
 
@@ -201,6 +202,11 @@ fn to_input(
     if fields.contains_key(DELETED_FIELD) {
         return Err(at(format!(
             "the field '{DELETED_FIELD}' is reserved; remove documents with `peat remove`"
+        )));
+    }
+    if fields.contains_key(CONFLICTS_FIELD) {
+        return Err(at(format!(
+            "the field '{CONFLICTS_FIELD}' is output of --conflicts; drop it before writing"
         )));
     }
     let mut doc = DocInput::from_object(fields, args.replace).map_err(at)?;

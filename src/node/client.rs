@@ -15,9 +15,10 @@ use tokio::sync::Mutex;
 use super::protocol::{NodeInfo, Request, Response, envelope, read_line, write_line};
 use crate::home::{NodeDir, SOCKET_FILE};
 use crate::sync::{
-    BackendConfig, ChangeStream, CollectionInfo, DataSyncBackend, DocInput, Document, DocumentStore, Error,
-    EventStream, ExportRecord, ExportRequest, ExportStream, ImportSummary, PeerDiscovery, PeerEventStream,
-    PeerInfo, Query, QueryRequest, Result, Start, SyncDirection, SyncEngine, SyncEventStream, SyncStatus,
+    BackendConfig, ChangeStream, CollectionInfo, Conflict, DataSyncBackend, DocInput, Document,
+    DocumentStore, Error, EventStream, ExportRecord, ExportRequest, ExportStream, HistoryEntry,
+    ImportSummary, PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Result, Start,
+    SyncDirection, SyncEngine, SyncEventStream, SyncStatus,
 };
 
 /// Events a client buffers between the socket and a slow reader.
@@ -175,6 +176,12 @@ impl DocumentStore for ClientBackend {
     }
     async fn backup(&self, path: &std::path::Path) -> Result<()> {
         self.call(Request::Backup { path: path.to_path_buf() }).await
+    }
+    async fn history(&self, collection: &str, id: &str) -> Result<Option<Vec<HistoryEntry>>> {
+        self.call(Request::History { collection: collection.into(), id: id.into() }).await
+    }
+    async fn conflicts(&self, collection: &str, id: &str) -> Result<Option<Vec<Conflict>>> {
+        self.call(Request::Conflicts { collection: collection.into(), id: id.into() }).await
     }
 }
 

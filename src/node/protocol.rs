@@ -60,6 +60,14 @@ pub enum Request {
     Backup {
         path: std::path::PathBuf,
     },
+    History {
+        collection: String,
+        id: String,
+    },
+    Conflicts {
+        collection: String,
+        id: String,
+    },
     Peers,
     AddPeer {
         addr: String,

@@ -200,6 +200,8 @@ async fn call(ctx: &Context, request: Request) -> Result<Value> {
         Request::Collections => to_value(store.collections().await?),
         Request::Import { records } => to_value(store.import(records).await?),
         Request::Backup { path } => to_value(store.backup(&path).await?),
+        Request::History { collection, id } => to_value(store.history(&collection, &id).await?),
+        Request::Conflicts { collection, id } => to_value(store.conflicts(&collection, &id).await?),
         Request::Peers => to_value(peers.peers().await?),
         Request::AddPeer { addr } => to_value(peers.add_peer(&addr).await?),
         Request::RemovePeer { id } => to_value(peers.remove_peer(&id).await?),

@@ -3,6 +3,7 @@
 mod archive;
 pub mod clock;
 mod error;
+mod history;
 pub mod query;
 mod traits;
 mod types;
@@ -10,6 +11,7 @@ pub mod validate;
 
 pub use archive::{ExportEvent, ExportFormat, ExportRecord, ExportRequest, ExportStream, ImportSummary};
 pub use error::{Error, ErrorKind, Result};
+pub use history::{ChangeOp, Conflict, ConflictValue, FieldChange, HistoryEntry};
 pub use query::{Path, Query};
 pub use traits::{DataSyncBackend, DocumentStore, PeerDiscovery, SyncEngine};
 pub use types::*;

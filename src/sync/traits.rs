@@ -8,9 +8,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use super::{
-    BackendConfig, ChangeStream, CollectionInfo, DocInput, Document, Error, ExportRecord, ExportRequest,
-    ExportStream, ImportSummary, PeerEventStream, PeerInfo, Query, QueryRequest, Result, Start,
-    SyncDirection, SyncEventStream, SyncStatus,
+    BackendConfig, ChangeStream, CollectionInfo, Conflict, DocInput, Document, Error, ExportRecord,
+    ExportRequest, ExportStream, HistoryEntry, ImportSummary, PeerEventStream, PeerInfo, Query, QueryRequest,
+    Result, Start, SyncDirection, SyncEventStream, SyncStatus,
 };
 
 /// Documents in collections: write, read, remove, observe.
@@ -50,6 +50,17 @@ pub trait DocumentStore: Send + Sync {
     async fn backup(&self, path: &Path) -> Result<()> {
         let _ = path;
         Err(Error::failed("this backend cannot back up"))
+    }
+    /// A document's changes, oldest first, removed or not; `None` when it never existed.
+    async fn history(&self, collection: &str, id: &str) -> Result<Option<Vec<HistoryEntry>>> {
+        let _ = (collection, id);
+        Err(Error::failed("this backend keeps no history"))
+    }
+    /// A document's fields with concurrent values (none when writes never raced); `None`
+    /// when it never existed.
+    async fn conflicts(&self, collection: &str, id: &str) -> Result<Option<Vec<Conflict>>> {
+        let _ = (collection, id);
+        Err(Error::failed("this backend keeps no concurrent values"))
     }
 }
 

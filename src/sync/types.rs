@@ -23,6 +23,9 @@ pub struct Document {
     pub fields: Map<String, Value>,
     /// True once removed: a tombstone that syncs like any change.
     pub deleted: bool,
+    /// Fields with concurrent values, filled only when asked for (`conflicts` in a query).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<super::Conflict>,
 }
 
 impl Document {
@@ -98,11 +101,21 @@ pub struct QueryRequest {
     pub descending: bool,
     pub limit: Option<usize>,
     pub deleted: Deleted,
+    /// Fill each document's `conflicts` (costs loading its Automerge document).
+    #[serde(default)]
+    pub conflicts: bool,
 }
 
 impl Default for QueryRequest {
     fn default() -> Self {
-        Self { filter: Query::All, order_by: None, descending: false, limit: None, deleted: Deleted::Hide }
+        Self {
+            filter: Query::All,
+            order_by: None,
+            descending: false,
+            limit: None,
+            deleted: Deleted::Hide,
+            conflicts: false,
+        }
     }
 }
 

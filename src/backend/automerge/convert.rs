@@ -3,7 +3,7 @@
 //! exactly as it went in. Writes are minimal deltas: a value equal to what is stored makes
 //! no operation, so concurrent edits of other fields on other nodes survive the merge.
 
-use automerge::transaction::Transactable;
+use automerge::transaction::{CommitOptions, Transactable};
 use std::collections::HashMap;
 
 use automerge::{
@@ -37,7 +37,7 @@ fn read_map(doc: &AutoCommit, obj: &ObjId) -> Map<String, Value> {
     out
 }
 
-fn read_value(doc: &AutoCommit, value: AmValue<'_>, id: &ObjId) -> Value {
+pub(crate) fn read_value(doc: &AutoCommit, value: AmValue<'_>, id: &ObjId) -> Value {
     match value {
         AmValue::Object(ObjType::Map | ObjType::Table) => Value::Object(read_map(doc, id)),
         AmValue::Object(ObjType::List) => {
@@ -50,7 +50,7 @@ fn read_value(doc: &AutoCommit, value: AmValue<'_>, id: &ObjId) -> Value {
     }
 }
 
-fn scalar_to_json(s: &ScalarValue) -> Value {
+pub(crate) fn scalar_to_json(s: &ScalarValue) -> Value {
     match s {
         ScalarValue::Str(s) => Value::String(s.to_string()),
         ScalarValue::Int(i) | ScalarValue::Timestamp(i) => Value::from(*i),
@@ -101,7 +101,9 @@ pub fn apply(doc: &mut AutoCommit, input: &DocInput) -> Result<()> {
 /// one by one, and bulk ingest of new documents spends most of its time here.
 pub fn create(fields: &Map<String, Value>, actor: &automerge::ActorId) -> Result<Automerge> {
     let mut doc = Automerge::new().with_actor(actor.clone());
-    doc.init_from_hydrate(&hydrate_map(fields)).map_err(am_err)?;
+    let mut tx = doc.transaction();
+    tx.init_root_from_hydrate(&hydrate_map(fields)).map_err(am_err)?;
+    tx.commit_with(CommitOptions::default().with_time(super::history::now_seconds()));
     Ok(doc)
 }
 

@@ -2,6 +2,7 @@
 //! peers over Iroh.
 
 pub(crate) mod convert;
+pub(crate) mod history;
 pub mod net;
 pub(crate) mod store;
 
@@ -191,6 +192,16 @@ impl DocumentStore for AutomergeBackend {
     async fn backup(&self, path: &std::path::Path) -> Result<()> {
         let path = path.to_path_buf();
         self.blocking(move |s| s.backup(&path)).await
+    }
+
+    async fn history(&self, collection: &str, id: &str) -> Result<Option<Vec<crate::sync::HistoryEntry>>> {
+        let (collection, id) = (collection.to_string(), id.to_string());
+        self.blocking(move |s| s.history(&collection, &id)).await
+    }
+
+    async fn conflicts(&self, collection: &str, id: &str) -> Result<Option<Vec<crate::sync::Conflict>>> {
+        let (collection, id) = (collection.to_string(), id.to_string());
+        self.blocking(move |s| s.conflicts(&collection, &id)).await
     }
 }
 

@@ -12,13 +12,14 @@ use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefi
 use serde_json::Value;
 use tokio::sync::broadcast;
 
-use super::convert;
+use super::{convert, history};
 use crate::backend::select::from_json;
 use crate::backend::{Committed, Selector};
 use crate::sync::{
-    CollectionInfo, DELETED_FIELD, DocInput, Document, Error, ExportEvent, ExportFormat, ExportRecord,
-    ExportRequest, ImportSummary, ORIGIN_LOCAL, QueryRequest, Result, validate,
+    CollectionInfo, Conflict, DELETED_FIELD, DocInput, Document, Error, ExportEvent, ExportFormat,
+    ExportRecord, ExportRequest, HistoryEntry, ImportSummary, ORIGIN_LOCAL, QueryRequest, Result, validate,
 };
+use automerge::transaction::CommitOptions;
 
 type Key<'a> = (&'a str, &'a str);
 /// Automerge documents, saved whole.
@@ -135,7 +136,23 @@ impl Store {
     pub fn query(&self, collection: &str, request: &QueryRequest) -> Result<Vec<Document>> {
         let mut selector = Selector::new(request);
         self.scan(collection, &mut selector)?;
-        Ok(selector.finish(collection))
+        let mut docs = selector.finish(collection);
+        if request.conflicts {
+            for doc in &mut docs {
+                doc.conflicts = self.conflicts(collection, &doc.id)?.unwrap_or_default();
+            }
+        }
+        Ok(docs)
+    }
+
+    /// A document's changes, oldest first; `None` when there is no such document.
+    pub fn history(&self, collection: &str, id: &str) -> Result<Option<Vec<HistoryEntry>>> {
+        Ok(self.load(collection, id)?.map(|mut doc| history::history(&mut doc)))
+    }
+
+    /// A document's fields with concurrent values; `None` when there is no such document.
+    pub fn conflicts(&self, collection: &str, id: &str) -> Result<Option<Vec<Conflict>>> {
+        Ok(self.load(collection, id)?.map(|doc| history::conflicts(&doc)))
     }
 
     /// The documents matching `request` and the change-log position they are current at, read
@@ -700,7 +717,8 @@ fn upsert_one(
     // The projection is the input itself, read the way `convert::read` reads a document.
     let mut fields = input.fields.clone();
     let deleted = fields.remove(DELETED_FIELD) == Some(serde_json::Value::Bool(true));
-    let document = Document { collection: collection.into(), id: id.into(), fields, deleted };
+    let document =
+        Document { collection: collection.into(), id: id.into(), fields, deleted, conflicts: Vec::new() };
     Ok(Some(Prepared { projection: projection(&document)?, document, saved, heads, was_live: false }))
 }
 
@@ -720,10 +738,12 @@ fn change(
     doc.set_actor(actor.clone());
     let before: Vec<ChangeHash> = doc.get_heads();
     f(&mut doc)?;
-    doc.commit();
+    // The time is advisory (history shows it); Automerge orders by causality alone.
+    let options = || CommitOptions::default().with_time(history::now_seconds());
+    doc.commit_with(options());
     if existing.is_none() && doc.get_heads().is_empty() {
         // A new document with no fields still exists: an empty change gives it a history.
-        doc.empty_change(automerge::transaction::CommitOptions::default());
+        doc.empty_change(options());
     }
     if doc.get_heads() == before {
         return Ok(None);
@@ -740,7 +760,8 @@ fn prepare(
     saved: Option<&[u8]>,
 ) -> Result<Prepared> {
     let (fields, deleted) = convert::read(doc);
-    let document = Document { collection: collection.into(), id: id.into(), fields, deleted };
+    let document =
+        Document { collection: collection.into(), id: id.into(), fields, deleted, conflicts: Vec::new() };
     let saved = saved.map_or_else(|| doc.save(), <[u8]>::to_vec);
     let heads = doc.get_heads().iter().flat_map(|h| h.0).collect();
     Ok(Prepared { projection: projection(&document)?, document, saved, heads, was_live })
