@@ -11,6 +11,7 @@
 //!   paging, secrets on their own line, the upsert summary
 //! - [`data`]: `export`/`import` in both formats, `backup`/`restore` of a node that then
 //!   syncs again, config.toml edits that keep hand-written comments
+//! - [`history`]: `history` and `get/query --conflicts` after concurrent writes on two nodes
 //! - [`service`]: the node's log (`logs`, `log_level`, SIGHUP) and `sync unit`
 //! - [`sync`]: several node processes syncing over Iroh on 127.0.0.1
 //! - [`formation`]: formations across hosts made of network namespaces ([`hosts`]): member
@@ -30,6 +31,7 @@ mod cli;
 mod data;
 mod formation;
 mod generated;
+mod history;
 mod node;
 mod safety;
 mod service;
