@@ -37,6 +37,7 @@ Register-ArgumentCompleter -Native -CommandName 'peat' -ScriptBlock {
             [CompletionResult]::new('upsert', 'upsert', [CompletionResultType]::ParameterValue, 'Create or change documents')
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Find documents')
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Print documents by id')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show the changes that made a document')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove documents')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the node''s identity and what it holds')
             [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Stream changes to documents as they happen')
@@ -105,6 +106,7 @@ Register-ArgumentCompleter -Native -CommandName 'peat' -ScriptBlock {
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'Print only the number of matches')
             [CompletionResult]::new('--include-deleted', '--include-deleted', [CompletionResultType]::ParameterName, 'Include removed documents (marked "_deleted": true)')
             [CompletionResult]::new('--deleted-only', '--deleted-only', [CompletionResultType]::ParameterName, 'Only removed documents')
+            [CompletionResult]::new('--conflicts', '--conflicts', [CompletionResultType]::ParameterName, 'Show fields that concurrent writes left with several values: every value, and which won')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No messages on stderr, only errors (data on stdout is unchanged)')
@@ -115,6 +117,20 @@ Register-ArgumentCompleter -Native -CommandName 'peat' -ScriptBlock {
             break
         }
         'peat;get' {
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Persistence directory of the node [default: the platform data dir + /peat]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
+            [CompletionResult]::new('--conflicts', '--conflicts', [CompletionResultType]::ParameterName, 'Show fields that concurrent writes left with several values: every value, which one won and why (as `_conflicts` in JSON)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No messages on stderr, only errors (data on stdout is unchanged)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No messages on stderr, only errors (data on stdout is unchanged)')
+            [CompletionResult]::new('--wide', '--wide', [CompletionResultType]::ParameterName, 'Tables show every cell whole, however wide (default: cut to fit the terminal)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'peat;history' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Persistence directory of the node [default: the platform data dir + /peat]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
@@ -478,6 +494,7 @@ Register-ArgumentCompleter -Native -CommandName 'peat' -ScriptBlock {
             [CompletionResult]::new('upsert', 'upsert', [CompletionResultType]::ParameterValue, 'Create or change documents')
             [CompletionResult]::new('query', 'query', [CompletionResultType]::ParameterValue, 'Find documents')
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Print documents by id')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show the changes that made a document')
             [CompletionResult]::new('remove', 'remove', [CompletionResultType]::ParameterValue, 'Remove documents')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Show the node''s identity and what it holds')
             [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Stream changes to documents as they happen')
@@ -503,6 +520,9 @@ Register-ArgumentCompleter -Native -CommandName 'peat' -ScriptBlock {
             break
         }
         'peat;help;get' {
+            break
+        }
+        'peat;help;history' {
             break
         }
         'peat;help;remove' {

@@ -34,6 +34,9 @@ _peat() {
             peat,help)
                 cmd="peat__subcmd__help"
                 ;;
+            peat,history)
+                cmd="peat__subcmd__history"
+                ;;
             peat,import)
                 cmd="peat__subcmd__import"
                 ;;
@@ -84,6 +87,9 @@ _peat() {
                 ;;
             peat__subcmd__help,help)
                 cmd="peat__subcmd__help__subcmd__help"
+                ;;
+            peat__subcmd__help,history)
+                cmd="peat__subcmd__help__subcmd__history"
                 ;;
             peat__subcmd__help,import)
                 cmd="peat__subcmd__help__subcmd__import"
@@ -209,7 +215,7 @@ _peat() {
 
     case "${cmd}" in
         peat)
-            opts="-o -v -q -h -V --dir --output --verbose --quiet --wide --help --version init upsert query get remove status watch peers export import backup restore logs sync completions generate help"
+            opts="-o -v -q -h -V --dir --output --verbose --quiet --wide --help --version init upsert query get history remove status watch peers export import backup restore logs sync completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -351,7 +357,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__get)
-            opts="-o -v -q -h --dir --output --verbose --quiet --wide --help"
+            opts="-o -v -q -h --conflicts --dir --output --verbose --quiet --wide --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -377,7 +383,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__help)
-            opts="init upsert query get remove status watch peers export import backup restore logs sync completions generate help"
+            opts="init upsert query get history remove status watch peers export import backup restore logs sync completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -461,6 +467,20 @@ _peat() {
             return 0
             ;;
         peat__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__help__subcmd__history)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -733,6 +753,32 @@ _peat() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__history)
+            opts="-o -v -q -h --dir --output --verbose --quiet --wide --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1013,7 +1059,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__query)
-            opts="-w -n -o -v -q -h --where --limit --order-by --desc --fields --count --include-deleted --deleted-only --dir --output --verbose --quiet --wide --help"
+            opts="-w -n -o -v -q -h --where --limit --order-by --desc --fields --count --include-deleted --deleted-only --conflicts --dir --output --verbose --quiet --wide --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

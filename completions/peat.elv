@@ -34,6 +34,7 @@ set edit:completion:arg-completer[peat] = {|@words|
             cand upsert 'Create or change documents'
             cand query 'Find documents'
             cand get 'Print documents by id'
+            cand history 'Show the changes that made a document'
             cand remove 'Remove documents'
             cand status 'Show the node''s identity and what it holds'
             cand watch 'Stream changes to documents as they happen'
@@ -99,6 +100,7 @@ set edit:completion:arg-completer[peat] = {|@words|
             cand --count 'Print only the number of matches'
             cand --include-deleted 'Include removed documents (marked "_deleted": true)'
             cand --deleted-only 'Only removed documents'
+            cand --conflicts 'Show fields that concurrent writes left with several values: every value, and which won'
             cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
             cand -q 'No messages on stderr, only errors (data on stdout is unchanged)'
@@ -108,6 +110,19 @@ set edit:completion:arg-completer[peat] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'peat;get'= {
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand --conflicts 'Show fields that concurrent writes left with several values: every value, which one won and why (as `_conflicts` in JSON)'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'No messages on stderr, only errors (data on stdout is unchanged)'
+            cand --quiet 'No messages on stderr, only errors (data on stdout is unchanged)'
+            cand --wide 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'peat;history'= {
             cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
             cand -o 'Output format [default: table on a terminal, json when piped]'
             cand --output 'Output format [default: table on a terminal, json when piped]'
@@ -438,6 +453,7 @@ set edit:completion:arg-completer[peat] = {|@words|
             cand upsert 'Create or change documents'
             cand query 'Find documents'
             cand get 'Print documents by id'
+            cand history 'Show the changes that made a document'
             cand remove 'Remove documents'
             cand status 'Show the node''s identity and what it holds'
             cand watch 'Stream changes to documents as they happen'
@@ -459,6 +475,8 @@ set edit:completion:arg-completer[peat] = {|@words|
         &'peat;help;query'= {
         }
         &'peat;help;get'= {
+        }
+        &'peat;help;history'= {
         }
         &'peat;help;remove'= {
         }

@@ -12,6 +12,7 @@
 //! - [`data`]: `export`/`import` in both formats, `backup`/`restore` of a node that then
 //!   syncs again, config.toml edits that keep hand-written comments
 //! - [`history`]: `history` and `get/query --conflicts` after concurrent writes on two nodes
+//! - [`interop`]: Automerge exports read by the JavaScript library, its documents imported and synced
 //! - [`service`]: the node's log (`logs`, `log_level`, SIGHUP) and `sync unit`
 //! - [`sync`]: several node processes syncing over Iroh on 127.0.0.1
 //! - [`formation`]: formations across hosts made of network namespaces ([`hosts`]): member
@@ -32,6 +33,7 @@ mod data;
 mod formation;
 mod generated;
 mod history;
+mod interop;
 mod node;
 mod safety;
 mod service;
