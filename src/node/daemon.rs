@@ -14,6 +14,7 @@ use super::client::ClientBackend;
 use super::logging::{KEEP_LOGS, MAX_LOG_BYTES, Rotating};
 use super::open::{LOCK_WAIT, RETRY, open_local};
 use super::server::ControlServer;
+use crate::backend::automerge::AutomergeBackend;
 use crate::home::{DirLock, LOG_FILE, Leftovers, NodeDir, PID_FILE};
 use crate::sync::{DataSyncBackend, Error, PeerDiscovery, PeerInfo, Result, SyncDirection, SyncEngine};
 
@@ -47,7 +48,7 @@ pub async fn run_foreground(dir: &NodeDir, ready: impl FnOnce(&str)) -> Result<(
             _ = shutdown_rx.wait_for(|stop| *stop) => break "shutdown requested",
             _ = term.recv() => break "SIGTERM",
             _ = tokio::signal::ctrl_c() => break "SIGINT",
-            _ = hup.recv() => reload_log_level(dir).await,
+            _ = hup.recv() => reload(dir, &backend).await,
         }
     };
     tracing::info!("stopping ({why})");
@@ -58,21 +59,22 @@ pub async fn run_foreground(dir: &NodeDir, ready: impl FnOnce(&str)) -> Result<(
     Ok(())
 }
 
-/// SIGHUP: rereads config.toml's `log_level` and applies it; connections stay as they are.
-async fn reload_log_level(dir: &NodeDir) {
-    let dir = dir.clone();
-    let config = tokio::task::spawn_blocking(move || dir.config()).await;
-    let result = match config {
-        Ok(Ok(config)) => {
-            tracing::info!("SIGHUP: reloading log level '{}'", config.log_level);
-            super::logging::reload(&config.log_level).map(|()| config.log_level)
-        }
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(e) => Err(e.to_string()),
+/// SIGHUP: rereads config.toml and applies its `log_level`, `peers` and `blocked`;
+/// connections to peers still listed stay up.
+async fn reload(dir: &NodeDir, backend: &AutomergeBackend) {
+    let owned = dir.clone();
+    let config = match tokio::task::spawn_blocking(move || owned.config()).await {
+        Ok(Ok(config)) => config,
+        Ok(Err(e)) => return tracing::error!("SIGHUP: config.toml not reloaded: {e}"),
+        Err(e) => return tracing::error!("SIGHUP: config.toml not reloaded: {e}"),
     };
-    match result {
-        Ok(level) => tracing::info!("SIGHUP: log level is now '{level}'"),
+    tracing::info!("SIGHUP: reloading log level '{}'", config.log_level);
+    match super::logging::reload(&config.log_level) {
+        Ok(()) => tracing::info!("SIGHUP: log level is now '{}'", config.log_level),
         Err(e) => tracing::error!("SIGHUP: log level not changed: {e}"),
+    }
+    if let Some(r) = backend.reload_peers(&config).await {
+        tracing::info!("SIGHUP: peers reloaded: {} new dialed, {} dropped", r.added, r.dropped);
     }
 }
 

@@ -86,6 +86,13 @@ impl AutomergeBackend {
         tokio::task::spawn_blocking(move || f(&file)).await.map_err(|e| Error::context("config task", e))?
     }
 
+    /// Applies config.toml's peers and blocked list to the running engine (SIGHUP);
+    /// `None` when sync does not run.
+    pub async fn reload_peers(&self, config: &crate::home::Config) -> Option<net::Reloaded> {
+        let engine = self.engine().await?;
+        Some(engine.reload(config).await)
+    }
+
     /// The running sync engine, if any.
     async fn engine(&self) -> Option<Arc<net::Engine>> {
         self.engine.lock().await.clone()

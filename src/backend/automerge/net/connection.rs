@@ -69,7 +69,7 @@ async fn refuse_blocked(
     mut send: SendStream,
 ) -> Outcome {
     let reason = "this node has removed you from its peers";
-    tracing::info!("peer {peer}: refused: blocked (peers remove)");
+    shared.refusals.refused(&peer, "blocked (peers remove)");
     let _ = wire::write(&mut send, &Msg::Refuse { reason: reason.into() }).await;
     let _ = send.finish();
     tokio::select! {
@@ -136,7 +136,7 @@ pub(super) async fn run(
     let peer_store = match handshake {
         Ok(Ok(s)) => s,
         Ok(Err(Failure::Refused(reason))) => {
-            tracing::warn!("peer {peer}: refused: {reason}");
+            shared.refusals.refused(&peer, &reason);
             // A stranger that dialed us is not added to the peers; a peer we know is marked.
             if let Some(p) = shared.table().peers.get(&peer) {
                 p.attempt.send_replace(Attempt::Refused(reason.clone()));

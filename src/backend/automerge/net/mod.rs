@@ -11,6 +11,7 @@ mod endpoint;
 mod exchange;
 mod mdns;
 pub(crate) mod peers;
+mod refusals;
 mod session;
 mod tasks;
 pub mod wire;
@@ -64,6 +65,8 @@ struct Shared {
     members: watch::Sender<u64>,
     /// Moves when the peer book needs writing; one task writes it, in order.
     book_dirty: watch::Sender<u64>,
+    /// Refused handshakes, logged at a bounded rate.
+    refusals: refusals::RefusalLog,
 }
 
 impl Shared {
@@ -192,6 +195,15 @@ impl Shared {
     }
 }
 
+/// What a reload of config.toml changed.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Reloaded {
+    /// Peers newly listed, now dialed.
+    pub added: u64,
+    /// Peers no longer listed, or now blocked, whose connections were closed.
+    pub dropped: u64,
+}
+
 /// Runs blocking work (redb, config.toml, name resolution) off the async threads.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     tokio::task::spawn_blocking(f).await.map_err(|e| Error::context("sync task", e))?
@@ -238,6 +250,7 @@ impl Engine {
             max_peers: config.max_peers,
             members: watch::channel(0).0,
             book_dirty: watch::channel(0).0,
+            refusals: refusals::RefusalLog::default(),
         });
         shared.table().blocked = blocked;
         tracing::info!(
@@ -264,6 +277,7 @@ impl Engine {
             }
         }
         shared.tasks.spawn(save_book(shared.clone()));
+        shared.tasks.spawn(refusals::run(shared.clone()));
         if let Some(mdns) = mdns {
             shared.tasks.spawn(mdns::run(shared.clone(), mdns));
         }
@@ -336,6 +350,47 @@ impl Engine {
         self.shared.save_book();
         self.shared.members.send_modify(|v| *v += 1);
         Ok(())
+    }
+
+    /// Applies config.toml's `peers` and `blocked` as they are now (SIGHUP): peers newly
+    /// listed are dialed, configured peers no longer listed and peers newly blocked are
+    /// dropped; connections to the rest stay up.
+    pub(crate) async fn reload(&self, config: &crate::home::Config) -> Reloaded {
+        let shared = &self.shared;
+        let (entries, app_id, key) =
+            (config.peers.clone(), shared.formation.app_id.clone(), shared.formation.key);
+        // Parsing may resolve host names: off the async threads.
+        let listed =
+            blocking(move || Ok(peers::from_config(&entries, &app_id, &key))).await.unwrap_or_default();
+        let blocked: std::collections::HashSet<EndpointId> =
+            config.blocked.iter().filter_map(|b| b.parse().ok()).collect();
+        let mut reloaded = Reloaded::default();
+        let gone: Vec<EndpointId> = {
+            let mut table = shared.table();
+            table.blocked = blocked.clone();
+            let configured =
+                |p: &Peer| p.dialed && matches!(p.source, PeerSource::Config | PeerSource::Ticket);
+            table
+                .peers
+                .iter()
+                .filter(|(id, p)| {
+                    blocked.contains(*id) || (configured(p) && !listed.iter().any(|l| l.id == **id))
+                })
+                .map(|(id, _)| *id)
+                .collect()
+        };
+        for id in gone {
+            reloaded.dropped += u64::from(shared.drop_peer(&id));
+        }
+        for peer in listed {
+            let known = shared.table().peers.get(&peer.id).is_some_and(|p| p.dialed);
+            if !known && shared.ensure_peer(peer.id, peer.addrs, PeerSource::Config).is_some() {
+                reloaded.added += 1;
+            }
+        }
+        shared.save_book();
+        shared.members.send_modify(|v| *v += 1);
+        reloaded
     }
 
     pub(crate) fn peer_events(&self) -> PeerEventStream {

@@ -112,6 +112,9 @@ pub(super) fn now_ms() -> u64 {
 pub(super) struct Counters {
     pub(super) docs_sent: AtomicU64,
     pub(super) docs_received: AtomicU64,
+    /// Bytes of Automerge changes sent and merged, for the log's sync summaries.
+    pub(super) change_bytes_sent: AtomicU64,
+    pub(super) change_bytes_received: AtomicU64,
     pub(super) last_sync_ms: AtomicU64,
     /// UDP bytes of connections that have ended.
     pub(super) bytes_sent: AtomicU64,

@@ -100,6 +100,7 @@ pub(super) async fn run(
             first_batch: 0,
             reqs: HashMap::new(),
             next_req: 0,
+            summary: Summary::new(&counters),
             counters,
             progress: progress.clone(),
         }
@@ -362,6 +363,7 @@ async fn serve(
                 size = 0;
             }
             size += doc.bytes.len() + doc.collection.len() + doc.id.len();
+            Counters::add(&counters.change_bytes_sent, doc.bytes.len() as u64);
             frame.push(doc);
         }
         out.send(Msg::Changes { req, last: true, docs: frame }).await.map_err(|_| closed())?;
@@ -411,6 +413,58 @@ struct Puller {
     counters: Arc<Counters>,
     /// Where the merged cursor is published, for waits and `peers`.
     progress: Arc<Progress>,
+    summary: Summary,
+}
+
+/// How often a live session logs what it exchanged; the first catch-up logs at once.
+const SUMMARY_EVERY: Duration = Duration::from_secs(60);
+
+/// The log's sync summaries of one session: documents and bytes each way since the last line.
+struct Summary {
+    /// When the last line was logged; `None` until the first catch-up round completes.
+    logged: Option<Instant>,
+    /// The peer's counters when the last line was logged.
+    mark: [u64; 4],
+}
+
+impl Summary {
+    fn new(counters: &Counters) -> Self {
+        Self { logged: None, mark: Self::read(counters) }
+    }
+
+    fn read(c: &Counters) -> [u64; 4] {
+        [&c.docs_received, &c.change_bytes_received, &c.docs_sent, &c.change_bytes_sent]
+            .map(|n| n.load(Ordering::Relaxed))
+    }
+
+    /// A round completed: the first is the catch-up, logged at once; later ones at most once
+    /// per [`SUMMARY_EVERY`].
+    fn in_sync(&mut self, peer: &str, counters: &Counters) {
+        match self.logged {
+            None => self.log(peer, counters, "caught up"),
+            Some(at) if at.elapsed() >= SUMMARY_EVERY => self.log(peer, counters, "in sync"),
+            Some(_) => {}
+        }
+    }
+
+    /// The session ended: what it exchanged since the last line, if anything.
+    fn ended(&mut self, peer: &str, counters: &Counters) {
+        if Self::read(counters) != self.mark {
+            self.log(peer, counters, "session ended");
+        }
+    }
+
+    fn log(&mut self, peer: &str, counters: &Counters, what: &str) {
+        let now = Self::read(counters);
+        let [docs_in, bytes_in, docs_out, bytes_out] =
+            [0, 1, 2, 3].map(|i| now[i].saturating_sub(self.mark[i]));
+        tracing::info!(
+            "peer {peer}: {what}: received {docs_in} documents ({bytes_in} bytes), sent {docs_out} \
+documents ({bytes_out} bytes)"
+        );
+        self.mark = now;
+        self.logged = Some(Instant::now());
+    }
 }
 
 impl Puller {
@@ -441,6 +495,7 @@ impl Puller {
         .await;
         // Whatever happened, keep what was merged from being pulled again.
         let _ = self.persist().await;
+        self.summary.ended(&self.peer, &self.counters);
         result
     }
 
@@ -470,6 +525,8 @@ impl Puller {
             return Err(Error::invalid(format!("the peer answered request {req}, which was never made")));
         };
         if !docs.is_empty() {
+            let bytes: u64 = docs.iter().map(|d| d.bytes.len() as u64).sum();
+            Counters::add(&self.counters.change_bytes_received, bytes);
             let (store, peer) = (self.shared.store.clone(), self.peer.clone());
             let merged = blocking(move || {
                 let mut changed = Vec::new();
@@ -532,6 +589,7 @@ impl Puller {
             self.persist().await?;
         }
         if idle {
+            self.summary.in_sync(&self.peer, &self.counters);
             self.counters.last_sync_ms.store(now_ms(), Ordering::Relaxed);
             let _ = self.shared.sync_events.send(SyncEvent::Synced { peer: self.peer.clone() });
         }
