@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use peat::cli::{self, Cli, ExitStatus};
 
 fn main() -> ExitCode {
+    cli::complete_if_asked();
     let cli = Cli::parse_args();
     cli.init_logging();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();

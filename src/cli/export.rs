@@ -25,6 +25,7 @@ peat export --format automerge --out convoy.peat\n  peat export units | jq -c .d
 )]
 pub struct Args {
     /// Collections to export [default: all]
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::collections))]
     pub collections: Vec<String>,
     /// What each record carries: the document's JSON, or its Automerge document with history
     #[arg(long, value_enum, default_value_t)]

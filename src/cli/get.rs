@@ -16,6 +16,7 @@ peat get units u1 | jq '.[0].speed = 7' | peat upsert units"
 )]
 pub struct Args {
     /// Collection of the documents
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::collections))]
     pub collection: String,
     /// Ids of the documents
     #[arg(required = true)]

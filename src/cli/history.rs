@@ -18,6 +18,7 @@ never existed.",
 )]
 pub struct Args {
     /// Collection of the document
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::collections))]
     pub collection: String,
     /// Id of the document
     pub id: String,

@@ -2,6 +2,7 @@
 //! opens a backend for the directory and makes one trait call on it.
 
 mod backup;
+mod complete;
 mod conflicts;
 mod context;
 mod duration;
@@ -104,6 +105,7 @@ with peers over Iroh.",
     )]
     Sync(sync::Command),
     Completions(generate::CompletionsArgs),
+    Man(generate::ManArgs),
     #[command(hide = true)]
     Generate(generate::GenerateArgs),
 }
@@ -152,6 +154,15 @@ impl Cli {
     }
 }
 
+/// Answers a shell's completion request (`COMPLETE=SHELL peat -- WORDS...`) and exits;
+/// returns at once on any other run.
+pub fn complete_if_asked() {
+    clap_complete::CompleteEnv::with_factory(Cli::command_with_tables)
+        .var(complete::COMPLETE_VAR)
+        .completer("peat")
+        .complete();
+}
+
 /// Runs a parsed command line. Ctrl-C interrupts any command (exit 130) except a node in
 /// the foreground, which handles it as a graceful shutdown.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -196,6 +207,7 @@ impl Command {
             Command::Logs(args) => logs::run(ctx, args).await,
             Command::Sync(command) => sync::run(ctx, command).await,
             Command::Completions(args) => generate::completions(ctx, args),
+            Command::Man(args) => generate::man(ctx, args),
             Command::Generate(args) => generate::generate(ctx, args),
         }
     }

@@ -57,6 +57,7 @@ again from other members (peer exchange) or mDNS. Exits 3 if no such peer is kno
     )]
     Remove {
         /// The peer's node id
+        #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::peer_ids))]
         id: String,
     },
 }

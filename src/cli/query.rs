@@ -29,21 +29,22 @@ peat query units --deleted-only --output ndjson"
 )]
 pub struct Args {
     /// Collection to search
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::collections))]
     pub collection: String,
     /// Filter expression (repeatable; all must hold)
-    #[arg(long = "where", short = 'w', value_name = "EXPR")]
+    #[arg(long = "where", short = 'w', value_name = "EXPR", add = clap_complete::ArgValueCompleter::new(super::complete::where_paths))]
     pub filters: Vec<String>,
     /// Return at most N documents (0: all; on a terminal the default is the first 100)
     #[arg(long, short = 'n', value_name = "N")]
     pub limit: Option<usize>,
     /// Sort by this path (missing values last)
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", add = clap_complete::ArgValueCompleter::new(super::complete::paths))]
     pub order_by: Option<String>,
     /// Sort descending
     #[arg(long, requires = "order_by")]
     pub desc: bool,
     /// Print only these paths, as columns in this order (comma-separated; id is always kept)
-    #[arg(long, value_name = "PATHS", value_delimiter = ',')]
+    #[arg(long, value_name = "PATHS", value_delimiter = ',', add = clap_complete::ArgValueCompleter::new(super::complete::paths))]
     pub fields: Vec<String>,
     /// Print only the number of matches
     #[arg(long, conflicts_with_all = ["limit", "order_by", "fields"])]

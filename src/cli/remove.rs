@@ -15,6 +15,7 @@ holds no node.",
 )]
 pub struct Args {
     /// Collection of the documents
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::collections))]
     pub collection: String,
     /// Ids of the documents to remove
     #[arg(required = true)]

@@ -37,6 +37,7 @@ peat query units --where 'id == u1' | jq '.[0].speed = 9' | peat upsert units"
 )]
 pub struct Args {
     /// Collection to write to
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::collections))]
     pub collection: String,
     /// Document id (for --set or a single --json object); taken from the input otherwise
     pub id: Option<String>,

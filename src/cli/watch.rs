@@ -34,9 +34,10 @@ peat watch alerts --count 1 --timeout 30s | jq .document\n  peat watch units --t
 )]
 pub struct Args {
     /// Collection to watch
+    #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::collections))]
     pub collection: String,
     /// Only documents matching this expression (repeatable; all must hold)
-    #[arg(long = "where", short = 'w', value_name = "EXPR")]
+    #[arg(long = "where", short = 'w', value_name = "EXPR", add = clap_complete::ArgValueCompleter::new(super::complete::where_paths))]
     pub filters: Vec<String>,
     /// Exit after this many events
     #[arg(long, short = 'c', value_name = "N")]

@@ -72,9 +72,9 @@ fn man_pages_document_exit_codes_environment_and_examples_and_render_cleanly() {
 fn completions_print_a_script_per_shell_and_refuse_an_unknown_shell() {
     let node = Node::new();
     for (shell, marker) in [
-        ("bash", "_peat()"),
+        ("bash", "_clap_complete_peat()"),
         ("zsh", "#compdef peat"),
-        ("fish", "complete -c peat"),
+        ("fish", "--command peat"),
         ("elvish", "peat"),
         ("powershell", "peat"),
     ] {
@@ -131,30 +131,126 @@ fn every_visible_subcommand_help_has_a_summary_a_description_and_an_example() {
     }
 }
 
-/// Whether `word` occurs in `text` on its own, not as part of a longer name.
-fn mentions(text: &str, word: &str) -> bool {
-    let part_of_a_name = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
-    text.match_indices(word).any(|(at, _)| {
-        !text[..at].chars().next_back().is_some_and(part_of_a_name)
-            && !text[at + word.len()..].chars().next().is_some_and(part_of_a_name)
-    })
+/// What `peat` offers for the last of `words` (empty: a new word), asked the way the
+/// completion scripts ask it.
+pub fn offered(node: &Node, words: &[&str]) -> Vec<String> {
+    let index = words.len().to_string();
+    let out = node
+        .peat(&[&["--", "peat"][..], words].concat())
+        .env("COMPLETE", "bash")
+        .env("_CLAP_COMPLETE_INDEX", &index)
+        .env("_CLAP_IFS", "\n")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().lines().map(String::from).collect()
 }
 
 #[test]
-fn committed_completions_mention_every_visible_subcommand() {
-    let scripts = files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("completions"));
-    assert!(!scripts.is_empty(), "completions/ holds the committed scripts");
+fn completion_offers_every_visible_subcommand_and_no_hidden_one() {
+    let node = Node::new();
     for path in visible_subcommands() {
-        let name = path.last().unwrap();
-        for (file, script) in &scripts {
-            assert!(mentions(script, name), "completions/{file} does not complete `peat {}`", path.join(" "));
-        }
+        let (name, parents) = path.split_last().unwrap();
+        let words: Vec<&str> = parents.iter().map(String::as_str).chain([""]).collect();
+        let offered = offered(&node, &words);
+        assert!(offered.contains(name), "`peat {}` is not offered: {offered:?}", path.join(" "));
     }
+    assert!(!offered(&node, &[""]).contains(&"generate".to_string()), "hidden commands are not offered");
+}
+
+/// Runs the installed bash completion function in a real bash, as readline would call it
+/// for the command line `words` (the last is the word being completed), and returns
+/// COMPREPLY without the flags (offered beside values when the word is empty).
+fn bash_complete(node: &Node, script: &Path, env: &[(&str, &str)], words: &[&str]) -> Vec<String> {
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let line = format!(
+        "source '{}'; COMP_WORDS=({}); COMP_CWORD={}; COMP_TYPE=9; \
+         _clap_complete_peat peat \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; \
+         printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        script.display(),
+        quoted.join(" "),
+        words.len() - 1
+    );
+    let bin = Path::new(env!("CARGO_BIN_EXE_peat")).parent().unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &line])
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", node.dir.parent().unwrap())
+        .envs(env.iter().copied())
+        .output()
+        .expect("bash runs");
+    assert!(out.status.success(), "bash: {}", String::from_utf8_lossy(&out.stderr));
+    let reply = String::from_utf8(out.stdout).unwrap();
+    reply.lines().filter(|l| !l.is_empty() && !l.starts_with('-')).map(String::from).collect()
 }
 
 #[test]
-fn mentions_finds_whole_names_only() {
-    assert!(mentions("opts=\"start stop status\"", "stop"));
-    assert!(mentions("'peat;sync;start'", "start"));
-    assert!(!mentions("restart starts start-up", "start"));
+fn installed_bash_completion_offers_the_directory_s_collections_peers_and_paths_but_no_hidden_command() {
+    let node = Node::new();
+    node.ok(&["upsert", "units", "u1", "--set", "speed=1", "--set", "pos.lat=2"]);
+    node.ok(&["upsert", "vehicles", "v1", "--set", "x=1"]);
+    let peer = "a".repeat(64);
+    node.ok(&["peers", "add", &format!("{peer}@127.0.0.1:9")]);
+    node.ok(&["completions", "bash", "--install"]);
+    let script = node.dir.parent().unwrap().join(".local/share/bash-completion/completions/peat");
+    assert!(script.is_file(), "installed where bash-completion looks");
+    let dir = node.dir.to_str().unwrap();
+
+    let commands = bash_complete(&node, &script, &[], &["peat", ""]);
+    assert!(
+        commands.contains(&"history".to_string()) && commands.contains(&"query".to_string()),
+        "{commands:?}"
+    );
+    assert!(!commands.contains(&"generate".to_string()), "no hidden command: {commands:?}");
+    assert_eq!(
+        bash_complete(&node, &script, &[], &["peat", "--dir", dir, "query", ""]),
+        ["units", "vehicles"]
+    );
+    assert_eq!(bash_complete(&node, &script, &[("PEAT_DIR", dir)], &["peat", "get", "ve"]), ["vehicles"]);
+    assert_eq!(bash_complete(&node, &script, &[], &["peat", "--dir", dir, "peers", "remove", ""]), [peer]);
+    let order_by =
+        bash_complete(&node, &script, &[], &["peat", "--dir", dir, "query", "units", "--order-by", ""]);
+    assert_eq!(order_by, ["pos", "pos.lat", "speed"]);
+    let fields =
+        bash_complete(&node, &script, &[], &["peat", "--dir", dir, "query", "units", "--fields", "speed,po"]);
+    assert_eq!(fields, ["speed,pos", "speed,pos.lat"]);
+    let filter =
+        bash_complete(&node, &script, &[], &["peat", "--dir", dir, "query", "units", "--where", "sp"]);
+    assert_eq!(filter, ["speed"]);
+
+    // A directory without a node offers nothing and is not created.
+    let missing = node.dir.parent().unwrap().join("missing");
+    let none = bash_complete(&node, &script, &[], &["peat", "--dir", missing.to_str().unwrap(), "query", ""]);
+    assert!(none.is_empty(), "{none:?}");
+    assert!(!missing.exists(), "completion created {}", missing.display());
+}
+
+#[test]
+fn man_install_puts_every_page_where_man_finds_it_with_files_and_see_also() {
+    let node = Node::new();
+    node.ok(&["man", "--install"]);
+    let man1 = node.dir.parent().unwrap().join(".local/share/man/man1");
+    let top = std::fs::read_to_string(man1.join("peat.1")).unwrap();
+    for needle in
+        [".SH FILES", "config.toml", "identity.key", "store.redb", "node.log", "node.sock", "node.pid"]
+    {
+        assert!(top.contains(needle), "peat.1 lacks {needle}");
+    }
+    assert!(top.contains(".SH \"SEE ALSO\"") && top.contains("\\fBpeat\\-history\\fR(1)"));
+    let sub = std::fs::read_to_string(man1.join("peat-sync-start.1")).unwrap();
+    assert!(sub.contains("\\fBpeat\\fR(1), \\fBpeat\\-sync\\fR(1)"), "a subcommand page points up");
+    let rendered = std::process::Command::new("man")
+        .args(["-M", man1.parent().unwrap().to_str().unwrap(), "peat"])
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "100")
+        .output();
+    match rendered {
+        Ok(out) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(text.contains("FILES") && text.contains("SEE ALSO"), "{text}");
+        }
+        _ => println!("man(1) is not installed here: checked the installed files only"),
+    }
 }
