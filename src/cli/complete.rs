@@ -134,8 +134,7 @@ where
     runtime.block_on(async {
         let reading = async {
             let backend = open::open(&dir, &|_| {}).await.ok()?.boxed();
-            let out = f(backend).await;
-            out
+            f(backend).await
         };
         tokio::time::timeout(BUDGET, reading).await.ok().flatten()
     })
