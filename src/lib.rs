@@ -49,6 +49,14 @@
 //! collection's JSON projections (never loading Automerge), filters, then orders and limits.
 //! Through a node, the request travels as JSON and the documents come back the same way.
 //!
+//! ## What a document remembers
+//!
+//! The JSON projection is what queries see; the Automerge document behind it keeps the rest.
+//! `peat history` reads its changes in causal order, each one's effect being the diff between
+//! the states before and after it (commits carry their time, which Automerge leaves to the
+//! application). `--conflicts` reads the fields where concurrent writes left several values
+//! (`get_all`); the one shown is Automerge's, the highest operation id, so every node agrees.
+//!
 //! ## The store's tables (redb)
 //!
 //! Keyed by (collection, id): `docs` (the saved Automerge document), `projections` (a

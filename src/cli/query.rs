@@ -25,6 +25,7 @@ peat query units\n  \
 peat query units --where 'speed > 3' --where 'name contains Al' --order-by speed --desc\n  \
 peat query units --where 'within(59.33, 18.06, 500)' --fields name,pos.lat\n  \
 peat query units --where 'status == active or exists(alert)' --count\n  \
+peat query units --conflicts -o json\n  \
 peat query units --deleted-only --output ndjson"
 )]
 pub struct Args {
