@@ -1,4 +1,4 @@
-//! Dynamic shell completion: the shell asks `peat` itself (`COMPLETE=bash peat -- WORDS...`,
+//! Dynamic shell completion: the shell asks `peat` itself (`PEAT_COMPLETE=bash peat -- WORDS...`,
 //! clap_complete's protocol), so collection names, peer ids and document paths come from the
 //! directory the command line names (`--dir`, else `PEAT_DIR`, else the default). Reading for
 //! completion creates nothing (a directory without a node offers nothing) and gives up after
@@ -23,7 +23,7 @@ const SAMPLE: usize = 100;
 const MAX_DEPTH: usize = 4;
 
 /// The environment variable that puts `peat` into completion mode.
-pub const COMPLETE_VAR: &str = "COMPLETE";
+pub const COMPLETE_VAR: &str = "PEAT_COMPLETE";
 
 /// Collection names of the directory.
 pub fn collections(current: &OsStr) -> Vec<CompletionCandidate> {

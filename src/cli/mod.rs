@@ -154,7 +154,7 @@ impl Cli {
     }
 }
 
-/// Answers a shell's completion request (`COMPLETE=SHELL peat -- WORDS...`) and exits;
+/// Answers a shell's completion request (`PEAT_COMPLETE=SHELL peat -- WORDS...`) and exits;
 /// returns at once on any other run.
 pub fn complete_if_asked() {
     clap_complete::CompleteEnv::with_factory(Cli::command_with_tables)

@@ -137,7 +137,7 @@ pub fn offered(node: &Node, words: &[&str]) -> Vec<String> {
     let index = words.len().to_string();
     let out = node
         .peat(&[&["--", "peat"][..], words].concat())
-        .env("COMPLETE", "bash")
+        .env("PEAT_COMPLETE", "bash")
         .env("_CLAP_COMPLETE_INDEX", &index)
         .env("_CLAP_IFS", "\n")
         .output()
