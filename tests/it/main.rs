@@ -33,6 +33,7 @@ mod generated;
 mod node;
 mod safety;
 mod service;
+mod stress;
 mod sync;
 mod terminal;
 mod watch;
