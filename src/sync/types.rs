@@ -126,6 +126,9 @@ pub enum ChangeKind {
     Removed,
     /// A matching document changed and no longer matches the filter.
     Left,
+    /// The reader fell behind: `missed` events for this observer were dropped here, since
+    /// a node holds only a bounded queue per observer. Carries no document.
+    Lagged,
 }
 
 /// Where a change came from: this node, or the peer that sent it.
@@ -151,6 +154,13 @@ pub struct ChangeEvent {
     pub initial: bool,
     /// The document's JSON form after the change.
     pub document: Value,
+    /// For a `lagged` event: how many events were dropped before it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub missed: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Where an observation starts.
