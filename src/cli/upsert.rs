@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::Context;
 use super::input::{self, parse_set};
+use crate::node::protocol::{BATCH_BYTES, encoded_len};
 use crate::sync::{DELETED_FIELD, DocInput, Error, Path, SyncDirection, validate};
 
 /// Most documents committed in one transaction.
@@ -158,15 +159,17 @@ async fn write_stream(
     // or it pauses for IDLE: a live feed is written as it comes, while a bad line that
     // arrives with the rest of its input stops the chunk before anything is stored.
     while let Some(first) = next_chunk {
-        let mut chunk = Vec::new();
+        let (mut chunk, mut bytes) = (Vec::new(), 0);
         let mut next = Some(first);
         while let Some(item) = next {
             seen += 1;
+            // A chunk also fits in one control-socket request of a node.
+            bytes += item.as_ref().map_or(0, encoded_len);
             let doc = item.and_then(|fields| to_input(fields, args, sets, seen));
             chunk.push(
                 doc.map_err(|e| Error::new(e.kind, format!("{} ({})", e.message, stored_before(ids.len()))))?,
             );
-            next = if chunk.len() < CHUNK {
+            next = if chunk.len() < CHUNK && bytes < BATCH_BYTES {
                 tokio::time::timeout(IDLE, items.recv()).await.ok().flatten()
             } else {
                 None

@@ -2,7 +2,9 @@
 //! nodes, clients that go away or send huge lines, removed data, and a formation that
 //! rekeys to cut a member off. Each test reproduces one defect of the issue first.
 
-use crate::harness::{Node, Watch};
+use std::time::{Duration, Instant};
+
+use crate::harness::{Node, Watch, pid_alive};
 use serde_json::json;
 
 /// Defect 16: a removed document's current state carries no fields, also on a node that
@@ -48,4 +50,126 @@ fn a_slow_watch_reader_is_told_how_many_events_it_missed() {
     }
     assert!(lagged > 0 && missed > 0, "the reader fell behind ({seen} seen) and was told so");
     assert_eq!(seen + missed, TOTAL, "every event was seen or counted as missed");
+}
+
+/// The pid of the running node, from `sync status`.
+fn node_pid(node: &Node) -> u32 {
+    node.json(&["sync", "status", "-o", "json"])["pid"].as_u64().expect("a running node has a pid") as u32
+}
+
+/// A figure of /proc/PID/status in bytes (`VmRSS`, `VmHWM`).
+fn memory(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("the node runs");
+    let line = status.lines().find(|l| l.starts_with(field)).expect("a memory figure");
+    let kb: u64 = line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).expect("a number of kB");
+    kb * 1024
+}
+
+/// Defect 6: `sync stop` returns only once the node's process has exited and its store is
+/// free, so the next command opens the store itself.
+#[test]
+fn sync_stop_returns_once_the_process_is_gone_and_the_store_free() {
+    let node = Node::loopback();
+    for round in 0..5 {
+        node.start();
+        let pid = node_pid(&node);
+        node.stop();
+        assert!(!pid_alive(pid), "round {round}: the node (pid {pid}) still runs after `sync stop`");
+        node.ok(&["upsert", "units", &format!("r{round}"), "--set", "x=1"]);
+    }
+    assert_eq!(node.json(&["query", "units", "--count"]), json!(5));
+}
+
+/// Defect 7: with the node stopped by SIGSTOP, every command that talks to it ends with a
+/// clear error and exit 1 within its deadline, never hangs.
+#[test]
+fn commands_to_a_hung_node_fail_within_their_deadline() {
+    let node = Node::loopback();
+    node.start();
+    let pid = node_pid(&node);
+    let signal = |sig: &str| {
+        let ok = std::process::Command::new("kill").args([sig, &pid.to_string()]).status().unwrap().success();
+        assert!(ok, "kill {sig} {pid}");
+    };
+    signal("-STOP");
+    let cases: [(&[&str], u64); 4] = [
+        (&["sync", "stop", "--timeout", "2s"], 2),
+        (&["sync", "status"], 10),
+        (&["query", "units"], 10),
+        (&["upsert", "units", "u1", "--set", "x=1"], 10),
+    ];
+    let handles: Vec<_> = cases
+        .iter()
+        .map(|(args, _)| {
+            let mut command = node.spawn(args);
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                let out = command.output().unwrap();
+                (out, started.elapsed())
+            })
+        })
+        .collect();
+    let runs: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    signal("-CONT");
+    for ((args, deadline), (out, took)) in cases.iter().zip(runs) {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "peat {args:?}: {stderr}");
+        assert!(stderr.contains("within"), "peat {args:?} says what timed out: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        assert!(took < Duration::from_secs(deadline + 5), "peat {args:?} took {took:?}");
+    }
+    // Once it runs again it answers, and stops when asked.
+    node.stop();
+    assert!(!pid_alive(pid));
+}
+
+/// Defect 15: clients that send huge lines, many at once, get an error and leave the node's
+/// memory bounded; connections beyond the cap are refused with a reason.
+#[test]
+fn huge_lines_and_too_many_connections_are_refused_and_memory_stays_bounded() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::os::unix::net::UnixStream;
+    let node = Node::loopback();
+    node.start();
+    let pid = node_pid(&node);
+    let before = memory(pid, "VmRSS");
+    let socket = node.dir.join("node.sock");
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| {
+                let mut conn = UnixStream::connect(&socket).unwrap();
+                let chunk = vec![b'x'; 1 << 20];
+                // 64 MiB without a newline; the node stops reading at its limit.
+                for _ in 0..64 {
+                    if conn.write_all(&chunk).is_err() {
+                        break;
+                    }
+                }
+                let _ = conn.shutdown(std::net::Shutdown::Write);
+                let mut line = String::new();
+                BufReader::new(conn).read_line(&mut line).unwrap();
+                assert!(line.contains("line longer than"), "{line}");
+            });
+        }
+    });
+    let grew = memory(pid, "VmHWM").saturating_sub(before);
+    assert!(grew < 120 << 20, "four huge lines took the node from {before} to {grew} more bytes");
+
+    // 64 connections are served; the 65th is told why it is closed.
+    let held: Vec<_> = (0..64).map(|_| UnixStream::connect(&socket).unwrap()).collect();
+    let held_ok = |conn: &UnixStream| {
+        let mut writer = conn;
+        writeln!(writer, r#"{{"v":1,"request":{{"op":"collections"}}}}"#).unwrap();
+        let mut line = String::new();
+        BufReader::new(conn).read_line(&mut line).unwrap();
+        line
+    };
+    assert!(held_ok(&held[63]).starts_with(r#"{"ok""#), "the 64th is served");
+    let extra = UnixStream::connect(&socket).unwrap();
+    extra.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut line = String::new();
+    BufReader::new(&extra).read_line(&mut line).unwrap();
+    assert!(line.contains("at most 64 control connections"), "{line}");
+    drop(held);
+    node.ok(&["upsert", "units", "u1", "--set", "x=1"]);
 }
