@@ -80,12 +80,12 @@ pub fn spawn_observer(
                     continue;
                 }
                 Err(broadcast::error::RecvError::Closed) => {
-                // The last word to a reader that missed events: how many.
-                if queue.missed > 0 {
-                    let _ = queue.tx.send(lagged(&collection, queue.seq, queue.missed)).await;
+                    // The last word to a reader that missed events: how many.
+                    if queue.missed > 0 {
+                        let _ = queue.tx.send(lagged(&collection, queue.seq, queue.missed)).await;
+                    }
+                    return;
                 }
-                return;
-            }
             };
             if change.seq <= seen || change.document.collection != collection {
                 continue;
@@ -128,7 +128,6 @@ impl Queue {
             Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => false,
         }
     }
-
 }
 
 /// The `lagged` event telling a reader of `collection` that `missed` events were dropped,

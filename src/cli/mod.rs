@@ -149,8 +149,8 @@ impl Cli {
     }
 }
 
-/// Runs a parsed command line. Ctrl-C interrupts any command (exit 130) except a node in
-/// the foreground, which handles it as a graceful shutdown.
+/// Runs a parsed command line. Ctrl-C interrupts any command (exit 130) except those that
+/// handle it themselves ([`Command::handles_ctrl_c`]).
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = Context::new(context::Options {
         dir: cli.dir.as_deref(),
@@ -170,9 +170,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 impl Command {
-    /// Whether the command handles Ctrl-C itself (a node in the foreground stops gracefully).
+    /// Whether the command handles Ctrl-C itself (a node in the foreground stops gracefully;
+    /// an upsert stops after the batch in flight and says how many documents were stored).
     fn handles_ctrl_c(&self) -> bool {
         matches!(self, Command::Sync(sync::Command::Start(args)) if args.foreground)
+            || matches!(self, Command::Upsert(_))
     }
 
     async fn run(self, ctx: &Context) -> anyhow::Result<()> {

@@ -27,7 +27,8 @@ so concurrent edits of other fields on other nodes survive the merge. A document
 gets a UUID v7. Input is committed in transactions of up to 10,000 documents; the ids are printed \
 (on a terminal, more than 10 documents end with one summary line on stderr instead: count, time, \
 rate). The input is read before the store is opened, so `peat query c | peat upsert c` works \
-without a node; an input with no documents is an error (exit 2) and creates nothing.",
+without a node; an input with no documents is an error (exit 2) and creates nothing. Ctrl-C \
+stops after the batch in flight, prints the ids stored and says how many (exit 130).",
     after_help = "Examples:\n  \
 peat upsert units u1 --set name=Alpha --set pos.lat=59.33 --set pos.lon=18.06\n  \
 peat upsert units --json '{\"id\":\"u2\",\"name\":\"Bravo\",\"speed\":4}'\n  \
@@ -67,10 +68,14 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     }
     let sets = args.sets.iter().map(|s| parse_set(s)).collect::<Result<Vec<_>, _>>()?;
     let source = source(&args)?;
+    let mut interrupt = Interrupt::listen();
     let started = std::time::Instant::now();
     let (backend, ids) = match source {
         None => {
-            let backend = ctx.writer().await?;
+            let backend = tokio::select! {
+                backend = ctx.writer() => backend?,
+                () = interrupt.wait() => return Err(interrupted(ctx, &[], "")),
+            };
             let doc = DocInput { id: args.id.clone(), replace: args.replace, sets, ..DocInput::default() };
             let ids = backend.document_store().upsert(&args.collection, vec![doc]).await?;
             (backend, ids)
@@ -80,16 +85,36 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
             // directory (`peat query c | peat upsert c`) never holds the store while the
             // reader still needs it.
             let mut items = input::spawn_reader(reader, name.clone());
-            let Some(first) = items.recv().await else {
+            let first = tokio::select! {
+                first = items.recv() => first,
+                () = interrupt.wait() => return Err(interrupted(ctx, &[], "")),
+            };
+            let Some(first) = first else {
                 return Err(Error::invalid(format!("nothing to write: {name} held no documents")).into());
             };
-            let backend = ctx.writer().await?;
-            let ids = write_stream(ctx, backend.document_store(), &args, &sets, first, items).await?;
+            let backend = tokio::select! {
+                backend = ctx.writer() => backend?,
+                () = interrupt.wait() => return Err(interrupted(ctx, &[], "")),
+            };
+            let store = backend.document_store();
+            let ids = match write_stream(ctx, store, &args, &sets, first, items, &mut interrupt).await? {
+                Written::All(ids) => ids,
+                Written::Interrupted(ids) => {
+                    ctx.close(backend).await?;
+                    return Err(interrupted(ctx, &ids, "; the rest of the input was not written"));
+                }
+            };
             (backend, ids)
         }
     };
     if let Some(timeout) = args.wait_for_sync {
-        let waited = backend.sync_engine().wait_for_sync(SyncDirection::Push, timeout).await;
+        let waited = tokio::select! {
+            waited = backend.sync_engine().wait_for_sync(SyncDirection::Push, timeout) => waited,
+            () = interrupt.wait() => {
+                ctx.close(backend).await?;
+                return Err(interrupted(ctx, &ids, "; stopped waiting for peers"));
+            }
+        };
         ctx.close(backend).await?;
         print_written(ctx, &ids, started.elapsed())?;
         waited?;
@@ -98,6 +123,40 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         print_written(ctx, &ids, started.elapsed())?;
     }
     Ok(())
+}
+
+/// Ctrl-C, as a flag that a write checks between batches: a batch in flight is finished (or
+/// fails) first, so that the count of documents stored is exact, here and on a node.
+struct Interrupt(tokio::sync::watch::Receiver<bool>);
+
+impl Interrupt {
+    fn listen() -> Self {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                tx.send_replace(true);
+            }
+        });
+        Self(rx)
+    }
+
+    fn is_set(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Returns once Ctrl-C was pressed (never, if it cannot be listened for).
+    async fn wait(&mut self) {
+        if self.0.wait_for(|set| *set).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// The end of an interrupted upsert: the ids stored, how many, and exit 130.
+fn interrupted(ctx: &Context, ids: &[String], rest: &str) -> anyhow::Error {
+    let _ = ctx.printer.ids(ids);
+    ctx.printer.note(format!("interrupted: {}{rest}", stored(ids.len())));
+    Error::interrupted().into()
 }
 
 /// The ids written, except on a terminal after many documents: there one summary line on
@@ -141,8 +200,15 @@ fn source(args: &Args) -> anyhow::Result<Option<(Box<dyn Read + Send>, String)>>
     Ok(Some((Box::new(std::io::stdin()), "stdin".into())))
 }
 
+/// What a stream of input wrote: the ids, and whether Ctrl-C stopped it.
+enum Written {
+    All(Vec<String>),
+    Interrupted(Vec<String>),
+}
+
 /// Commits documents as they arrive, from `first` on: a full chunk, or whatever is there when
-/// input pauses.
+/// input pauses. Ctrl-C stops it after the chunk in flight; a chunk still being read is
+/// dropped.
 async fn write_stream(
     ctx: &Context,
     store: &dyn crate::sync::DocumentStore,
@@ -150,7 +216,8 @@ async fn write_stream(
     sets: &[(Path, Value)],
     first: input::Item,
     mut items: tokio::sync::mpsc::Receiver<input::Item>,
-) -> anyhow::Result<Vec<String>> {
+    interrupt: &mut Interrupt,
+) -> anyhow::Result<Written> {
     let progress = progress_bar(ctx.printer.quiet());
     let mut ids = Vec::new();
     let mut seen = 0usize;
@@ -170,7 +237,10 @@ async fn write_stream(
                 doc.map_err(|e| Error::new(e.kind, format!("{} ({})", e.message, stored_before(ids.len()))))?,
             );
             next = if chunk.len() < CHUNK && bytes < BATCH_BYTES {
-                tokio::time::timeout(IDLE, items.recv()).await.ok().flatten()
+                tokio::select! {
+                    next = tokio::time::timeout(IDLE, items.recv()) => next.ok().flatten(),
+                    () = interrupt.wait() => return Ok(Written::Interrupted(ids)),
+                }
             } else {
                 None
             };
@@ -183,14 +253,29 @@ async fn write_stream(
         let n = chunk.len() as u64;
         ids.extend(store.upsert(&args.collection, chunk).await?);
         progress.inc(n);
-        next_chunk = items.recv().await;
+        if interrupt.is_set() {
+            progress.finish_and_clear();
+            return Ok(Written::Interrupted(ids));
+        }
+        next_chunk = tokio::select! {
+            next = items.recv() => next,
+            () = interrupt.wait() => None,
+        };
     }
     progress.finish_and_clear();
-    Ok(ids)
+    Ok(if interrupt.is_set() { Written::Interrupted(ids) } else { Written::All(ids) })
 }
 
 fn stored_before(n: usize) -> String {
     if n == 0 { "nothing was stored".into() } else { format!("{n} documents before it were stored") }
+}
+
+fn stored(n: usize) -> String {
+    match n {
+        0 => "nothing was stored".into(),
+        1 => "1 document was stored".into(),
+        n => format!("{n} documents were stored"),
+    }
 }
 
 /// One input object as a document to write, checked.

@@ -48,9 +48,10 @@ impl Connection {
             |e: Error| Error::failed(format!("lost the connection to the node (is it stopping?): {e}"));
         within_idle(write_line(&mut self.writer, &envelope(request))).await?.map_err(lost)?;
         loop {
-            within_idle(self.next_line()).await?.map_err(lost)?.ok_or_else(|| {
-                Error::failed("the node closed the control connection (is it stopping?)")
-            })?;
+            within_idle(self.next_line())
+                .await?
+                .map_err(lost)?
+                .ok_or_else(|| Error::failed("the node closed the control connection (is it stopping?)"))?;
             match serde_json::from_slice::<Response>(&self.line) {
                 Ok(Response::Working) => continue,
                 Ok(Response::Ok(value)) => {

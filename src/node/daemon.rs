@@ -246,8 +246,9 @@ impl ProcessExit {
         // SAFETY: the descriptor was just opened and is owned by nobody else.
         let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) };
         // SAFETY: an OwnedFd keeps its descriptor open and the same until the AsyncFd drops it.
-        let fd = unsafe { tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) }
-            .map_err(|e| Error::context("watching the node process", e.into_parts().1))?;
+        let fd =
+            unsafe { tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) }
+                .map_err(|e| Error::context("watching the node process", e.into_parts().1))?;
         Ok(Self(Some(fd)))
     }
 

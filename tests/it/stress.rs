@@ -173,3 +173,48 @@ fn huge_lines_and_too_many_connections_are_refused_and_memory_stays_bounded() {
     drop(held);
     node.ok(&["upsert", "units", "u1", "--set", "x=1"]);
 }
+
+/// Defect 8: Ctrl-C on a long upsert through a node stops it after the batch in flight, says
+/// how many documents were stored, and the node holds exactly those.
+#[test]
+fn ctrl_c_on_a_long_upsert_says_how_many_were_stored_and_the_node_stops_there() {
+    use std::io::{Read, Write};
+    let node = Node::loopback();
+    node.start();
+    let mut watch = Watch::start(&node, &["units", "--no-initial", "--count", "300", "--timeout", "30s"]);
+    let mut upsert = node
+        .spawn(&["upsert", "units"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("upsert starts");
+    let mut input = upsert.stdin.take().unwrap();
+    let docs: String = (0..300).map(|i| format!("{{\"id\":\"u{i}\"}}\n")).collect();
+    input.write_all(docs.as_bytes()).unwrap();
+    // The input pauses: the 300 documents are committed as one batch; the watch sees them.
+    for _ in 0..300 {
+        assert_eq!(watch.next_event()["event"], "added");
+    }
+    // More input is on its way when Ctrl-C comes; the input stays open, as at a terminal.
+    input.write_all(b"{\"id\":\"late\"}\n").unwrap();
+    let interrupted =
+        std::process::Command::new("kill").args(["-INT", &upsert.id().to_string()]).status().unwrap();
+    assert!(interrupted.success());
+    let status = upsert.wait().unwrap();
+    let (mut stdout, mut stderr) = (String::new(), String::new());
+    upsert.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+    upsert.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    let stored: usize = stderr
+        .split("interrupted: ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("says how many were stored: {stderr}"));
+    assert!(stored == 300 || stored == 301, "{stderr}");
+    let ids: serde_json::Value = serde_json::from_str(&stdout).expect("the ids, as JSON");
+    assert_eq!(ids.as_array().map(Vec::len), Some(stored), "the ids of what was stored are printed");
+    drop(input);
+    assert_eq!(node.json(&["query", "units", "--count"]), json!(stored), "the node holds what was reported");
+}
