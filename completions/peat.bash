@@ -25,6 +25,9 @@ _peat() {
             peat,export)
                 cmd="peat__subcmd__export"
                 ;;
+            peat,formation)
+                cmd="peat__subcmd__formation"
+                ;;
             peat,generate)
                 cmd="peat__subcmd__generate"
                 ;;
@@ -67,6 +70,18 @@ _peat() {
             peat,watch)
                 cmd="peat__subcmd__watch"
                 ;;
+            peat__subcmd__formation,help)
+                cmd="peat__subcmd__formation__subcmd__help"
+                ;;
+            peat__subcmd__formation,rekey)
+                cmd="peat__subcmd__formation__subcmd__rekey"
+                ;;
+            peat__subcmd__formation__subcmd__help,help)
+                cmd="peat__subcmd__formation__subcmd__help__subcmd__help"
+                ;;
+            peat__subcmd__formation__subcmd__help,rekey)
+                cmd="peat__subcmd__formation__subcmd__help__subcmd__rekey"
+                ;;
             peat__subcmd__help,backup)
                 cmd="peat__subcmd__help__subcmd__backup"
                 ;;
@@ -75,6 +90,9 @@ _peat() {
                 ;;
             peat__subcmd__help,export)
                 cmd="peat__subcmd__help__subcmd__export"
+                ;;
+            peat__subcmd__help,formation)
+                cmd="peat__subcmd__help__subcmd__formation"
                 ;;
             peat__subcmd__help,generate)
                 cmd="peat__subcmd__help__subcmd__generate"
@@ -117,6 +135,9 @@ _peat() {
                 ;;
             peat__subcmd__help,watch)
                 cmd="peat__subcmd__help__subcmd__watch"
+                ;;
+            peat__subcmd__help__subcmd__formation,rekey)
+                cmd="peat__subcmd__help__subcmd__formation__subcmd__rekey"
                 ;;
             peat__subcmd__help__subcmd__peers,add)
                 cmd="peat__subcmd__help__subcmd__peers__subcmd__add"
@@ -209,7 +230,7 @@ _peat() {
 
     case "${cmd}" in
         peat)
-            opts="-o -v -q -h -V --dir --output --verbose --quiet --wide --help --version init upsert query get remove status watch peers export import backup restore logs sync completions generate help"
+            opts="-o -v -q -h -V --dir --output --verbose --quiet --wide --help --version init upsert query get remove status watch peers export import backup restore logs sync formation completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -320,6 +341,100 @@ _peat() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        peat__subcmd__formation)
+            opts="-o -v -q -h --dir --output --verbose --quiet --wide --help rekey help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__formation__subcmd__help)
+            opts="rekey help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__formation__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__formation__subcmd__help__subcmd__rekey)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__formation__subcmd__rekey)
+            opts="-o -v -q -h --dir --output --verbose --quiet --wide --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         peat__subcmd__generate)
             opts="-o -v -q -h --out --dir --output --verbose --quiet --wide --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -377,7 +492,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__help)
-            opts="init upsert query get remove status watch peers export import backup restore logs sync completions generate help"
+            opts="init upsert query get remove status watch peers export import backup restore logs sync formation completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -421,6 +536,34 @@ _peat() {
         peat__subcmd__help__subcmd__export)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__help__subcmd__formation)
+            opts="rekey"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__help__subcmd__formation__subcmd__rekey)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -44,6 +44,7 @@ set edit:completion:arg-completer[peat] = {|@words|
             cand restore 'Restore a node from a backup directory'
             cand logs 'Show the node''s log (node.log)'
             cand sync 'Run the node: start, stop, status, wait for peers'
+            cand formation 'Manage the formation: rekey to revoke removed nodes and leaked tickets'
             cand completions 'Print a shell completion script'
             cand generate 'Write completions and man pages into a directory (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -408,6 +409,40 @@ set edit:completion:arg-completer[peat] = {|@words|
         }
         &'peat;sync;help;help'= {
         }
+        &'peat;formation'= {
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'No messages on stderr, only errors (data on stdout is unchanged)'
+            cand --quiet 'No messages on stderr, only errors (data on stdout is unchanged)'
+            cand --wide 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand rekey 'Replace the formation key; nodes not connected now lose access'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'peat;formation;rekey'= {
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'No messages on stderr, only errors (data on stdout is unchanged)'
+            cand --quiet 'No messages on stderr, only errors (data on stdout is unchanged)'
+            cand --wide 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'peat;formation;help'= {
+            cand rekey 'Replace the formation key; nodes not connected now lose access'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'peat;formation;help;rekey'= {
+        }
+        &'peat;formation;help;help'= {
+        }
         &'peat;completions'= {
             cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
             cand -o 'Output format [default: table on a terminal, json when piped]'
@@ -448,6 +483,7 @@ set edit:completion:arg-completer[peat] = {|@words|
             cand restore 'Restore a node from a backup directory'
             cand logs 'Show the node''s log (node.log)'
             cand sync 'Run the node: start, stop, status, wait for peers'
+            cand formation 'Manage the formation: rekey to revoke removed nodes and leaked tickets'
             cand completions 'Print a shell completion script'
             cand generate 'Write completions and man pages into a directory (for packagers)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -503,6 +539,11 @@ set edit:completion:arg-completer[peat] = {|@words|
         &'peat;help;sync;wait'= {
         }
         &'peat;help;sync;unit'= {
+        }
+        &'peat;help;formation'= {
+            cand rekey 'Replace the formation key; nodes not connected now lose access'
+        }
+        &'peat;help;formation;rekey'= {
         }
         &'peat;help;completions'= {
         }

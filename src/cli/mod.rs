@@ -6,6 +6,7 @@ mod context;
 mod duration;
 mod exit;
 mod export;
+mod formation;
 mod generate;
 mod get;
 mod hints;
@@ -100,6 +101,15 @@ with peers over Iroh.",
         after_help = "Examples:\n  peat sync start\n  peat sync status\n  peat sync wait --timeout 30s\n  peat sync stop\n  peat sync unit > ~/.config/systemd/user/peat.service"
     )]
     Sync(sync::Command),
+    /// Manage the formation: rekey to revoke removed nodes and leaked tickets
+    #[command(
+        subcommand,
+        long_about = "Manage the formation this node belongs to. Its key is the secret every member proves it holds (join tickets carry it); `rekey` replaces it, so that removed nodes and leaked tickets lose access.",
+        after_help = "Examples:
+  peat peers remove 8f3c...e1
+  peat formation rekey"
+    )]
+    Formation(formation::Command),
     Completions(generate::CompletionsArgs),
     #[command(hide = true)]
     Generate(generate::GenerateArgs),
@@ -193,6 +203,7 @@ impl Command {
             Command::Restore(args) => backup::restore(ctx, args).await,
             Command::Logs(args) => logs::run(ctx, args).await,
             Command::Sync(command) => sync::run(ctx, command).await,
+            Command::Formation(command) => formation::run(ctx, command).await,
             Command::Completions(args) => generate::completions(ctx, args),
             Command::Generate(args) => generate::generate(ctx, args),
         }

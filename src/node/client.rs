@@ -17,7 +17,8 @@ use crate::home::{NodeDir, SOCKET_FILE};
 use crate::sync::{
     BackendConfig, ChangeStream, CollectionInfo, DataSyncBackend, DocInput, Document, DocumentStore, Error,
     EventStream, ExportRecord, ExportRequest, ExportStream, ImportSummary, PeerDiscovery, PeerEventStream,
-    PeerInfo, Query, QueryRequest, Result, Start, SyncDirection, SyncEngine, SyncEventStream, SyncStatus,
+    PeerInfo, Query, QueryRequest, Rekeyed, Result, Start, SyncDirection, SyncEngine, SyncEventStream,
+    SyncStatus,
 };
 
 /// Events a client buffers between the socket and a slow reader.
@@ -227,6 +228,9 @@ impl PeerDiscovery for ClientBackend {
     }
     async fn peer_events(&self) -> Result<PeerEventStream> {
         self.stream(Request::PeerEvents).await
+    }
+    async fn rekey(&self) -> Result<Rekeyed> {
+        self.call(Request::Rekey).await
     }
 }
 

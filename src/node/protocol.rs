@@ -83,6 +83,8 @@ pub enum Request {
         id: String,
     },
     PeerEvents,
+    /// A new formation key, handed to the members connected now.
+    Rekey,
     StartSync,
     StopSync,
     SubscribeSync,

@@ -255,6 +255,7 @@ async fn call(ctx: &Context, request: Request) -> Result<Value> {
         Request::Peers => to_value(peers.peers().await?),
         Request::AddPeer { addr } => to_value(peers.add_peer(&addr).await?),
         Request::RemovePeer { id } => to_value(peers.remove_peer(&id).await?),
+        Request::Rekey => to_value(peers.rekey().await?),
         Request::StartSync => to_value(sync.start_sync().await?),
         Request::StopSync => to_value(sync.stop_sync().await?),
         Request::ForceSync => to_value(sync.force_sync().await?),

@@ -264,6 +264,14 @@ pub enum PeerEvent {
     Refused { id: String, reason: String },
 }
 
+/// What `peat formation rekey` did: the members connected at the time that took the new key,
+/// and those that did not answer (they, like every node not connected, lose access).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rekeyed {
+    pub members: Vec<String>,
+    pub missed: Vec<String>,
+}
+
 /// Progress of synchronisation with peers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]

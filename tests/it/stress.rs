@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::harness::{Node, Watch, pid_alive};
+use crate::harness::{Node, Watch, pid_alive, wait_until};
 use serde_json::json;
 
 /// Defect 16: a removed document's current state carries no fields, also on a node that
@@ -217,4 +217,70 @@ fn ctrl_c_on_a_long_upsert_says_how_many_were_stored_and_the_node_stops_there() 
     assert_eq!(ids.as_array().map(Vec::len), Some(stored), "the ids of what was stored are printed");
     drop(input);
     assert_eq!(node.json(&["query", "units", "--count"]), json!(stored), "the node holds what was reported");
+}
+
+/// The node id of a node.
+fn node_id(node: &Node) -> String {
+    node.json(&["status", "-o", "json"])["node_id"].as_str().unwrap().to_string()
+}
+
+/// The `last_error` a node's `peers` shows for the peer `id`, if any.
+fn peer_error(node: &Node, id: &str) -> String {
+    let peers = node.json(&["peers", "-o", "json"]);
+    let peer = peers.as_array().unwrap().iter().find(|p| p["id"] == id).cloned().unwrap_or_default();
+    peer["last_error"].as_str().unwrap_or_default().to_string()
+}
+
+/// Defect 17: A removes C and rekeys. B, connected, takes the new key and still syncs with A;
+/// C keeps the old key: A and B refuse it, saying why, and its writes never arrive.
+#[test]
+fn a_rekey_cuts_off_a_removed_node_while_connected_members_keep_syncing() {
+    let a = Node::loopback();
+    let (b, c) = (Node::joining(&a), Node::joining(&a));
+    for node in [&a, &b, &c] {
+        node.start();
+    }
+    let (a_id, b_id, c_id) = (node_id(&a), node_id(&b), node_id(&c));
+    b.ok(&["peers", "add", &a.addr()]);
+    c.ok(&["peers", "add", &a.addr()]);
+    // One formation: C's write reaches A and, through it, B.
+    c.ok(&["upsert", "units", "c1", "--set", "x=1", "--wait-for-sync", "20s"]);
+    b.ok(&["sync", "wait", "--pull", "--timeout", "20s"]);
+    assert_eq!(b.json(&["get", "units", "c1", "-o", "json"])[0]["x"], 1);
+
+    a.ok(&["peers", "remove", &c_id]);
+    let rekeyed = a.json(&["formation", "rekey", "-o", "json"]);
+    assert_eq!(rekeyed["members"], json!([b_id]), "B, connected, took the new key: {rekeyed}");
+    let key = |node: &Node| std::fs::read(node.dir.join("formation.key")).unwrap();
+    assert_eq!(key(&a), key(&b), "B stored the new key");
+    assert_ne!(key(&a), key(&c), "C never got it");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(b.dir.join("formation.key")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    // B reconnects with the new key and syncs with A as before.
+    b.ok(&["upsert", "units", "b2", "--set", "x=2", "--wait-for-sync", "20s"]);
+    a.ok(&["sync", "wait", "--pull", "--timeout", "20s"]);
+    assert_eq!(a.json(&["get", "units", "b2", "-o", "json"])[0]["x"], 2);
+
+    // C is refused by both, and says why.
+    wait_until("C to be refused by A and B", Duration::from_secs(60), || {
+        peer_error(&c, &a_id).contains("removed you")
+            && peer_error(&c, &b_id).contains("formation key mismatch")
+    });
+    assert!(
+        peer_error(&b, &c_id).contains("formation key mismatch"),
+        "B says why: {}",
+        peer_error(&b, &c_id)
+    );
+    // Its writes reach nobody.
+    let pushed = c.run(&["upsert", "units", "c2", "--set", "x=3", "--wait-for-sync", "3s"]);
+    assert_eq!(pushed.code, Some(4), "no peer takes C's write: {pushed:?}");
+    assert!(pushed.stderr.contains("every peer refused this node"), "{}", pushed.stderr);
+    b.ok(&["upsert", "units", "b3", "--set", "x=4", "--wait-for-sync", "20s"]);
+    a.ok(&["sync", "wait", "--pull", "--timeout", "20s"]);
+    for node in [&a, &b] {
+        assert_eq!(node.run(&["get", "units", "c2"]).code, Some(3), "C's write never arrives");
+        assert_eq!(node.json(&["query", "units", "--count"]), json!(3), "c1, b2, b3");
+    }
 }

@@ -11,6 +11,7 @@ mod endpoint;
 mod exchange;
 mod mdns;
 pub(crate) mod peers;
+mod rekey;
 mod session;
 mod tasks;
 pub mod wire;
@@ -46,8 +47,9 @@ const STOP_GRACE: Duration = Duration::from_secs(3);
 struct Shared {
     store: Arc<Store>,
     endpoint: Endpoint,
-    formation: Formation,
-    /// Where added and removed peers are remembered.
+    /// Replaced when the formation is rekeyed.
+    formation: std::sync::RwLock<Formation>,
+    /// Where added and removed peers are remembered; `formation.key` lies beside it.
     config_file: ConfigFile,
     table: Mutex<PeerTable>,
     peer_events: broadcast::Sender<PeerEvent>,
@@ -71,6 +73,11 @@ impl Shared {
     /// a way that matters more than stopping the node would, so a poisoned lock is taken.
     fn table(&self) -> MutexGuard<'_, PeerTable> {
         self.table.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The formation as it is now (its key changes with a rekey).
+    fn formation(&self) -> Formation {
+        self.formation.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     fn is_stopping(&self) -> bool {
@@ -226,7 +233,7 @@ impl Engine {
         let shared = Arc::new(Shared {
             store,
             endpoint,
-            formation,
+            formation: std::sync::RwLock::new(formation),
             config_file,
             table: Mutex::default(),
             peer_events: broadcast::channel(EVENT_BUFFER).0,
@@ -294,7 +301,8 @@ impl Engine {
     /// attempt went.
     pub(crate) async fn add_peer(&self, addr: &str) -> Result<PeerInfo> {
         let shared = &self.shared;
-        let (addr, app_id, key) = (addr.to_string(), shared.formation.app_id.clone(), shared.formation.key);
+        let Formation { app_id, key } = shared.formation();
+        let addr = addr.to_string();
         let (me, file) = (shared.endpoint.id(), shared.config_file.clone());
         let (peer, source) =
             blocking(move || peers::add_to_config(&file, &addr, (&app_id, &key), me)).await?;
@@ -316,6 +324,12 @@ impl Engine {
         let last_seq = *shared.last_seq.borrow();
         let table = shared.table();
         Ok(table.peers.get(&peer.id).map(|p| p.info(&peer.id, last_seq)).unwrap_or_default())
+    }
+
+    /// A new formation key for this node and the members connected now
+    /// ([`rekey`](self::rekey)).
+    pub(crate) async fn rekey(&self) -> Result<crate::sync::Rekeyed> {
+        rekey::rekey(&self.shared).await
     }
 
     /// Forgets and blocks a peer: its config entries go, its dialer ends, its connection
