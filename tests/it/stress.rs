@@ -248,6 +248,10 @@ fn a_rekey_cuts_off_a_removed_node_while_connected_members_keep_syncing() {
     b.ok(&["sync", "wait", "--pull", "--timeout", "20s"]);
     assert_eq!(b.json(&["get", "units", "c1", "-o", "json"])[0]["x"], 1);
 
+    let status = a.json(&["sync", "status", "-o", "json"]);
+    assert!(status.get("ticket").is_none(), "the secret ticket only with --show-ticket: {status}");
+    let old_ticket =
+        a.json(&["sync", "status", "--show-ticket", "-o", "json"])["ticket"].as_str().unwrap().to_string();
     a.ok(&["peers", "remove", &c_id]);
     let rekeyed = a.json(&["formation", "rekey", "-o", "json"]);
     assert_eq!(rekeyed["members"], json!([b_id]), "B, connected, took the new key: {rekeyed}");
@@ -257,6 +261,14 @@ fn a_rekey_cuts_off_a_removed_node_while_connected_members_keep_syncing() {
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(b.dir.join("formation.key")).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
+
+    // A leaked ticket is worth nothing now.
+    let leaked = Node::new();
+    leaked.ok(&["init", "--join", &old_ticket, "--listen", "127.0.0.1:0"]);
+    leaked.start();
+    let joined = leaked.run(&["peers", "add", &a.addr()]);
+    assert_eq!(joined.code, Some(4), "{joined:?}");
+    assert!(joined.stderr.contains("formation key mismatch"), "{}", joined.stderr);
 
     // B reconnects with the new key and syncs with A as before.
     b.ok(&["upsert", "units", "b2", "--set", "x=2", "--wait-for-sync", "20s"]);
