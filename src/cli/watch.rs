@@ -19,7 +19,7 @@ written locally or received from a peer. Each event has a kind, a time (RFC 3339
 id, its change-log position (seq) and the document as it now is:\n  \
 added     a document matches that did not: new, revived, or changed into the filter\n  \
 updated   a matching document changed and still matches\n  \
-removed   a matching document was removed\n  \
+removed   a matching document was removed (the document is its tombstone, without fields)\n  \
 left      a matching document changed and no longer matches the filter\n  \
 lagged    the reader fell behind and \"missed\" events were dropped (also said on stderr); \
 the node queues a bounded number of events per watcher rather than grow without bound\n\

@@ -72,11 +72,7 @@ impl ControlServer {
                 match listener.accept().await {
                     Ok((stream, _)) => match Arc::clone(&slots).try_acquire_owned() {
                         Ok(slot) => {
-                            let ctx = Arc::clone(&ctx);
-                            tokio::spawn(async move {
-                                handle(stream, ctx).await;
-                                drop(slot);
-                            });
+                            tokio::spawn(handle(stream, Arc::clone(&ctx), slot));
                         }
                         Err(_) => {
                             tokio::spawn(refuse(stream));
@@ -120,8 +116,12 @@ async fn refuse(stream: UnixStream) {
     let _ = tokio::time::timeout(HEARTBEAT, write_line(&mut writer, &Response::Error(full))).await;
 }
 
-async fn handle(stream: UnixStream, ctx: Arc<Context>) {
+/// Serves one connection, holding one of the [`MAX_CONNECTIONS`] slots until its end.
+async fn handle(stream: UnixStream, ctx: Arc<Context>, slot: tokio::sync::OwnedSemaphorePermit) {
     let (reader, mut writer) = stream.into_split();
+    // Declared after the halves, so dropped before them: the slot is free by the time the
+    // client sees the connection close.
+    let _slot = slot;
     let mut reader = BufReader::new(reader);
     let mut line = Vec::new();
     loop {
