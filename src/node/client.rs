@@ -118,7 +118,8 @@ impl ClientBackend {
                 match within_idle(conn.next_line()).await {
                     Ok(Ok(Some(()))) => {}
                     Ok(Ok(None)) => return tracing::debug!("the node ended the stream"),
-                    Ok(Err(e)) | Err(e) => return tracing::debug!("event stream: {e}"),
+                    Ok(Err(e)) => return tracing::debug!("event stream: {e}"),
+                    Err(e) => return tracing::warn!("event stream: {e}"),
                 }
                 if is_heartbeat(&conn.line) {
                     continue;

@@ -87,6 +87,7 @@ fn commands_to_a_hung_node_fail_within_their_deadline() {
     let node = Node::loopback();
     node.start();
     let pid = node_pid(&node);
+    let watch = Watch::start(&node, &["units", "--no-reconnect"]);
     let signal = |sig: &str| {
         let ok = std::process::Command::new("kill").args([sig, &pid.to_string()]).status().unwrap().success();
         assert!(ok, "kill {sig} {pid}");
@@ -110,6 +111,9 @@ fn commands_to_a_hung_node_fail_within_their_deadline() {
         })
         .collect();
     let runs: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    // A stream has an idle deadline too: the node says it is there every 2 s while quiet.
+    let (code, _) = watch.finish();
+    assert_eq!(code, Some(1), "a watch on a hung node ends, exit 1");
     signal("-CONT");
     for ((args, deadline), (out, took)) in cases.iter().zip(runs) {
         let stderr = String::from_utf8_lossy(&out.stderr);
