@@ -12,6 +12,8 @@
 //! - [`data`]: `export`/`import` in both formats, `backup`/`restore` of a node that then
 //!   syncs again, config.toml edits that keep hand-written comments
 //! - [`service`]: the node's log (`logs`, `log_level`, SIGHUP) and `sync unit`
+//! - [`stress`]: a node under stress (slow watchers, hung nodes, huge lines, Ctrl-C on a
+//!   write), removed documents that keep no fields, and `formation rekey` cutting a node off
 //! - [`sync`]: several node processes syncing over Iroh on 127.0.0.1
 //! - [`formation`]: formations across hosts made of network namespaces ([`hosts`]): member
 //!   exchange, cut links, restarts, mDNS, a relay, blocked peers
