@@ -176,7 +176,7 @@ pub(crate) fn replace_secret(path: &Path, bytes: &[u8; 32]) -> Result<()> {
     Ok(())
 }
 
-fn read_key(path: &Path) -> Result<[u8; 32]> {
+pub(crate) fn read_key(path: &Path) -> Result<[u8; 32]> {
     let bytes = fs::read(path).map_err(|e| io_err(path, e))?;
     bytes.try_into().map_err(|_| Error::failed(format!("{}: not a 32-byte key", path.display())))
 }

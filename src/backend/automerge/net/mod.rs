@@ -75,6 +75,11 @@ impl Shared {
         self.table.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// `formation.key`, beside config.toml.
+    fn key_file(&self) -> std::path::PathBuf {
+        self.config_file.path().with_file_name(crate::home::FORMATION_FILE)
+    }
+
     /// The formation as it is now (its key changes with a rekey).
     fn formation(&self) -> Formation {
         self.formation.read().unwrap_or_else(PoisonError::into_inner).clone()
@@ -217,7 +222,11 @@ impl Engine {
         config: &BackendConfig,
         config_file: ConfigFile,
     ) -> Result<Self> {
-        let formation = Formation { app_id: config.app_id.clone(), key: config.formation_key.0 };
+        // The key file, not the key the backend was opened with: a rekey may have replaced it
+        // since (sync stopped and started again in one node).
+        let key_file = config_file.path().with_file_name(crate::home::FORMATION_FILE);
+        let key = blocking(move || crate::home::read_key(&key_file)).await.unwrap_or(config.formation_key.0);
+        let formation = Formation { app_id: config.app_id.clone(), key };
         let changes = store.subscribe();
         let (last_seq, configured, known) = {
             let (store, entries) = (store.clone(), config.peers.clone());

@@ -116,7 +116,7 @@ async fn serve_one(shared: &Arc<Shared>, conn: &Connection) -> Result<bool> {
 /// Stores `key` as this node's formation key (the file first, so a restart keeps it) and
 /// uses it for every handshake from now on.
 async fn adopt(shared: &Shared, key: [u8; 32]) -> Result<()> {
-    let path = shared.config_file.path().with_file_name(crate::home::FORMATION_FILE);
+    let path = shared.key_file();
     blocking(move || crate::home::replace_secret(&path, &key)).await?;
     let mut formation = shared.formation.write().unwrap_or_else(std::sync::PoisonError::into_inner);
     *formation = Formation { key, ..formation.clone() };
