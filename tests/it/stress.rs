@@ -297,3 +297,16 @@ fn a_rekey_cuts_off_a_removed_node_while_connected_members_keep_syncing() {
         assert_eq!(node.json(&["query", "units", "--count"]), json!(3), "c1, b2, b3");
     }
 }
+
+/// Defect 15, the other side: an input far larger than one request line may be goes through a
+/// node, cut by the client into batches that fit.
+#[test]
+fn a_large_upsert_through_a_node_is_cut_into_requests_that_fit() {
+    let node = Node::loopback();
+    node.start();
+    let pad = "x".repeat(8 * 1024);
+    let docs: String = (0..3_000).map(|i| format!("{{\"id\":\"u{i}\",\"pad\":\"{pad}\"}}\n")).collect();
+    assert!(docs.len() > 20 << 20, "more than one 16 MiB request");
+    node.ok_with_stdin(&["upsert", "units", "-q"], &docs);
+    assert_eq!(node.json(&["query", "units", "--count"]), json!(3_000));
+}
