@@ -9,13 +9,7 @@ fn main() -> ExitCode {
     cli.init_logging();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();
     ExitStatus::report(match runtime {
-        Ok(runtime) => {
-            let result = runtime.block_on(cli::run(cli));
-            // A blocking task still running (a lock wait that timed out) must not hold the
-            // exit: the command has its answer.
-            runtime.shutdown_background();
-            result
-        }
+        Ok(runtime) => runtime.block_on(cli::run(cli)),
         Err(e) => Err(anyhow::anyhow!("cannot start the async runtime: {e}")),
     })
 }

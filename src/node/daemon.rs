@@ -205,13 +205,13 @@ pub async fn stop(dir: &NodeDir, timeout: Duration) -> Result<Stopped> {
             let pid = client.node_info().await?.pid;
             let exited = ProcessExit::watch(pid)?;
             client.shutdown_node(timeout).await?;
-            // The connection closes as the process winds down; its lock goes once the store is
-            // closed, and the store is surely closed once the process is gone.
-            let owned = dir.clone();
-            tokio::task::spawn_blocking(move || DirLock::acquire_blocking(&owned))
-                .await
-                .map_err(|e| Error::context("store task", e))??;
+            // The connection closes as the process winds down; the store and the lock are
+            // released once it is gone. The lock is checked too: a node in another pid
+            // namespace has a pid that means nothing here.
             exited.wait().await?;
+            while DirLock::try_acquire(dir)?.is_none() {
+                tokio::time::sleep(RETRY).await;
+            }
             Ok(Stopped::Stopped(pid))
         };
         // The whole stop is bounded: a node that hangs (SIGSTOP, a stuck disk) cannot hang us.
