@@ -13,6 +13,7 @@ mod hints;
 mod import;
 mod init;
 mod input;
+mod interrupt;
 mod logs;
 mod peers;
 mod printer;

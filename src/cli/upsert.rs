@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::Context;
 use super::input::{self, parse_set};
+use super::interrupt::Interrupt;
 use crate::node::protocol::{BATCH_BYTES, encoded_len};
 use crate::sync::{DELETED_FIELD, DocInput, Error, Path, SyncDirection, validate};
 
@@ -72,10 +73,10 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let (backend, ids) = match source {
         None => {
-            let backend = tokio::select! {
-                backend = ctx.writer() => backend?,
-                () = interrupt.wait() => return Err(interrupted(ctx, &[], "")),
+            let Some(backend) = interrupt.or(ctx.writer()).await else {
+                return Err(interrupted(ctx, &[], ""));
             };
+            let backend = backend?;
             let doc = DocInput { id: args.id.clone(), replace: args.replace, sets, ..DocInput::default() };
             let ids = backend.document_store().upsert(&args.collection, vec![doc]).await?;
             (backend, ids)
@@ -85,17 +86,16 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
             // directory (`peat query c | peat upsert c`) never holds the store while the
             // reader still needs it.
             let mut items = input::spawn_reader(reader, name.clone());
-            let first = tokio::select! {
-                first = items.recv() => first,
-                () = interrupt.wait() => return Err(interrupted(ctx, &[], "")),
+            let Some(first) = interrupt.or(items.recv()).await else {
+                return Err(interrupted(ctx, &[], ""));
             };
             let Some(first) = first else {
                 return Err(Error::invalid(format!("nothing to write: {name} held no documents")).into());
             };
-            let backend = tokio::select! {
-                backend = ctx.writer() => backend?,
-                () = interrupt.wait() => return Err(interrupted(ctx, &[], "")),
+            let Some(backend) = interrupt.or(ctx.writer()).await else {
+                return Err(interrupted(ctx, &[], ""));
             };
+            let backend = backend?;
             let store = backend.document_store();
             let ids = match write_stream(ctx, store, &args, &sets, first, items, &mut interrupt).await? {
                 Written::All(ids) => ids,
@@ -108,12 +108,10 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         }
     };
     if let Some(timeout) = args.wait_for_sync {
-        let waited = tokio::select! {
-            waited = backend.sync_engine().wait_for_sync(SyncDirection::Push, timeout) => waited,
-            () = interrupt.wait() => {
-                ctx.close(backend).await?;
-                return Err(interrupted(ctx, &ids, "; stopped waiting for peers"));
-            }
+        let wait = backend.sync_engine().wait_for_sync(SyncDirection::Push, timeout);
+        let Some(waited) = interrupt.or(wait).await else {
+            ctx.close(backend).await?;
+            return Err(interrupted(ctx, &ids, "; stopped waiting for peers"));
         };
         ctx.close(backend).await?;
         print_written(ctx, &ids, started.elapsed())?;
@@ -123,33 +121,6 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         print_written(ctx, &ids, started.elapsed())?;
     }
     Ok(())
-}
-
-/// Ctrl-C, as a flag that a write checks between batches: a batch in flight is finished (or
-/// fails) first, so that the count of documents stored is exact, here and on a node.
-struct Interrupt(tokio::sync::watch::Receiver<bool>);
-
-impl Interrupt {
-    fn listen() -> Self {
-        let (tx, rx) = tokio::sync::watch::channel(false);
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                tx.send_replace(true);
-            }
-        });
-        Self(rx)
-    }
-
-    fn is_set(&self) -> bool {
-        *self.0.borrow()
-    }
-
-    /// Returns once Ctrl-C was pressed (never, if it cannot be listened for).
-    async fn wait(&mut self) {
-        if self.0.wait_for(|set| *set).await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    }
 }
 
 /// The end of an interrupted upsert: the ids stored, how many, and exit 130.
@@ -237,9 +208,9 @@ async fn write_stream(
                 doc.map_err(|e| Error::new(e.kind, format!("{} ({})", e.message, stored_before(ids.len()))))?,
             );
             next = if chunk.len() < CHUNK && bytes < BATCH_BYTES {
-                tokio::select! {
-                    next = tokio::time::timeout(IDLE, items.recv()) => next.ok().flatten(),
-                    () = interrupt.wait() => return Ok(Written::Interrupted(ids)),
+                match interrupt.or(tokio::time::timeout(IDLE, items.recv())).await {
+                    Some(next) => next.ok().flatten(),
+                    None => return Ok(Written::Interrupted(ids)),
                 }
             } else {
                 None
@@ -257,10 +228,7 @@ async fn write_stream(
             progress.finish_and_clear();
             return Ok(Written::Interrupted(ids));
         }
-        next_chunk = tokio::select! {
-            next = items.recv() => next,
-            () = interrupt.wait() => None,
-        };
+        next_chunk = interrupt.or(items.recv()).await.flatten();
     }
     progress.finish_and_clear();
     Ok(if interrupt.is_set() { Written::Interrupted(ids) } else { Written::All(ids) })
