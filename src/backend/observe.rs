@@ -82,7 +82,7 @@ pub fn spawn_observer(
                 Err(broadcast::error::RecvError::Closed) => {
                     // The last word to a reader that missed events: how many.
                     if queue.missed > 0 {
-                        let _ = queue.tx.send(lagged(&collection, queue.seq, queue.missed)).await;
+                        let _ = queue.tx.send(lagged(&queue.collection, queue.seq, queue.missed)).await;
                     }
                     return;
                 }
@@ -133,7 +133,8 @@ impl Queue {
 /// The `lagged` event telling a reader of `collection` that `missed` events were dropped,
 /// up to log position `seq`.
 fn lagged(collection: &str, seq: u64, missed: u64) -> ChangeEvent {
-    tracing::warn!("a reader of '{collection}' fell behind: {missed} events dropped");
+    // Debug only: a client that reads slowly must not fill the node's log.
+    tracing::debug!("a reader of '{collection}' fell behind: {missed} events dropped");
     ChangeEvent {
         event: ChangeKind::Lagged,
         time: clock::now(),
