@@ -33,7 +33,9 @@ pub enum Opening {
     Replay { seq: u64, changed: Vec<(u64, Document)>, matching: Vec<String> },
 }
 
-/// Events buffered per observer between the backend and a slow reader.
+/// Events queued per observer for its reader. A reader that falls further behind is not
+/// waited for (that would hold every later change in memory): the events it cannot take are
+/// dropped and counted, and it gets one `lagged` event with the count once it catches up.
 const OBSERVER_BUFFER: usize = 1024;
 
 /// Streams the opening, then every change committed to `collection` after it that concerns
@@ -48,32 +50,102 @@ pub fn spawn_observer(
     let (tx, stream) = ChangeStream::channel(OBSERVER_BUFFER);
     tokio::spawn(async move {
         let (mut tracker, first, seen) = Tracker::open(opening, filter);
+        // The opening is already in memory: it is handed over whole, however slow the reader.
         for event in first {
             if tx.send(event).await.is_err() {
                 return;
             }
         }
+        let mut queue = Queue { tx, missed: 0, seq: seen, collection: collection.clone() };
         loop {
-            let change = match changes.recv().await {
+            let change = tokio::select! {
+                change = changes.recv() => change,
+                permit = queue.tx.reserve(), if queue.missed > 0 => match permit {
+                    Ok(permit) => {
+                        let missed = std::mem::take(&mut queue.missed);
+                        permit.send(lagged(&queue.collection, queue.seq, missed));
+                        continue;
+                    }
+                    Err(_) => return,
+                },
+                () = queue.tx.closed() => return,
+            };
+            let change = match change {
                 Ok(change) => change,
                 Err(broadcast::error::RecvError::Lagged(n)) => {
+                    // Changes this observer never saw may or may not have concerned it:
+                    // the reader is told they might have.
                     tracing::warn!("observer of '{collection}' fell behind and missed {n} changes");
+                    queue.missed += n;
                     continue;
                 }
-                Err(broadcast::error::RecvError::Closed) => return,
+                Err(broadcast::error::RecvError::Closed) => {
+                    // The last word to a reader that missed events: how many.
+                    if queue.missed > 0 {
+                        let _ = queue.tx.send(lagged(&queue.collection, queue.seq, queue.missed)).await;
+                    }
+                    return;
+                }
             };
             if change.seq <= seen || change.document.collection != collection {
                 continue;
             }
             let Some(kind) = tracker.classify(&change.document) else { continue };
             let event = event(kind, &change.document, change.seq, clock::rfc3339(change.time));
-            let event = ChangeEvent { origin: Some(change.origin.clone()), ..event };
-            if tx.send(event).await.is_err() {
+            if !queue.push(ChangeEvent { origin: Some(change.origin.clone()), ..event }) {
                 return;
             }
         }
     });
     stream
+}
+
+/// The bounded queue of one observer's events, and what it had to drop.
+struct Queue {
+    tx: tokio::sync::mpsc::Sender<ChangeEvent>,
+    /// Events dropped since the reader last had room; reported before any later event.
+    missed: u64,
+    /// The log position of the last event queued or dropped.
+    seq: u64,
+    collection: String,
+}
+
+impl Queue {
+    /// Queues `event`, or counts it as missed when the reader has no room (or missed some
+    /// before it: order is kept). False once the reader has gone.
+    fn push(&mut self, event: ChangeEvent) -> bool {
+        self.seq = self.seq.max(event.seq);
+        if self.missed > 0 {
+            self.missed += 1;
+            return true;
+        }
+        match self.tx.try_send(event) {
+            Ok(()) => true,
+            Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => {
+                self.missed = 1;
+                true
+            }
+            Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+}
+
+/// The `lagged` event telling a reader of `collection` that `missed` events were dropped,
+/// up to log position `seq`.
+fn lagged(collection: &str, seq: u64, missed: u64) -> ChangeEvent {
+    // Debug only: a client that reads slowly must not fill the node's log.
+    tracing::debug!("a reader of '{collection}' fell behind: {missed} events dropped");
+    ChangeEvent {
+        event: ChangeKind::Lagged,
+        time: clock::now(),
+        origin: None,
+        collection: collection.to_string(),
+        id: String::new(),
+        seq,
+        initial: false,
+        document: serde_json::Value::Null,
+        missed,
+    }
 }
 
 /// Which documents match the filter now, and so what a change to one of them means.
@@ -143,6 +215,7 @@ fn event(kind: ChangeKind, document: &Document, seq: u64, time: String) -> Chang
         seq,
         initial: false,
         document: document.to_json(),
+        missed: 0,
     }
 }
 
@@ -175,6 +248,43 @@ mod tests {
         .collect();
         use ChangeKind::*;
         assert_eq!(kinds, [Some(Added), Some(Updated), Some(Left), None, Some(Added), Some(Removed), None]);
+    }
+
+    /// Defect 5: a reader that reads nothing costs a bounded queue, not the backend's whole
+    /// buffer of changes, and is told how many events it missed.
+    #[tokio::test]
+    async fn a_reader_that_falls_behind_gets_a_bounded_queue_and_a_lagged_count() {
+        let (changes, rx) = broadcast::channel(65_536);
+        let opening = Opening::Snapshot { seq: 0, matches: vec![], report: true };
+        let mut stream = spawn_observer(rx, opening, "c".into(), Query::All);
+        let total = 5 * OBSERVER_BUFFER as u64;
+        for seq in 1..=total {
+            let document = doc(&format!("d{seq}"), 1, false);
+            let time = SystemTime::now();
+            changes.send(Arc::new(Committed { seq, document, origin: "local".into(), time })).unwrap();
+        }
+        // The observer drains the backend's buffer without waiting for the reader: nothing
+        // stays held there for it.
+        let drained = async {
+            while !changes.is_empty() {
+                tokio::task::yield_now().await;
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(10), drained)
+            .await
+            .expect("the observer drains the backend's buffer while its reader reads nothing");
+        drop(changes);
+        let (mut added, mut missed, mut lagged_at) = (0, 0, 0);
+        while let Some(event) = stream.next().await {
+            match event.event {
+                ChangeKind::Added => added += 1,
+                ChangeKind::Lagged => (missed, lagged_at) = (missed + event.missed, event.seq),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(added, OBSERVER_BUFFER as u64, "the reader gets what the queue held");
+        assert_eq!(added + missed, total, "and is told of every event it missed");
+        assert_eq!(lagged_at, total, "up to the last position");
     }
 
     #[test]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use super::Context;
+use crate::node::protocol::BATCH_BYTES;
 use crate::sync::{DocumentStore, Error, ExportRecord, ImportSummary};
 
 /// Records per batch: each is one call and one transaction.
@@ -52,6 +53,7 @@ async fn import(
 ) -> anyhow::Result<ImportSummary> {
     let mut lines = BufReader::new(input).lines();
     let (mut total, mut batch, mut number) = (ImportSummary::default(), Vec::with_capacity(BATCH), 0u64);
+    let mut bytes = 0;
     loop {
         let line = lines.next_line().await.map_err(|e| Error::context("reading the import", e))?;
         if let Some(line) = &line {
@@ -66,8 +68,11 @@ async fn import(
                 ))
             })?;
             batch.push(record);
+            bytes += line.len();
         }
-        if batch.len() >= BATCH || (line.is_none() && !batch.is_empty()) {
+        // A batch also fits in one control-socket request of a node.
+        if batch.len() >= BATCH || bytes >= BATCH_BYTES || (line.is_none() && !batch.is_empty()) {
+            bytes = 0;
             let done = store.import(std::mem::take(&mut batch)).await?;
             total.documents += done.documents;
             total.changed += done.changed;

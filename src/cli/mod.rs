@@ -8,6 +8,7 @@ mod context;
 mod duration;
 mod exit;
 mod export;
+mod formation;
 mod generate;
 mod get;
 mod hints;
@@ -15,6 +16,7 @@ mod history;
 mod import;
 mod init;
 mod input;
+mod interrupt;
 mod logs;
 mod peers;
 mod printer;
@@ -104,6 +106,15 @@ with peers over Iroh.",
         after_help = "Examples:\n  peat sync start\n  peat sync status\n  peat sync wait --timeout 30s\n  peat sync stop\n  peat sync unit > ~/.config/systemd/user/peat.service"
     )]
     Sync(sync::Command),
+    /// Manage the formation: rekey to revoke removed nodes and leaked tickets
+    #[command(
+        subcommand,
+        long_about = "Manage the formation this node belongs to. Its key is the secret every member proves it holds (join tickets carry it); `rekey` replaces it, so that removed nodes and leaked tickets lose access.",
+        after_help = "Examples:
+  peat peers remove 8f3c...e1
+  peat formation rekey"
+    )]
+    Formation(formation::Command),
     Completions(generate::CompletionsArgs),
     Man(generate::ManArgs),
     #[command(hide = true)]
@@ -163,8 +174,8 @@ pub fn complete_if_asked() {
         .complete();
 }
 
-/// Runs a parsed command line. Ctrl-C interrupts any command (exit 130) except a node in
-/// the foreground, which handles it as a graceful shutdown.
+/// Runs a parsed command line. Ctrl-C interrupts any command (exit 130) except those that
+/// handle it themselves ([`Command::handles_ctrl_c`]).
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = Context::new(context::Options {
         dir: cli.dir.as_deref(),
@@ -184,9 +195,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 impl Command {
-    /// Whether the command handles Ctrl-C itself (a node in the foreground stops gracefully).
+    /// Whether the command handles Ctrl-C itself (a node in the foreground stops gracefully;
+    /// an upsert stops after the batch in flight and says how many documents were stored).
     fn handles_ctrl_c(&self) -> bool {
         matches!(self, Command::Sync(sync::Command::Start(args)) if args.foreground)
+            || matches!(self, Command::Upsert(_))
     }
 
     async fn run(self, ctx: &Context) -> anyhow::Result<()> {
@@ -206,6 +219,7 @@ impl Command {
             Command::Restore(args) => backup::restore(ctx, args).await,
             Command::Logs(args) => logs::run(ctx, args).await,
             Command::Sync(command) => sync::run(ctx, command).await,
+            Command::Formation(command) => formation::run(ctx, command).await,
             Command::Completions(args) => generate::completions(ctx, args),
             Command::Man(args) => generate::man(ctx, args),
             Command::Generate(args) => generate::generate(ctx, args),

@@ -7,10 +7,12 @@ use crate::sync::SyncDirection;
 #[derive(Debug, clap::Args)]
 #[command(
     long_about = "Remove documents by id.\n\n\
-A removal is a tombstone that syncs to peers like any change: queries hide the document \
-(see query --include-deleted) and watchers see a removed event. Upserting the id again \
-revives it. Exits 3 if a document does not exist or is already removed, or if the directory \
-holds no node.",
+A removal deletes the document's fields and leaves a tombstone (only \"_deleted\": true) \
+that syncs to peers like any change: queries hide the document (see query --include-deleted) \
+and watchers see a removed event. The old values stay in the document's Automerge history \
+(in the store, in backups and exports in automerge format, and on peers that held them). \
+Upserting the id again revives it with only the new fields. Exits 3 if a document does not \
+exist or is already removed, or if the directory holds no node.",
     after_help = "Examples:\n  peat remove units u1\n  peat remove units u1 u2 u3"
 )]
 pub struct Args {

@@ -9,6 +9,8 @@ use serde_json::{Map, Value};
 use super::Context;
 use super::conflicts::CONFLICTS_FIELD;
 use super::input::{self, parse_set};
+use super::interrupt::Interrupt;
+use crate::node::protocol::{BATCH_BYTES, encoded_len};
 use crate::sync::{DELETED_FIELD, DocInput, Error, Path, SyncDirection, validate};
 
 /// Most documents committed in one transaction.
@@ -27,7 +29,8 @@ so concurrent edits of other fields on other nodes survive the merge. A document
 gets a UUID v7. Input is committed in transactions of up to 10,000 documents; the ids are printed \
 (on a terminal, more than 10 documents end with one summary line on stderr instead: count, time, \
 rate). The input is read before the store is opened, so `peat query c | peat upsert c` works \
-without a node; an input with no documents is an error (exit 2) and creates nothing.",
+without a node; an input with no documents is an error (exit 2) and creates nothing. Ctrl-C \
+stops after the batch in flight, prints the ids stored and says how many (exit 130).",
     after_help = "Examples:\n  \
 peat upsert units u1 --set name=Alpha --set pos.lat=59.33 --set pos.lon=18.06\n  \
 peat upsert units --json '{\"id\":\"u2\",\"name\":\"Bravo\",\"speed\":4}'\n  \
@@ -68,10 +71,14 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     }
     let sets = args.sets.iter().map(|s| parse_set(s)).collect::<Result<Vec<_>, _>>()?;
     let source = source(&args)?;
+    let mut interrupt = Interrupt::listen();
     let started = std::time::Instant::now();
     let (backend, ids) = match source {
         None => {
-            let backend = ctx.writer().await?;
+            let Some(backend) = interrupt.or(ctx.writer()).await else {
+                return Err(interrupted(ctx, &[], ""));
+            };
+            let backend = backend?;
             let doc = DocInput { id: args.id.clone(), replace: args.replace, sets, ..DocInput::default() };
             let ids = backend.document_store().upsert(&args.collection, vec![doc]).await?;
             (backend, ids)
@@ -81,16 +88,33 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
             // directory (`peat query c | peat upsert c`) never holds the store while the
             // reader still needs it.
             let mut items = input::spawn_reader(reader, name.clone());
-            let Some(first) = items.recv().await else {
+            let Some(first) = interrupt.or(items.recv()).await else {
+                return Err(interrupted(ctx, &[], ""));
+            };
+            let Some(first) = first else {
                 return Err(Error::invalid(format!("nothing to write: {name} held no documents")).into());
             };
-            let backend = ctx.writer().await?;
-            let ids = write_stream(ctx, backend.document_store(), &args, &sets, first, items).await?;
+            let Some(backend) = interrupt.or(ctx.writer()).await else {
+                return Err(interrupted(ctx, &[], ""));
+            };
+            let backend = backend?;
+            let store = backend.document_store();
+            let ids = match write_stream(ctx, store, &args, &sets, first, items, &mut interrupt).await? {
+                Written::All(ids) => ids,
+                Written::Interrupted(ids) => {
+                    ctx.close(backend).await?;
+                    return Err(interrupted(ctx, &ids, "; the rest of the input was not written"));
+                }
+            };
             (backend, ids)
         }
     };
     if let Some(timeout) = args.wait_for_sync {
-        let waited = backend.sync_engine().wait_for_sync(SyncDirection::Push, timeout).await;
+        let wait = backend.sync_engine().wait_for_sync(SyncDirection::Push, timeout);
+        let Some(waited) = interrupt.or(wait).await else {
+            ctx.close(backend).await?;
+            return Err(interrupted(ctx, &ids, "; stopped waiting for peers"));
+        };
         ctx.close(backend).await?;
         print_written(ctx, &ids, started.elapsed())?;
         waited?;
@@ -99,6 +123,13 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         print_written(ctx, &ids, started.elapsed())?;
     }
     Ok(())
+}
+
+/// The end of an interrupted upsert: the ids stored, how many, and exit 130.
+fn interrupted(ctx: &Context, ids: &[String], rest: &str) -> anyhow::Error {
+    let _ = ctx.printer.ids(ids);
+    ctx.printer.note(format!("interrupted: {}{rest}", stored(ids.len())));
+    Error::interrupted().into()
 }
 
 /// The ids written, except on a terminal after many documents: there one summary line on
@@ -142,8 +173,15 @@ fn source(args: &Args) -> anyhow::Result<Option<(Box<dyn Read + Send>, String)>>
     Ok(Some((Box::new(std::io::stdin()), "stdin".into())))
 }
 
+/// What a stream of input wrote: the ids, and whether Ctrl-C stopped it.
+enum Written {
+    All(Vec<String>),
+    Interrupted(Vec<String>),
+}
+
 /// Commits documents as they arrive, from `first` on: a full chunk, or whatever is there when
-/// input pauses.
+/// input pauses. Ctrl-C stops it after the chunk in flight; a chunk still being read is
+/// dropped.
 async fn write_stream(
     ctx: &Context,
     store: &dyn crate::sync::DocumentStore,
@@ -151,7 +189,8 @@ async fn write_stream(
     sets: &[(Path, Value)],
     first: input::Item,
     mut items: tokio::sync::mpsc::Receiver<input::Item>,
-) -> anyhow::Result<Vec<String>> {
+    interrupt: &mut Interrupt,
+) -> anyhow::Result<Written> {
     let progress = progress_bar(ctx.printer.quiet());
     let mut ids = Vec::new();
     let mut seen = 0usize;
@@ -160,16 +199,21 @@ async fn write_stream(
     // or it pauses for IDLE: a live feed is written as it comes, while a bad line that
     // arrives with the rest of its input stops the chunk before anything is stored.
     while let Some(first) = next_chunk {
-        let mut chunk = Vec::new();
+        let (mut chunk, mut bytes) = (Vec::new(), 0);
         let mut next = Some(first);
         while let Some(item) = next {
             seen += 1;
+            // A chunk also fits in one control-socket request of a node.
+            bytes += item.as_ref().map_or(0, encoded_len);
             let doc = item.and_then(|fields| to_input(fields, args, sets, seen));
             chunk.push(
                 doc.map_err(|e| Error::new(e.kind, format!("{} ({})", e.message, stored_before(ids.len()))))?,
             );
-            next = if chunk.len() < CHUNK {
-                tokio::time::timeout(IDLE, items.recv()).await.ok().flatten()
+            next = if chunk.len() < CHUNK && bytes < BATCH_BYTES {
+                match interrupt.or(tokio::time::timeout(IDLE, items.recv())).await {
+                    Some(next) => next.ok().flatten(),
+                    None => return Ok(Written::Interrupted(ids)),
+                }
             } else {
                 None
             };
@@ -182,14 +226,26 @@ async fn write_stream(
         let n = chunk.len() as u64;
         ids.extend(store.upsert(&args.collection, chunk).await?);
         progress.inc(n);
-        next_chunk = items.recv().await;
+        if interrupt.is_set() {
+            progress.finish_and_clear();
+            return Ok(Written::Interrupted(ids));
+        }
+        next_chunk = interrupt.or(items.recv()).await.flatten();
     }
     progress.finish_and_clear();
-    Ok(ids)
+    Ok(if interrupt.is_set() { Written::Interrupted(ids) } else { Written::All(ids) })
 }
 
 fn stored_before(n: usize) -> String {
     if n == 0 { "nothing was stored".into() } else { format!("{n} documents before it were stored") }
+}
+
+fn stored(n: usize) -> String {
+    match n {
+        0 => "nothing was stored".into(),
+        1 => "1 document was stored".into(),
+        n => format!("{n} documents were stored"),
+    }
 }
 
 /// One input object as a document to write, checked.

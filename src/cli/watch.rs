@@ -19,8 +19,10 @@ written locally or received from a peer. Each event has a kind, a time (RFC 3339
 id, its change-log position (seq) and the document as it now is:\n  \
 added     a document matches that did not: new, revived, or changed into the filter\n  \
 updated   a matching document changed and still matches\n  \
-removed   a matching document was removed\n  \
-left      a matching document changed and no longer matches the filter\n\
+removed   a matching document was removed (the document is its tombstone, without fields)\n  \
+left      a matching document changed and no longer matches the filter\n  \
+lagged    the reader fell behind and \"missed\" events were dropped (also said on stderr); \
+the node queues a bounded number of events per watcher rather than grow without bound\n\
 First come the current matches, as added events with \"initial\": true (--no-initial hides them). \
 Prints NDJSON when piped and rows on a terminal.\n\n\
 Works whether or not a node runs: without one, watch serves the directory itself while it runs, \
@@ -150,6 +152,15 @@ impl<'a> Watch<'a> {
             };
             let Some(event) = next else { return Ok(Ended::NodeStopped) };
             self.remember(&event);
+            if event.event == ChangeKind::Lagged {
+                // Printed as an event too, so that a program reading the stream knows.
+                self.ctx.printer.note(format!(
+                    "watch fell behind: {} events were dropped (read faster, or narrow --where)",
+                    event.missed
+                ));
+                self.ctx.printer.event(&event)?;
+                continue;
+            }
             if !(event.initial && self.args.no_initial) {
                 self.ctx.printer.event(&event)?;
                 self.printed += 1;
@@ -164,6 +175,7 @@ impl<'a> Watch<'a> {
         match event.event {
             ChangeKind::Added | ChangeKind::Updated => self.matching.insert(event.id.clone()),
             ChangeKind::Removed | ChangeKind::Left => self.matching.remove(&event.id),
+            ChangeKind::Lagged => false,
         };
     }
 

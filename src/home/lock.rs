@@ -25,14 +25,6 @@ impl DirLock {
         }
     }
 
-    /// Blocks until the lock is free and takes it: how `sync stop` learns that the node has
-    /// closed its store (the kernel frees the lock the moment it does, or dies).
-    pub fn acquire_blocking(dir: &NodeDir) -> Result<Self> {
-        let (file, path) = open(dir)?;
-        file.lock().map_err(|e| Error::failed(format!("{}: {e}", path.display())))?;
-        Ok(Self::holding(file))
-    }
-
     /// The lock on `file`, which now names this process, so that a command waiting for the
     /// directory can say who holds it.
     fn holding(mut file: File) -> Self {

@@ -162,7 +162,21 @@ fn write_secret(path: &Path, bytes: &[u8; 32]) -> Result<()> {
     file.write_all(bytes).and_then(|()| file.sync_all()).map_err(|e| io_err(path, e))
 }
 
-fn read_key(path: &Path) -> Result<[u8; 32]> {
+/// Replaces the key file at `path` in one step: a new file (0600) written and synced beside
+/// it, then renamed over it, so a crash leaves the old key or the new one, never neither.
+pub(crate) fn replace_secret(path: &Path, bytes: &[u8; 32]) -> Result<()> {
+    let mut next = path.as_os_str().to_owned();
+    next.push(".new");
+    let next = PathBuf::from(next);
+    write_secret(&next, bytes)?;
+    fs::rename(&next, path).map_err(|e| io_err(path, e))?;
+    if let Some(dir) = path.parent() {
+        fs::File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io_err(dir, e))?;
+    }
+    Ok(())
+}
+
+pub(crate) fn read_key(path: &Path) -> Result<[u8; 32]> {
     let bytes = fs::read(path).map_err(|e| io_err(path, e))?;
     bytes.try_into().map_err(|_| Error::failed(format!("{}: not a 32-byte key", path.display())))
 }

@@ -12,12 +12,12 @@ use tokio::net::UnixStream;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::Mutex;
 
-use super::protocol::{NodeInfo, Request, Response, envelope, read_line, write_line};
+use super::protocol::{IDLE, MAX_RESPONSE, NodeInfo, Request, Response, envelope, read_line, write_line};
 use crate::home::{NodeDir, SOCKET_FILE};
 use crate::sync::{
     BackendConfig, ChangeStream, CollectionInfo, Conflict, DataSyncBackend, DocInput, Document,
     DocumentStore, Error, EventStream, ExportRecord, ExportRequest, ExportStream, HistoryEntry,
-    ImportSummary, PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Result, Start,
+    ImportSummary, PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Rekeyed, Result, Start,
     SyncDirection, SyncEngine, SyncEventStream, SyncStatus,
 };
 
@@ -42,22 +42,47 @@ impl Connection {
         Ok(Self { reader: BufReader::new(reader), writer, line: Vec::new() })
     }
 
-    /// Sends a request and reads its response line.
+    /// Sends a request and reads its response line, giving up when the node says nothing
+    /// for [`IDLE`] (it says `working` while it answers).
     async fn round_trip<T: DeserializeOwned>(&mut self, request: &Request) -> Result<T> {
         let lost =
             |e: Error| Error::failed(format!("lost the connection to the node (is it stopping?): {e}"));
-        write_line(&mut self.writer, &envelope(request)).await.map_err(lost)?;
-        read_line(&mut self.reader, &mut self.line)
-            .await
-            .map_err(lost)?
-            .ok_or_else(|| Error::failed("the node closed the control connection (is it stopping?)"))?;
-        match serde_json::from_slice::<Response>(&self.line) {
-            Ok(Response::Ok(value)) => serde_json::from_value(value)
-                .map_err(|e| Error::context("unexpected response from the node", e)),
-            Ok(Response::Error(e)) => Err(e),
-            Err(e) => Err(Error::context("malformed response from the node", e)),
+        within_idle(write_line(&mut self.writer, &envelope(request))).await?.map_err(lost)?;
+        loop {
+            within_idle(self.next_line())
+                .await?
+                .map_err(lost)?
+                .ok_or_else(|| Error::failed("the node closed the control connection (is it stopping?)"))?;
+            match serde_json::from_slice::<Response>(&self.line) {
+                Ok(Response::Working) => continue,
+                Ok(Response::Ok(value)) => {
+                    return serde_json::from_value(value)
+                        .map_err(|e| Error::context("unexpected response from the node", e));
+                }
+                Ok(Response::Error(e)) => return Err(e),
+                Err(e) => return Err(Error::context("malformed response from the node", e)),
+            }
         }
     }
+
+    async fn next_line(&mut self) -> Result<Option<()>> {
+        read_line(&mut self.reader, &mut self.line, MAX_RESPONSE).await
+    }
+}
+
+/// `step`, or a timeout error when the node does not get through it within [`IDLE`].
+async fn within_idle<T>(step: impl std::future::Future<Output = T>) -> Result<T> {
+    tokio::time::timeout(IDLE, step).await.map_err(|_| {
+        Error::timeout(format!(
+            "the node did not answer within {}s (is it stopped or hung? see `peat logs`)",
+            IDLE.as_secs()
+        ))
+    })
+}
+
+/// Whether a stream line is the node's `working` heartbeat rather than an event.
+fn is_heartbeat(line: &[u8]) -> bool {
+    matches!(serde_json::from_slice(line), Ok(Response::Working))
 }
 
 impl ClientBackend {
@@ -88,10 +113,16 @@ impl ClientBackend {
             // Own the whole connection: a dropped write half would tell the node we left.
             let mut conn = conn;
             loop {
-                match read_line(&mut conn.reader, &mut conn.line).await {
-                    Ok(Some(())) => {}
-                    Ok(None) => return tracing::debug!("the node ended the stream"),
-                    Err(e) => return tracing::debug!("event stream: {e}"),
+                // The node says `working` when quiet: silence means it hangs, which ends the
+                // stream as if the node had stopped.
+                match within_idle(conn.next_line()).await {
+                    Ok(Ok(Some(()))) => {}
+                    Ok(Ok(None)) => return tracing::debug!("the node ended the stream"),
+                    Ok(Err(e)) => return tracing::debug!("event stream: {e}"),
+                    Err(e) => return tracing::warn!("event stream: {e}"),
+                }
+                if is_heartbeat(&conn.line) {
+                    continue;
                 }
                 let Ok(event) = serde_json::from_slice::<T>(&conn.line) else {
                     tracing::warn!("malformed event from the node: {}", String::from_utf8_lossy(&conn.line));
@@ -117,7 +148,7 @@ impl ClientBackend {
     pub async fn shutdown_node(self, timeout: Duration) -> Result<()> {
         let mut conn = self.conn.into_inner();
         conn.round_trip::<()>(&Request::Shutdown).await?;
-        let closed = async { while let Ok(Some(())) = read_line(&mut conn.reader, &mut conn.line).await {} };
+        let closed = async { while let Ok(Some(())) = conn.next_line().await {} };
         tokio::time::timeout(timeout, closed)
             .await
             .map_err(|_| Error::timeout(format!("the node did not stop within {}s", timeout.as_secs_f64())))
@@ -204,6 +235,9 @@ impl PeerDiscovery for ClientBackend {
     }
     async fn peer_events(&self) -> Result<PeerEventStream> {
         self.stream(Request::PeerEvents).await
+    }
+    async fn rekey(&self) -> Result<Rekeyed> {
+        self.call(Request::Rekey).await
     }
 }
 

@@ -205,13 +205,15 @@ pub async fn stop(dir: &NodeDir, timeout: Duration) -> Result<Stopped> {
         let too_late = || Error::timeout(format!("the node did not stop within {}s", timeout.as_secs_f64()));
         let stopped = async {
             let pid = client.node_info().await?.pid;
+            let exited = ProcessExit::watch(pid)?;
             client.shutdown_node(timeout).await?;
-            // The connection closes as the process winds down; its lock goes once the store is
-            // closed.
-            let owned = dir.clone();
-            tokio::task::spawn_blocking(move || DirLock::acquire_blocking(&owned))
-                .await
-                .map_err(|e| Error::context("store task", e))??;
+            // The connection closes as the process winds down; the store and the lock are
+            // released once it is gone. The lock is checked too: a node in another pid
+            // namespace has a pid that means nothing here.
+            exited.wait().await?;
+            while DirLock::try_acquire(dir)?.is_none() {
+                tokio::time::sleep(RETRY).await;
+            }
             Ok(Stopped::Stopped(pid))
         };
         // The whole stop is bounded: a node that hangs (SIGSTOP, a stuck disk) cannot hang us.
@@ -225,6 +227,40 @@ pub async fn stop(dir: &NodeDir, timeout: Duration) -> Result<Stopped> {
         )));
     };
     Ok(Stopped::NotRunning(lock.clean_leftovers(dir)))
+}
+
+/// The end of a process, as an event (a pidfd turns readable when the process exits).
+struct ProcessExit(Option<tokio::io::unix::AsyncFd<std::os::fd::OwnedFd>>);
+
+impl ProcessExit {
+    /// Watches `pid`; a process already gone is already exited.
+    fn watch(pid: u32) -> Result<Self> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: pidfd_open takes a pid and flags and returns a new descriptor or -1.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+        if fd < 0 {
+            let e = std::io::Error::last_os_error();
+            return match e.raw_os_error() {
+                Some(libc::ESRCH) => Ok(Self(None)),
+                _ => Err(Error::context(&format!("watching the node process {pid}"), e)),
+            };
+        }
+        // SAFETY: the descriptor was just opened and is owned by nobody else.
+        let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) };
+        // SAFETY: an OwnedFd keeps its descriptor open and the same until the AsyncFd drops it.
+        let fd =
+            unsafe { tokio::io::unix::AsyncFd::register_with_interest(fd, tokio::io::Interest::READABLE) }
+                .map_err(|e| Error::context("watching the node process", e.into_parts().1))?;
+        Ok(Self(Some(fd)))
+    }
+
+    /// Returns once the process has exited.
+    async fn wait(self) -> Result<()> {
+        if let Some(fd) = &self.0 {
+            fd.readable().await.map_err(|e| Error::context("watching the node process", e))?.retain_ready();
+        }
+        Ok(())
+    }
 }
 
 /// What `sync wait` shows its progress with: called with the node's peers now and then.

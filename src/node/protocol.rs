@@ -3,12 +3,18 @@
 //! Each request line is `{"v":1,"request":{"op":...}}` and gets one response line,
 //! `{"ok":VALUE}` or `{"error":{"kind":...,"message":...}}`. Stream requests (`observe`,
 //! `peer_events`, `subscribe_sync`, `export`) answer `{"ok":null}` and then send one event per line
-//! until either side closes. A line longer than [`MAX_LINE`] or unparsable gets an error
-//! and the connection closes; the node carries on.
+//! until either side closes. A request line longer than [`MAX_REQUEST`] or unparsable gets an
+//! error and the connection closes; the node carries on.
+//!
+//! A client is never left waiting on a hung node: while a request is being answered the node
+//! sends `"working"` every [`HEARTBEAT`] (and on an idle stream too), so a client that hears
+//! nothing for [`IDLE`] gives up with a clear error.
+
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::sync::{
     DocInput, Error, ExportRecord, ExportRequest, Query, QueryRequest, Result, Start, SyncDirection,
@@ -16,8 +22,17 @@ use crate::sync::{
 
 /// Protocol version; a node refuses requests of another version.
 pub const VERSION: u32 = 1;
-/// Longest request or response line: a batch of 10,000 documents fits with room to spare.
-pub const MAX_LINE: usize = 256 * 1024 * 1024;
+/// Longest request line the node reads: what one connection may make it buffer. Clients cut
+/// their batches to fit ([`BATCH_BYTES`]).
+pub const MAX_REQUEST: usize = 16 * 1024 * 1024;
+/// Most bytes of documents a client puts in one request, leaving room for the envelope.
+pub const BATCH_BYTES: usize = 8 * 1024 * 1024;
+/// Longest response line a client reads (a query's answer is one line).
+pub const MAX_RESPONSE: usize = 256 * 1024 * 1024;
+/// How often the node says it is still working on a request, or still there on a stream.
+pub const HEARTBEAT: Duration = Duration::from_secs(2);
+/// How long a client waits without hearing from the node before it gives up.
+pub const IDLE: Duration = Duration::from_secs(10);
 
 /// One request: a trait call, or a node-level operation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,6 +91,8 @@ pub enum Request {
         id: String,
     },
     PeerEvents,
+    /// A new formation key, handed to the members connected now.
+    Rekey,
     StartSync,
     StopSync,
     SubscribeSync,
@@ -110,6 +127,8 @@ pub struct Envelope<R> {
 pub enum Response {
     Ok(Value),
     Error(Error),
+    /// Still answering (or, on a stream, still there): the client keeps waiting.
+    Working,
 }
 
 /// Facts about the node process, for `sync status`.
@@ -120,18 +139,41 @@ pub struct NodeInfo {
     pub node_id: String,
 }
 
-/// Reads one line of at most [`MAX_LINE`] bytes; `None` at a clean end of stream.
-pub async fn read_line(reader: &mut (impl AsyncBufRead + Unpin), buf: &mut Vec<u8>) -> Result<Option<()>> {
+/// Reads one line of at most `max` bytes; `None` at a clean end of stream. The buffer never
+/// grows past `max`, whatever the peer sends.
+pub async fn read_line(
+    reader: &mut (impl AsyncBufRead + Unpin),
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> Result<Option<()>> {
+    const KEEP: usize = 64 * 1024;
     buf.clear();
-    let mut limited = reader.take(MAX_LINE as u64 + 1);
-    let n = limited.read_until(b'\n', buf).await.map_err(|e| Error::context("control socket", e))?;
-    if n == 0 {
-        return Ok(None);
+    if buf.capacity() > KEEP {
+        buf.shrink_to(KEEP);
     }
-    if buf.len() > MAX_LINE {
-        return Err(Error::invalid(format!("control socket: line longer than {MAX_LINE} bytes")));
+    let io = |e| Error::context("control socket", e);
+    loop {
+        let available = reader.fill_buf().await.map_err(io)?;
+        if available.is_empty() {
+            return Ok((!buf.is_empty()).then_some(()));
+        }
+        let (take, done) = match available.iter().position(|&b| b == b'\n') {
+            Some(at) => (at + 1, true),
+            None => (available.len(), false),
+        };
+        if buf.len() + take > max {
+            return Err(Error::invalid(format!("control socket: line longer than {max} bytes")));
+        }
+        if buf.capacity() < buf.len() + take {
+            let want = (buf.capacity() * 2).max(buf.len() + take).min(max);
+            buf.reserve_exact(want - buf.len());
+        }
+        buf.extend_from_slice(&available[..take]);
+        reader.consume(take);
+        if done {
+            return Ok(Some(()));
+        }
     }
-    Ok(Some(()))
 }
 
 /// Writes one value as a line.
@@ -139,6 +181,24 @@ pub async fn write_line(writer: &mut (impl AsyncWrite + Unpin), value: &impl Ser
     let mut line = serde_json::to_vec(value).map_err(|e| Error::context("control socket", e))?;
     line.push(b'\n');
     writer.write_all(&line).await.map_err(|e| Error::context("control socket", e))
+}
+
+/// How many bytes `value` takes as JSON, without keeping them: for cutting batches to fit
+/// [`BATCH_BYTES`].
+pub fn encoded_len(value: &impl Serialize) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
 }
 
 /// The envelope of a request to send.
@@ -168,6 +228,22 @@ pub fn decode_request(line: &[u8]) -> Result<Request> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_line_over_the_limit_is_refused_without_buffering_it() {
+        let mut long = vec![b'x'; 100_000];
+        long.push(b'\n');
+        let mut buf = Vec::new();
+        let err = read_line(&mut &long[..], &mut buf, 1000).await.unwrap_err();
+        assert!(err.message.contains("longer than 1000 bytes"), "{err}");
+        assert!(buf.capacity() <= 1000, "buffered {} bytes", buf.capacity());
+        let mut two = &b"ab\ncd"[..];
+        assert_eq!(read_line(&mut two, &mut buf, 10).await.unwrap(), Some(()));
+        assert_eq!(buf, b"ab\n");
+        assert_eq!(read_line(&mut two, &mut buf, 10).await.unwrap(), Some(()));
+        assert_eq!(buf, b"cd");
+        assert_eq!(read_line(&mut two, &mut buf, 10).await.unwrap(), None);
+    }
 
     #[test]
     fn requests_round_trip_and_garbage_is_invalid() {

@@ -14,7 +14,9 @@ use tokio::net::unix::OwnedWriteHalf;
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::watch;
 
-use super::protocol::{NodeInfo, Request, Response, decode_request, read_line, write_line};
+use super::protocol::{
+    HEARTBEAT, MAX_REQUEST, NodeInfo, Request, Response, decode_request, read_line, write_line,
+};
 use crate::home::{NodeDir, SOCKET_FILE};
 use crate::sync::{DataSyncBackend, Error, EventStream, Result};
 
@@ -27,6 +29,9 @@ pub struct ControlServer {
 
 /// Longest a closing server waits for requests in flight to be answered.
 const DRAIN: Duration = Duration::from_secs(5);
+/// Most control connections served at once (each may buffer a line of [`MAX_REQUEST`]); one
+/// more is answered with an error and closed.
+pub const MAX_CONNECTIONS: usize = 64;
 
 /// What connection handlers share.
 struct Context {
@@ -62,11 +67,17 @@ impl ControlServer {
         let accept_ctx = Arc::clone(&ctx);
         let accept = tokio::spawn(async move {
             let ctx = accept_ctx;
+            let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
             loop {
                 match listener.accept().await {
-                    Ok((stream, _)) => {
-                        tokio::spawn(handle(stream, Arc::clone(&ctx)));
-                    }
+                    Ok((stream, _)) => match Arc::clone(&slots).try_acquire_owned() {
+                        Ok(slot) => {
+                            tokio::spawn(handle(stream, Arc::clone(&ctx), slot));
+                        }
+                        Err(_) => {
+                            tokio::spawn(refuse(stream));
+                        }
+                    },
                     Err(e) => {
                         tracing::warn!("control socket accept failed: {e}");
                         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -95,12 +106,26 @@ impl Drop for ControlServer {
     }
 }
 
-async fn handle(stream: UnixStream, ctx: Arc<Context>) {
+/// Tells a connection over [`MAX_CONNECTIONS`] why it is closed (if it reads within a moment).
+async fn refuse(stream: UnixStream) {
+    tracing::debug!("control socket: refused a connection over the limit of {MAX_CONNECTIONS}");
+    let (_, mut writer) = stream.into_split();
+    let full = Error::refused(format!(
+        "the node serves at most {MAX_CONNECTIONS} control connections at once; try again later"
+    ));
+    let _ = tokio::time::timeout(HEARTBEAT, write_line(&mut writer, &Response::Error(full))).await;
+}
+
+/// Serves one connection, holding one of the [`MAX_CONNECTIONS`] slots until its end.
+async fn handle(stream: UnixStream, ctx: Arc<Context>, slot: tokio::sync::OwnedSemaphorePermit) {
     let (reader, mut writer) = stream.into_split();
+    // Declared after the halves, so dropped before them: the slot is free by the time the
+    // client sees the connection close.
+    let _slot = slot;
     let mut reader = BufReader::new(reader);
     let mut line = Vec::new();
     loop {
-        match read_line(&mut reader, &mut line).await {
+        match read_line(&mut reader, &mut line, MAX_REQUEST).await {
             Ok(Some(())) => {}
             Ok(None) => return,
             Err(e) => {
@@ -141,10 +166,7 @@ async fn handle(stream: UnixStream, ctx: Arc<Context>) {
             }
             other => {
                 let _answering = ctx.in_flight.read().await;
-                let response = match call(&ctx, other).await {
-                    Ok(value) => Response::Ok(value),
-                    Err(e) => Response::Error(e),
-                };
+                let Some(response) = answer(&ctx, other, &mut writer).await else { return };
                 if write_line(&mut writer, &response).await.is_err() {
                     return;
                 }
@@ -153,7 +175,32 @@ async fn handle(stream: UnixStream, ctx: Arc<Context>) {
     }
 }
 
-/// Sends a stream's events as lines until it ends or the client goes away.
+/// The response to `request`, saying `working` every [`HEARTBEAT`] until it is ready; `None`
+/// when the client went away meanwhile.
+async fn answer(ctx: &Context, request: Request, writer: &mut OwnedWriteHalf) -> Option<Response> {
+    let answer = call(ctx, request);
+    tokio::pin!(answer);
+    let mut beat = heartbeat();
+    loop {
+        tokio::select! {
+            result = &mut answer => return Some(match result {
+                Ok(value) => Response::Ok(value),
+                Err(e) => Response::Error(e),
+            }),
+            _ = beat.tick() => write_line(writer, &Response::Working).await.ok()?,
+        }
+    }
+}
+
+/// Ticks every [`HEARTBEAT`], the first after one period.
+fn heartbeat() -> tokio::time::Interval {
+    let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
+    beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    beat
+}
+
+/// Sends a stream's events as lines until it ends or the client goes away, and `working`
+/// when it has been quiet for a [`HEARTBEAT`].
 async fn forward<T: Serialize + Send + 'static>(
     stream: Result<EventStream<T>>,
     mut reader: BufReader<tokio::net::unix::OwnedReadHalf>,
@@ -170,14 +217,19 @@ async fn forward<T: Serialize + Send + 'static>(
         return;
     }
     let mut ignored = Vec::new();
+    let mut beat = heartbeat();
     loop {
         tokio::select! {
             event = stream.next() => match event {
-                Some(event) => if write_line(&mut writer, &event).await.is_err() { return },
+                Some(event) => {
+                    if write_line(&mut writer, &event).await.is_err() { return }
+                    beat.reset();
+                }
                 None => return,
             },
+            _ = beat.tick() => if write_line(&mut writer, &Response::Working).await.is_err() { return },
             // Anything from the client, or its end, finishes the stream.
-            _ = read_line(&mut reader, &mut ignored) => return,
+            _ = read_line(&mut reader, &mut ignored, MAX_REQUEST) => return,
         }
     }
 }
@@ -205,6 +257,7 @@ async fn call(ctx: &Context, request: Request) -> Result<Value> {
         Request::Peers => to_value(peers.peers().await?),
         Request::AddPeer { addr } => to_value(peers.add_peer(&addr).await?),
         Request::RemovePeer { id } => to_value(peers.remove_peer(&id).await?),
+        Request::Rekey => to_value(peers.rekey().await?),
         Request::StartSync => to_value(sync.start_sync().await?),
         Request::StopSync => to_value(sync.stop_sync().await?),
         Request::ForceSync => to_value(sync.force_sync().await?),

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 
 use super::{
     BackendConfig, ChangeStream, CollectionInfo, Conflict, DocInput, Document, Error, ExportRecord,
-    ExportRequest, ExportStream, HistoryEntry, ImportSummary, PeerEventStream, PeerInfo, Query, QueryRequest,
+    ExportRequest, ExportStream, HistoryEntry, ImportSummary, PeerEventStream, PeerInfo, Query, QueryRequest, Rekeyed,
     Result, Start, SyncDirection, SyncEventStream, SyncStatus,
 };
 
@@ -79,6 +79,12 @@ pub trait PeerDiscovery: Send + Sync {
     async fn remove_peer(&self, id: &str) -> Result<()>;
     /// Streams peer connections and disconnections.
     async fn peer_events(&self) -> Result<PeerEventStream>;
+    /// Replaces the formation key with a new one and hands it to the members connected now,
+    /// who reconnect with it; every other node (removed, or away) loses access. Only a
+    /// syncing backend can: the default refuses.
+    async fn rekey(&self) -> Result<Rekeyed> {
+        Err(Error::failed("this backend has no formation to rekey"))
+    }
 }
 
 /// Moving changes between this node and its peers.

@@ -139,6 +139,9 @@ pub enum ChangeKind {
     Removed,
     /// A matching document changed and no longer matches the filter.
     Left,
+    /// The reader fell behind: `missed` events for this observer were dropped here, since
+    /// a node holds only a bounded queue per observer. Carries no document.
+    Lagged,
 }
 
 /// Where a change came from: this node, or the peer that sent it.
@@ -164,6 +167,13 @@ pub struct ChangeEvent {
     pub initial: bool,
     /// The document's JSON form after the change.
     pub document: Value,
+    /// For a `lagged` event: how many events were dropped before it.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub missed: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Where an observation starts.
@@ -265,6 +275,14 @@ pub enum PeerEvent {
     Connected { id: String },
     Disconnected { id: String, reason: String },
     Refused { id: String, reason: String },
+}
+
+/// What `peat formation rekey` did: the members connected at the time that took the new key,
+/// and those that did not answer (they, like every node not connected, lose access).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rekeyed {
+    pub members: Vec<String>,
+    pub missed: Vec<String>,
 }
 
 /// Progress of synchronisation with peers.

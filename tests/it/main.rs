@@ -14,6 +14,8 @@
 //! - [`history`]: `history` and `get/query --conflicts` after concurrent writes on two nodes
 //! - [`interop`]: Automerge exports read by the JavaScript library, its documents imported and synced
 //! - [`service`]: the node's log (`logs`, `log_level`, SIGHUP) and `sync unit`
+//! - [`stress`]: a node under stress (slow watchers, hung nodes, huge lines, Ctrl-C on a
+//!   write), removed documents that keep no fields, and `formation rekey` cutting a node off
 //! - [`sync`]: several node processes syncing over Iroh on 127.0.0.1
 //! - [`formation`]: formations across hosts made of network namespaces ([`hosts`]): member
 //!   exchange, cut links, restarts, mDNS, a relay, blocked peers
@@ -37,6 +39,7 @@ mod interop;
 mod node;
 mod safety;
 mod service;
+mod stress;
 mod sync;
 mod terminal;
 mod watch;

@@ -45,7 +45,8 @@ fn a_filtered_watch_reports_added_updated_left_and_removed_with_time_origin_and_
             row("updated", "fast", 210),
             row("left", "fast", 1),
             row("added", "new", 300),
-            row("removed", "new", 300)
+            // A removed document keeps no fields.
+            row("removed", "new", -1)
         ]
     );
     assert_eq!(events[0]["initial"], true, "the current match, marked initial");

@@ -123,8 +123,13 @@ fn hydrate(v: &Value) -> hydrate::Value {
     }
 }
 
-/// Marks a document removed. The fields stay, so `--include-deleted` shows what was removed.
+/// Marks a document removed and deletes every field, in the caller's one change, so that the
+/// current state (what peers that join later receive as values) holds only the marker. Older
+/// values stay in the Automerge history until it is compacted.
 pub fn mark_removed(doc: &mut AutoCommit) -> Result<()> {
+    for key in doc.keys(&ROOT).filter(|k| k != DELETED_FIELD).collect::<Vec<_>>() {
+        doc.delete(&ROOT, key.as_str()).map_err(am_err)?;
+    }
     doc.put(&ROOT, DELETED_FIELD, true).map_err(am_err)
 }
 
@@ -335,13 +340,18 @@ mod tests {
     }
 
     #[test]
-    fn removal_is_a_marker_that_an_upsert_clears() {
+    fn removal_drops_every_field_and_an_upsert_revives() {
         let mut doc = AutoCommit::new();
-        apply(&mut doc, &DocInput { fields: object(json!({"a": 1})), ..DocInput::default() }).unwrap();
+        let nested = object(json!({"a": 1, "m": {"x": "C"}, "l": [1]}));
+        apply(&mut doc, &DocInput { fields: nested, ..DocInput::default() }).unwrap();
+        doc.commit();
+        let before = doc.get_changes(&[]).len();
         mark_removed(&mut doc).unwrap();
-        assert_eq!(read(&doc), (object(json!({"a": 1})), true));
+        doc.commit();
+        assert_eq!(read(&doc), (Map::new(), true));
+        assert_eq!(doc.get_changes(&[]).len(), before + 1, "the removal is one change");
         apply(&mut doc, &DocInput { fields: object(json!({"b": 2})), ..DocInput::default() }).unwrap();
-        assert_eq!(read(&doc), (object(json!({"a": 1, "b": 2})), false));
+        assert_eq!(read(&doc), (object(json!({"b": 2})), false));
     }
 
     fn arb_json() -> impl Strategy<Value = Value> {

@@ -16,8 +16,8 @@ use crate::home::{ConfigFile, DirLock};
 use crate::sync::{
     BackendConfig, ChangeStream, CollectionInfo, DataSyncBackend, DocInput, Document, DocumentStore, Error,
     EventStream, ExportEvent, ExportRecord, ExportRequest, ExportStream, ImportSummary, PeerDiscovery,
-    PeerEventStream, PeerInfo, PeerSource, Query, QueryRequest, Result, Start, SyncDirection, SyncEngine,
-    SyncEventStream, SyncStatus,
+    PeerEventStream, PeerInfo, PeerSource, Query, QueryRequest, Rekeyed, Result, Start, SyncDirection,
+    SyncEngine, SyncEventStream, SyncStatus,
 };
 pub(crate) use store::Store;
 
@@ -292,6 +292,10 @@ impl PeerDiscovery for AutomergeBackend {
     }
     async fn peer_events(&self) -> Result<PeerEventStream> {
         Ok(self.engine().await.ok_or_else(Self::not_syncing)?.peer_events())
+    }
+    /// Only a running engine can: the new key goes to the members connected to it.
+    async fn rekey(&self) -> Result<Rekeyed> {
+        self.engine().await.ok_or_else(Self::not_syncing)?.rekey().await
     }
 }
 

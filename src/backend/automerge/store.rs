@@ -40,7 +40,9 @@ const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
 const LIVE: u8 = b'L';
 const REMOVED: u8 = b'D';
-/// Change notifications buffered per observer before it counts as lagging.
+/// Change notifications a subscriber may trail by before it counts as lagging. Observers take
+/// them at once (a slow reader gets a bounded queue and a `lagged` count, see observe.rs), so
+/// this fills only while a subscriber's task is starved; a 10,000-document batch must fit.
 const EVENT_BUFFER: usize = 65_536;
 
 fn db_err(err: impl Into<redb::Error>) -> Error {

@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use super::auth::{self, Failure};
 use super::peers::{Attempt, Progress, Session};
 use super::wire::{self, Msg};
-use super::{Shared, exchange, session};
+use super::{Shared, exchange, rekey, session};
 use crate::sync::PeerEvent;
 
 /// How long a connection may take to connect and authenticate.
@@ -26,6 +26,7 @@ const CLOSE_DUPLICATE: u32 = 5;
 pub(super) const CLOSE_REMOVED: u32 = 6;
 pub(super) const CLOSE_ERROR: u32 = 7;
 const CLOSE_STOPPING: u32 = 8;
+pub(super) const CLOSE_REKEYED: u32 = 9;
 
 pub(super) fn close(conn: &Connection, code: u32, reason: &str) {
     conn.close(VarInt::from_u32(code), reason.as_bytes());
@@ -119,11 +120,12 @@ pub(super) async fn run(
     let me = shared.endpoint.id();
     let store_id = shared.store.store_id();
     let mut recv = BufReader::with_capacity(256 * 1024, recv);
+    let formation = shared.formation();
     let handshake = async {
         if dialed {
-            auth::dial(&shared.formation, &me, &peer, store_id, &mut recv, &mut send).await
+            auth::dial(&formation, &me, &peer, store_id, &mut recv, &mut send).await
         } else {
-            auth::accept(&shared.formation, &me, &peer, &mut recv, &mut send).await
+            auth::accept(&formation, &me, &peer, &mut recv, &mut send).await
         }
     };
     let handshake = tokio::select! {
@@ -188,6 +190,7 @@ pub(super) async fn run(
     }
     shared.members.send_modify(|v| *v += 1);
     shared.tasks.spawn(exchange::run(shared.clone(), conn.clone(), peer));
+    shared.tasks.spawn(rekey::serve(shared.clone(), conn.clone(), peer));
     let _ = shared.peer_events.send(PeerEvent::Connected { id: peer.to_string() });
     let started = Instant::now();
     let session = session::run(shared.clone(), peer, peer_store, counters, send, recv, progress);

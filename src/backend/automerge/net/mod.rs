@@ -12,6 +12,7 @@ mod exchange;
 mod mdns;
 pub(crate) mod peers;
 mod refusals;
+mod rekey;
 mod session;
 mod tasks;
 pub mod wire;
@@ -47,8 +48,9 @@ const STOP_GRACE: Duration = Duration::from_secs(3);
 struct Shared {
     store: Arc<Store>,
     endpoint: Endpoint,
-    formation: Formation,
-    /// Where added and removed peers are remembered.
+    /// Replaced when the formation is rekeyed.
+    formation: std::sync::RwLock<Formation>,
+    /// Where added and removed peers are remembered; `formation.key` lies beside it.
     config_file: ConfigFile,
     table: Mutex<PeerTable>,
     peer_events: broadcast::Sender<PeerEvent>,
@@ -74,6 +76,16 @@ impl Shared {
     /// a way that matters more than stopping the node would, so a poisoned lock is taken.
     fn table(&self) -> MutexGuard<'_, PeerTable> {
         self.table.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// `formation.key`, beside config.toml.
+    fn key_file(&self) -> std::path::PathBuf {
+        self.config_file.path().with_file_name(crate::home::FORMATION_FILE)
+    }
+
+    /// The formation as it is now (its key changes with a rekey).
+    fn formation(&self) -> Formation {
+        self.formation.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     fn is_stopping(&self) -> bool {
@@ -222,7 +234,11 @@ impl Engine {
         config: &BackendConfig,
         config_file: ConfigFile,
     ) -> Result<Self> {
-        let formation = Formation { app_id: config.app_id.clone(), key: config.formation_key.0 };
+        // The key file, not the key the backend was opened with: a rekey may have replaced it
+        // since (sync stopped and started again in one node).
+        let key_file = config_file.path().with_file_name(crate::home::FORMATION_FILE);
+        let key = blocking(move || crate::home::read_key(&key_file)).await.unwrap_or(config.formation_key.0);
+        let formation = Formation { app_id: config.app_id.clone(), key };
         let changes = store.subscribe();
         let (last_seq, configured, known) = {
             let (store, entries) = (store.clone(), config.peers.clone());
@@ -238,7 +254,7 @@ impl Engine {
         let shared = Arc::new(Shared {
             store,
             endpoint,
-            formation,
+            formation: std::sync::RwLock::new(formation),
             config_file,
             table: Mutex::default(),
             peer_events: broadcast::channel(EVENT_BUFFER).0,
@@ -308,7 +324,8 @@ impl Engine {
     /// attempt went.
     pub(crate) async fn add_peer(&self, addr: &str) -> Result<PeerInfo> {
         let shared = &self.shared;
-        let (addr, app_id, key) = (addr.to_string(), shared.formation.app_id.clone(), shared.formation.key);
+        let Formation { app_id, key } = shared.formation();
+        let addr = addr.to_string();
         let (me, file) = (shared.endpoint.id(), shared.config_file.clone());
         let (peer, source) =
             blocking(move || peers::add_to_config(&file, &addr, (&app_id, &key), me)).await?;
@@ -330,6 +347,12 @@ impl Engine {
         let last_seq = *shared.last_seq.borrow();
         let table = shared.table();
         Ok(table.peers.get(&peer.id).map(|p| p.info(&peer.id, last_seq)).unwrap_or_default())
+    }
+
+    /// A new formation key for this node and the members connected now
+    /// ([`rekey`](self::rekey)).
+    pub(crate) async fn rekey(&self) -> Result<crate::sync::Rekeyed> {
+        rekey::rekey(&self.shared).await
     }
 
     /// Forgets and blocks a peer: its config entries go, its dialer ends, its connection
@@ -357,8 +380,8 @@ impl Engine {
     /// dropped; connections to the rest stay up.
     pub(crate) async fn reload(&self, config: &crate::home::Config) -> Reloaded {
         let shared = &self.shared;
-        let (entries, app_id, key) =
-            (config.peers.clone(), shared.formation.app_id.clone(), shared.formation.key);
+        let entries = config.peers.clone();
+        let Formation { app_id, key } = shared.formation();
         // Parsing may resolve host names: off the async threads.
         let listed =
             blocking(move || Ok(peers::from_config(&entries, &app_id, &key))).await.unwrap_or_default();

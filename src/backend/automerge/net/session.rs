@@ -15,7 +15,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use automerge::{AutoCommit, ChangeHash};
@@ -41,6 +41,12 @@ const WANT_CHUNK: usize = 500;
 const OUT_BUFFER: usize = 64;
 /// How often a moving cursor is persisted (it is always persisted when the pull is idle).
 const PERSIST_EVERY: Duration = Duration::from_millis(500);
+/// Documents a peer may have asked for (`Want`) and not yet been answered: what a peer that
+/// keeps to our feed's window can ask, twice over. More, and it is disconnected.
+const MAX_WANTED: u64 = 2 * (WINDOW + BATCH as u64);
+/// Bytes of the peer's frames waiting for the puller. A peer that keeps to our window stays
+/// well below; more, and it is disconnected rather than held in memory.
+const MAX_PULL_QUEUE: usize = 256 * 1024 * 1024;
 /// How long the session's tasks may take to end once it is over.
 const WIND_DOWN: Duration = Duration::from_secs(2);
 
@@ -64,8 +70,9 @@ pub(super) async fn run(
     progress: Arc<Progress>,
 ) -> Result<()> {
     let (out_tx, out_rx) = mpsc::channel::<Msg>(OUT_BUFFER);
-    let (pull_tx, pull_rx) = mpsc::unbounded_channel::<PullIn>();
+    let (pull_tx, pull_rx) = mpsc::unbounded_channel::<(PullIn, usize)>();
     let (want_tx, want_rx) = mpsc::unbounded_channel::<(u64, Vec<Want>)>();
+    let queued = Arc::new(Queued::default());
     let (since_tx, since_rx) = watch::channel::<Option<u64>>(None);
     // The latest head query of the peer, for the heads task to answer.
     let (queried_tx, queried_rx) = watch::channel(0u64);
@@ -86,7 +93,14 @@ pub(super) async fn run(
     tasks.spawn(write_frames(send, out_rx, stop.clone()));
     tasks.spawn(feed(shared.clone(), out_tx.clone(), since_rx, acked_rx, stop.clone()));
     tasks.spawn(heads(shared.clone(), out_tx.clone(), queried_rx, progress.asked.subscribe(), stop.clone()));
-    tasks.spawn(serve(shared.clone(), out_tx.clone(), want_rx, counters.clone(), stop.clone()));
+    tasks.spawn(serve(
+        shared.clone(),
+        out_tx.clone(),
+        want_rx,
+        queued.clone(),
+        counters.clone(),
+        stop.clone(),
+    ));
     tasks.spawn(
         Puller {
             shared: shared.clone(),
@@ -104,9 +118,9 @@ pub(super) async fn run(
             counters,
             progress: progress.clone(),
         }
-        .run(pull_rx, stop),
+        .run(pull_rx, queued.clone(), stop),
     );
-    let to = Readers { pull: pull_tx, want: want_tx, since: since_tx, queried: queried_tx };
+    let to = Readers { pull: pull_tx, want: want_tx, since: since_tx, queried: queried_tx, queued };
     let result = read_frames(recv, to, &progress).await;
     // A task that failed explains the end better than the reader's "stream closed"; the
     // ones still running end because the session does, so their errors are no news.
@@ -148,27 +162,72 @@ fn closed() -> Error {
 
 /// Where the reader hands what it reads.
 struct Readers {
-    pull: mpsc::UnboundedSender<PullIn>,
+    pull: mpsc::UnboundedSender<(PullIn, usize)>,
     want: mpsc::UnboundedSender<(u64, Vec<Want>)>,
     since: watch::Sender<Option<u64>>,
     queried: watch::Sender<u64>,
+    queued: Arc<Queued>,
 }
 
-/// Reads frames and hands each to its task. Never waits on those tasks (their channels are
-/// unbounded; the feeder's window bounds what a well-behaved peer sends), so a response can
-/// always be read and nothing deadlocks.
-async fn read_frames(mut recv: BufReader<RecvStream>, to: Readers, progress: &Progress) -> Result<()> {
+/// What the reader has handed on and its tasks have not yet taken: the hard caps on what a
+/// peer can make this node hold.
+#[derive(Default)]
+struct Queued {
+    /// Bytes of frames for the puller.
+    pull: AtomicUsize,
+    /// Documents asked for in `Want`s not yet answered.
+    wanted: AtomicU64,
+}
+
+fn flooding(what: String) -> Error {
+    Error::refused(format!("disconnected: the peer ignored flow control ({what})"))
+}
+
+/// Reads frames and hands each to its task. Never waits on those tasks, so a response can
+/// always be read and nothing deadlocks; a peer that keeps to the feed's window never fills
+/// them, and one that does not is disconnected at a hard cap ([`Queued`]).
+async fn read_frames(
+    mut recv: impl tokio::io::AsyncRead + Unpin,
+    to: Readers,
+    progress: &Progress,
+) -> Result<()> {
+    // The end of the peer's last `Entries`: it may send the next only while that is within
+    // the window of what we acknowledged (we acknowledge no more than we merged).
+    let mut last_upto = 0u64;
     loop {
-        let Some((msg, _)) = wire::read(&mut recv).await? else { return Ok(()) };
+        let Some((msg, size)) = wire::read(&mut recv).await? else { return Ok(()) };
+        let pull = |input: PullIn| {
+            let held = to.queued.pull.fetch_add(size, Ordering::Relaxed) + size;
+            if held > MAX_PULL_QUEUE {
+                return Err(flooding(format!("{held} bytes waiting to be merged")));
+            }
+            Ok(to.pull.send((input, size)).is_ok())
+        };
         let sent = match msg {
             Msg::Subscribe { since: s } => {
                 Progress::raise(&progress.acked, s);
                 to.since.send_replace(Some(s));
                 true
             }
-            Msg::Entries { upto, entries } => to.pull.send(PullIn::Entries { upto, entries }).is_ok(),
-            Msg::Changes { req, last, docs } => to.pull.send(PullIn::Changes { req, last, docs }).is_ok(),
-            Msg::Want { req, items } => to.want.send((req, items)).is_ok(),
+            Msg::Entries { upto, entries } => {
+                let merged = *progress.merged.borrow();
+                if last_upto.saturating_sub(merged) > WINDOW {
+                    return Err(flooding(format!(
+                        "log entries up to {upto} while only {merged} were acknowledged"
+                    )));
+                }
+                last_upto = last_upto.max(upto);
+                pull(PullIn::Entries { upto, entries })?
+            }
+            Msg::Changes { req, last, docs } => pull(PullIn::Changes { req, last, docs })?,
+            Msg::Want { req, items } => {
+                let n = items.len() as u64;
+                let wanted = to.queued.wanted.fetch_add(n, Ordering::Relaxed) + n;
+                if wanted > MAX_WANTED {
+                    return Err(flooding(format!("{wanted} documents asked for at once")));
+                }
+                to.want.send((req, items)).is_ok()
+            }
             Msg::Ack { seq } => {
                 Progress::raise(&progress.acked, seq);
                 true
@@ -321,6 +380,7 @@ async fn serve(
     shared: Arc<Shared>,
     out: mpsc::Sender<Msg>,
     mut wants: mpsc::UnboundedReceiver<(u64, Vec<Want>)>,
+    queued: Arc<Queued>,
     counters: Arc<Counters>,
     mut stop: watch::Receiver<()>,
 ) -> Result<()> {
@@ -334,6 +394,7 @@ async fn serve(
             },
         };
         let store = shared.store.clone();
+        let asked = items.len() as u64;
         let docs = blocking(move || {
             let mut docs = Vec::with_capacity(items.len());
             for want in items {
@@ -367,6 +428,7 @@ async fn serve(
             frame.push(doc);
         }
         out.send(Msg::Changes { req, last: true, docs: frame }).await.map_err(|_| closed())?;
+        queued.wanted.fetch_sub(asked, Ordering::Relaxed);
     }
 }
 
@@ -471,7 +533,8 @@ impl Puller {
     /// Pulls until the reader or the session stops, then persists the cursor.
     async fn run(
         mut self,
-        mut input: mpsc::UnboundedReceiver<PullIn>,
+        mut input: mpsc::UnboundedReceiver<(PullIn, usize)>,
+        queued: Arc<Queued>,
         mut stop: watch::Receiver<()>,
     ) -> Result<()> {
         let result = async {
@@ -480,7 +543,10 @@ impl Puller {
                     biased;
                     () = stopped(&mut stop) => break,
                     msg = input.recv() => match msg {
-                        Some(msg) => msg,
+                        Some((msg, size)) => {
+                            queued.pull.fetch_sub(size, Ordering::Relaxed);
+                            msg
+                        }
                         None => break,
                     },
                 };
@@ -625,4 +691,49 @@ fn wanted(store: &crate::backend::automerge::Store, entries: Vec<Entry>) -> Resu
 fn holds_all(store: &crate::backend::automerge::Store, entry: &Entry) -> Result<bool> {
     let Some(mut doc) = store.load(&entry.collection, &entry.id)? else { return Ok(false) };
     Ok(entry.heads.iter().all(|h| doc.get_change_by_hash(&ChangeHash(*h)).is_some()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `read_frames` makes of `frames` from a peer, its tasks taking nothing.
+    async fn read_all(frames: &[Msg]) -> Result<()> {
+        let bytes: Vec<u8> = frames.iter().flat_map(|m| wire::encode(m).unwrap()).collect();
+        let (pull, _pull_rx) = mpsc::unbounded_channel();
+        let (want, _want_rx) = mpsc::unbounded_channel();
+        let to = Readers {
+            pull,
+            want,
+            since: watch::channel(None).0,
+            queried: watch::channel(0).0,
+            queued: Arc::new(Queued::default()),
+        };
+        read_frames(&bytes[..], to, &Progress::default()).await
+    }
+
+    fn entries(upto: u64) -> Msg {
+        let entry = Entry { collection: "c".into(), id: format!("d{upto}"), heads: vec![] };
+        Msg::Entries { upto, entries: vec![entry] }
+    }
+
+    #[tokio::test]
+    async fn a_peer_that_ignores_the_window_is_disconnected_at_a_hard_cap() {
+        // Within the window (nothing acknowledged yet): read to the end.
+        let within: Vec<Msg> = (1..=WINDOW / 1000).map(|i| entries(i * 1000)).collect();
+        assert!(read_all(&within).await.is_ok());
+        // Running on past it: refused, with the reason.
+        let past: Vec<Msg> = (1..=WINDOW / 1000 + 2).map(|i| entries(i * 1000)).collect();
+        let err = read_all(&past).await.unwrap_err();
+        assert!(err.message.contains("ignored flow control"), "{err}");
+        // Asking for far more documents than it could have been offered: refused.
+        let items: Vec<Want> = (0..WANT_CHUNK)
+            .map(|i| Want { collection: "c".into(), id: format!("d{i}"), have: vec![] })
+            .collect();
+        let flood: Vec<Msg> = (0..MAX_WANTED / WANT_CHUNK as u64 + 1)
+            .map(|req| Msg::Want { req, items: items.clone() })
+            .collect();
+        let err = read_all(&flood).await.unwrap_err();
+        assert!(err.message.contains("documents asked for at once"), "{err}");
+    }
 }

@@ -10,7 +10,8 @@ use crate::sync::{Error, Result};
 
 /// The ALPN of the sync protocol; a new incompatible protocol gets a new ALPN.
 pub const ALPN: &[u8] = b"peat/sync/1";
-/// The frame format version carried in every frame. 2: `Head`, `HeadQuery` and `Members`.
+/// The frame format version carried in every frame. 2: `Head`, `HeadQuery` and `Members`;
+/// `Rekey` and `Rekeyed` came later, appended, so older frames decode as before.
 pub const VERSION: u8 = 2;
 /// The largest frame body either side accepts.
 pub const MAX_FRAME: usize = 16 * 1024 * 1024;
@@ -50,6 +51,10 @@ pub enum Msg {
     HeadQuery { query: u64 },
     /// Peer exchange, on a stream of its own: the members of the formation the sender knows.
     Members { members: Vec<Member> },
+    /// The formation's new key (`peat formation rekey`), on a stream of its own.
+    Rekey { key: [u8; 32] },
+    /// The answer to `Rekey`: the key is stored; the sender reconnects with it.
+    Rekeyed,
 }
 
 /// A member of the formation as peer exchange tells it: its node id and addresses.
