@@ -15,6 +15,8 @@
 //! - [`sync`]: several node processes syncing over Iroh on 127.0.0.1
 //! - [`formation`]: formations across hosts made of network namespaces ([`hosts`]): member
 //!   exchange, cut links, restarts, mDNS, a relay, blocked peers
+//! - [`field`]: two hosts whose only path is the link simulator ([`linksim`]): a lossy link,
+//!   a partition that heals
 //! - [`generated`]: the clap definition, `--help`, completions and man pages
 //!
 //! Every wait is for an event with a deadline (`sync wait`, `--wait-for-sync`,
@@ -25,9 +27,11 @@
 
 mod harness;
 mod hosts;
+mod linksim;
 
 mod cli;
 mod data;
+mod field;
 mod formation;
 mod generated;
 mod node;
