@@ -9,29 +9,10 @@ use crate::hosts::Field;
 use crate::linksim::LinkConfig;
 use serde_json::Value;
 
-/// Starts a node on host `i` of the field: it listens on the host's address and advertises its
-/// port of the simulator, so that peers dial it there. `ticket` joins it to a formation.
-pub fn field_node(field: &Field, i: usize, ticket: Option<&str>) -> Node {
-    let node = field.hosts[i].node();
-    let listen = Field::listen(i).to_string();
-    match ticket {
-        Some(ticket) => node.ok(&["init", "--listen", &listen, "--join", ticket]),
-        None => node.ok(&["init", "--listen", &listen]),
-    };
-    node.start_with(&["-v", "--advertise", &Field::advertised(i).to_string()]);
-    node
-}
-
-/// The ticket of a running node, which carries its advertised address first.
-pub fn ticket(node: &Node) -> String {
-    let status = node.json(&["sync", "status", "--show-ticket", "-o", "json"]);
-    status["ticket"].as_str().unwrap_or_else(|| panic!("no ticket in {status}")).to_string()
-}
-
 /// Node A on host 0 and node B on host 1 that joined it.
 fn pair(field: &Field) -> (Node, Node) {
-    let a = field_node(field, 0, None);
-    let b = field_node(field, 1, Some(&ticket(&a)));
+    let a = field.start_node(0, None);
+    let b = field.start_node(1, Some(&Field::ticket(&a)));
     (a, b)
 }
 

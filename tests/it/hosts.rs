@@ -356,6 +356,24 @@ impl Field {
         Some(Self { hosts, sim, _net: net })
     }
 
+    /// Initialises and starts a node on host `i` that listens on [`Field::listen`] and
+    /// advertises [`Field::advertised`], so that its peers dial it through the simulator;
+    /// `ticket` joins it to a formation.
+    pub fn start_node(&self, i: usize, ticket: Option<&str>) -> Node {
+        let node = self.hosts[i].node();
+        let listen = Self::listen(i).to_string();
+        let join = ticket.map(|t| vec!["--join", t]).unwrap_or_default();
+        node.ok(&[&["init", "--listen", &listen][..], &join].concat());
+        node.start_with(&["-v", "--advertise", &Self::advertised(i).to_string()]);
+        node
+    }
+
+    /// The ticket of a running node, which carries its advertised address first.
+    pub fn ticket(node: &Node) -> String {
+        let status = node.json(&["sync", "status", "--show-ticket", "-o", "json"]);
+        status["ticket"].as_str().unwrap_or_else(|| panic!("no ticket in {status}")).to_string()
+    }
+
     /// Where the node of host `i` listens: `10.77.(i+1).2:7890`.
     pub fn listen(i: usize) -> SocketAddr {
         SocketAddr::from((Ipv4Addr::new(10, 77, i as u8 + 1, 2), 7890))

@@ -17,6 +17,9 @@
 //!   exchange, cut links, restarts, mDNS, a relay, blocked peers
 //! - [`field`]: two hosts whose only path is the link simulator ([`linksim`]): a lossy link,
 //!   a partition that heals
+//! - [`chaos`]: five field hosts under a seeded schedule of partitions, `kill -9`s, restarts
+//!   and concurrent writes converge and lose no acknowledged write (`PEAT_CHAOS_SEED`,
+//!   `PEAT_CHAOS_SECS`)
 //! - [`generated`]: the clap definition, `--help`, completions and man pages
 //!
 //! Every wait is for an event with a deadline (`sync wait`, `--wait-for-sync`,
@@ -29,6 +32,7 @@ mod harness;
 mod hosts;
 mod linksim;
 
+mod chaos;
 mod cli;
 mod data;
 mod field;
