@@ -64,10 +64,11 @@ pub struct Report {
     pub rounds: usize,
     pub partitions: usize,
     pub kills: usize,
-    /// Writes acknowledged (exit 0), and writes that failed (a node killed under them, a
-    /// remove of a document already removed).
+    /// Writes acknowledged (exit 0).
     pub acked: usize,
-    pub failed: usize,
+    /// Writes that failed (a node killed under them, a remove of a document already removed),
+    /// by what they said.
+    pub failed: BTreeMap<String, usize>,
     /// From the final heal until every node held the same documents.
     pub converged_in: Duration,
     /// Bytes the simulator carried between the nodes.
@@ -198,7 +199,8 @@ pub fn run(settings: &Settings) -> Report {
     let ticket = Field::ticket(&first);
     let nodes: Vec<Node> =
         std::iter::once(first).chain((1..NODES).map(|i| field.start_node(i, Some(&ticket)))).collect();
-    let logs = LogsOnFailure { seed, nodes: &nodes };
+    let rounds = std::cell::Cell::new(0);
+    let logs = LogsOnFailure { seed, nodes: &nodes, rounds: &rounds };
 
     let mut report = Report::default();
     let mut up = [true; NODES];
@@ -233,11 +235,16 @@ pub fn run(settings: &Settings) -> Report {
         }
         for (node, writer) in writers.into_iter().enumerate() {
             let done = writer.join().expect("a writer thread");
-            report.acked += done.iter().filter(|(_, ok)| *ok).count();
-            report.failed += done.iter().filter(|(_, ok)| !*ok).count();
-            ledger.by_node[node].extend(done);
+            for (op, outcome) in done {
+                ledger.by_node[node].push((op, outcome.is_ok()));
+                match outcome {
+                    Ok(()) => report.acked += 1,
+                    Err(said) => *report.failed.entry(said).or_default() += 1,
+                }
+            }
         }
         report.rounds = schedule.round;
+        rounds.set(report.rounds);
     }
 
     println!("healing everything after {} rounds", report.rounds);
@@ -260,9 +267,13 @@ pub fn run(settings: &Settings) -> Report {
     report
 }
 
+/// How a change ended: acknowledged (exit 0), or the exit code and what it said, without the
+/// names it quoted (so that like failures count together).
+type Outcome = Result<(), String>;
+
 /// Starts one thread per node that makes its changes in order through the CLI; each returns
-/// the changes with whether they were acknowledged (exit 0).
-fn write(nodes: &[Node], ops: Vec<Vec<Op>>) -> Vec<std::thread::JoinHandle<Vec<(Op, bool)>>> {
+/// the changes with how they ended.
+fn write(nodes: &[Node], ops: Vec<Vec<Op>>) -> Vec<std::thread::JoinHandle<Vec<(Op, Outcome)>>> {
     nodes
         .iter()
         .zip(ops)
@@ -279,13 +290,23 @@ fn write(nodes: &[Node], ops: Vec<Vec<Op>>) -> Vec<std::thread::JoinHandle<Vec<(
                 commands
                     .into_iter()
                     .map(|(op, mut command)| {
-                        let ok = command.output().is_ok_and(|out| out.status.success());
-                        (op, ok)
+                        let out = command.output().expect("peat runs");
+                        (op, outcome(&out))
                     })
                     .collect()
             })
         })
         .collect()
+}
+
+fn outcome(out: &std::process::Output) -> Outcome {
+    if out.status.success() {
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let error = stderr.lines().find(|l| l.starts_with("peat:")).or(stderr.lines().last()).unwrap_or("");
+    let said = error.split('\'').step_by(2).collect::<Vec<_>>().join("'…'");
+    Err(format!("exit {:?}: {said}", out.status.code()))
 }
 
 /// `kill -9` of the node's daemon; returns once it is gone.
@@ -415,6 +436,8 @@ fn check_doc(
 struct LogsOnFailure<'a> {
     seed: u64,
     nodes: &'a [Node],
+    /// Rounds survived so far.
+    rounds: &'a std::cell::Cell<usize>,
 }
 
 impl Drop for LogsOnFailure<'_> {
@@ -423,7 +446,8 @@ impl Drop for LogsOnFailure<'_> {
             for (i, node) in self.nodes.iter().enumerate() {
                 eprintln!("--- node {i}: node.log (last lines)\n{}", node.log_tail(10));
             }
-            eprintln!("chaos seed {} failed: replay with PEAT_CHAOS_SEED={}", self.seed, self.seed);
+            let (seed, rounds) = (self.seed, self.rounds.get());
+            eprintln!("chaos seed {seed} failed after {rounds} rounds: replay with PEAT_CHAOS_SEED={seed}");
         }
     }
 }
