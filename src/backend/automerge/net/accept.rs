@@ -1,5 +1,6 @@
 //! Accepting peers: Iroh's [`Router`] runs the accept loop and hands connections of the
-//! sync ALPN to [`Acceptor`], which runs each as a tracked task of the engine.
+//! sync ALPNs (compressed frames preferred) to [`Acceptor`], which runs each as a tracked
+//! task of the engine.
 
 use std::sync::Arc;
 
@@ -11,7 +12,11 @@ use super::{Shared, wire};
 
 /// Starts accepting connections of the sync protocol on the engine's endpoint.
 pub(super) fn router(shared: Arc<Shared>) -> Router {
-    Router::builder(shared.endpoint.clone()).accept(wire::ALPN, Acceptor { shared }).spawn()
+    // The first protocol a dialer offers of these, in this order, is the one agreed on.
+    Router::builder(shared.endpoint.clone())
+        .accept(wire::ALPN_ZSTD, Acceptor { shared: shared.clone() })
+        .accept(wire::ALPN, Acceptor { shared })
+        .spawn()
 }
 
 struct Acceptor {

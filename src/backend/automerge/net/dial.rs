@@ -6,7 +6,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use iroh::{EndpointAddr, EndpointId, TransportAddr};
+use iroh::endpoint::{ConnectOptions, Connection};
+use iroh::{Endpoint, EndpointAddr, EndpointId, TransportAddr};
 use tokio::sync::watch;
 
 use super::connection::{self, Ending, Outcome, failed};
@@ -52,7 +53,7 @@ pub(super) async fn run(shared: Arc<Shared>, id: EndpointId, removed: watch::Rec
         let relays = shared.relay_urls.iter().cloned().map(TransportAddr::Relay);
         let addr = EndpointAddr::from_parts(id, addrs.into_iter().map(TransportAddr::Ip).chain(relays));
         let connecting = tokio::select! {
-            r = tokio::time::timeout(CONNECT_TIMEOUT, shared.endpoint.connect(addr, wire::ALPN)) => r,
+            r = tokio::time::timeout(CONNECT_TIMEOUT, connect(&shared.endpoint, addr)) => r,
             _ = ending(&shared, removed.clone()) => return,
         };
         let outcome = match connecting {
@@ -63,7 +64,7 @@ pub(super) async fn run(shared: Arc<Shared>, id: EndpointId, removed: watch::Rec
                 }
                 Err(e) => failed(&shared, &id, format!("cannot open a stream: {e}")),
             },
-            Ok(Err(e)) => failed(&shared, &id, connect_error(&id, &tried, &e.to_string())),
+            Ok(Err(e)) => failed(&shared, &id, connect_error(&id, &tried, &e)),
             Err(_) => failed(&shared, &id, "cannot connect: timed out".into()),
         };
         let pause = match outcome {
@@ -96,6 +97,15 @@ fn is_own(addr: &SocketAddr, bound: &[SocketAddr]) -> bool {
             && (b.ip() == addr.ip()
                 || (b.ip().is_unspecified() || b.ip().is_loopback()) && addr.ip().is_loopback())
     })
+}
+
+/// Connects offering compressed frames first ([`wire::ALPN_ZSTD`]) and plain ones as well,
+/// so that a node that reads only plain frames still agrees on [`wire::ALPN`].
+async fn connect(endpoint: &Endpoint, addr: EndpointAddr) -> Result<Connection, String> {
+    let options = ConnectOptions::new().with_additional_alpns(vec![wire::ALPN.to_vec()]);
+    let connecting =
+        endpoint.connect_with_opts(addr, wire::ALPN_ZSTD, options).await.map_err(|e| e.to_string())?;
+    connecting.await.map_err(|e| e.to_string())
 }
 
 /// Why a connect failed, in the operator's terms. A TLS identity mismatch means another
