@@ -252,6 +252,11 @@ pub fn run(settings: &Settings) -> Report {
     for (node, _) in nodes.iter().zip(up).filter(|(_, up)| !up) {
         restart(node, seed);
     }
+    // A node the schedule did not kill must still run: none crashes on its own.
+    for (i, node) in nodes.iter().enumerate() {
+        let running = node.json(&["sync", "status", "-o", "json"])["running"] == true;
+        assert!(running, "chaos seed {seed}: node {i} is not running, though only the schedule kills nodes");
+    }
     let healed = Instant::now();
     let held = converge(&nodes, seed);
     report.converged_in = healed.elapsed();

@@ -74,13 +74,14 @@ fn documents_cross_a_link_that_loses_a_fifth_of_its_datagrams() {
     assert_eq!(all.as_array().map(Vec::len), Some(N));
     assert_eq!(all, a.all("units"), "B holds what A holds");
 
-    // The link really lost datagrams both ways, and carried the documents.
+    // The link really lost datagrams both ways (its RNG is seeded: the same share each run),
+    // and carried the documents.
     let (ab, ba) = (field.sim.counters(0, 1), field.sim.counters(1, 0));
     for (way, c) in [("A->B", ab), ("B->A", ba)] {
         let rate = c.lost as f64 / c.offered as f64;
         assert!((0.1..0.3).contains(&rate), "{way}: lost {} of {}", c.lost, c.offered);
     }
-    assert!(ab.passed_bytes > (N * 200) as u64, "A->B carried {} bytes", ab.passed_bytes);
+    assert!(ab.passed > 0 && ba.passed > 0, "the documents crossed the simulator: {ab:?} {ba:?}");
 }
 
 #[test]
