@@ -273,7 +273,7 @@ pub fn run(settings: &Settings) -> Report {
 }
 
 /// How a change ended: acknowledged (exit 0), or the exit code and what it said, without the
-/// names it quoted (so that like failures count together).
+/// names it quoted and the paths (so that like failures count together).
 type Outcome = Result<(), String>;
 
 /// Starts one thread per node that makes its changes in order through the CLI; each returns
@@ -310,7 +310,9 @@ fn outcome(out: &std::process::Output) -> Outcome {
     }
     let stderr = String::from_utf8_lossy(&out.stderr);
     let error = stderr.lines().find(|l| l.starts_with("peat:")).or(stderr.lines().last()).unwrap_or("");
-    let said = error.split('\'').step_by(2).collect::<Vec<_>>().join("'…'");
+    let unquoted = error.split('\'').step_by(2).collect::<Vec<_>>().join("'…'");
+    let said =
+        unquoted.split(' ').map(|w| if w.contains('/') { "…" } else { w }).collect::<Vec<_>>().join(" ");
     Err(format!("exit {:?}: {said}", out.status.code()))
 }
 
