@@ -12,10 +12,11 @@ use super::{Shared, wire};
 
 /// Starts accepting connections of the sync protocol on the engine's endpoint.
 pub(super) fn router(shared: Arc<Shared>) -> Router {
-    // The first protocol a dialer offers of these, in this order, is the one agreed on.
-    Router::builder(shared.endpoint.clone())
-        .accept(wire::ALPN_ZSTD, Acceptor { shared: shared.clone() })
-        .accept(wire::ALPN, Acceptor { shared })
+    // The router offers the protocols in the order they are added: the preferred first.
+    let builder = Router::builder(shared.endpoint.clone());
+    wire::ACCEPTED
+        .into_iter()
+        .fold(builder, |b, alpn| b.accept(alpn, Acceptor { shared: shared.clone() }))
         .spawn()
 }
 

@@ -135,6 +135,38 @@ fn ending(shared: &Shared, mut removed: watch::Receiver<()>) -> impl Future<Outp
 mod tests {
     use super::*;
 
+    /// A node dialing another agrees on compressed frames; a dialer that offers only plain
+    /// frames (an older node) is still accepted, with plain frames. Real endpoints, bound as
+    /// a node binds them, on 127.0.0.1.
+    #[tokio::test]
+    async fn a_node_agrees_on_compressed_frames_and_an_older_dialer_on_plain_ones() {
+        let transport =
+            crate::sync::TransportConfig { listen: "127.0.0.1:0".parse().unwrap(), ..Default::default() };
+        let bind = || super::super::endpoint::bind(iroh::SecretKey::generate(), &transport);
+        let (server, client) = (bind().await.unwrap().0, bind().await.unwrap().0);
+        let to =
+            EndpointAddr::from_parts(server.id(), server.bound_sockets().into_iter().map(TransportAddr::Ip));
+        for (offered, agreed) in [(None, wire::ALPN_ZSTD), (Some(wire::ALPN), wire::ALPN)] {
+            let dial = async {
+                match offered {
+                    None => connect(&client, to.clone()).await,
+                    Some(alpn) => client.connect(to.clone(), alpn).await.map_err(|e| e.to_string()),
+                }
+            };
+            let accept = async { server.accept().await.expect("an incoming connection").await };
+            let deadline = Duration::from_secs(10);
+            let (dialed, accepted) = tokio::time::timeout(deadline, async { tokio::join!(dial, accept) })
+                .await
+                .expect("connected within 10 s");
+            let (dialed, accepted) = (dialed.unwrap(), accepted.unwrap());
+            let name = |alpn: &[u8]| String::from_utf8_lossy(alpn).into_owned();
+            assert_eq!((name(dialed.alpn()), name(accepted.alpn())), (name(agreed), name(agreed)));
+            dialed.close(0u32.into(), b"done");
+        }
+        client.close().await;
+        server.close().await;
+    }
+
     #[test]
     fn own_addresses_are_the_bound_socket_and_its_loopback() {
         let bound: Vec<SocketAddr> = vec!["0.0.0.0:7890".parse().unwrap()];

@@ -18,6 +18,8 @@ use crate::sync::{Error, Result};
 pub const ALPN: &[u8] = b"peat/sync/1";
 /// The same protocol, where both sides read zstd-compressed frames.
 pub const ALPN_ZSTD: &[u8] = b"peat/sync/1+zstd";
+/// The ALPNs a node accepts, preferred first: the first of these a dialer offers is agreed on.
+pub const ACCEPTED: [&[u8]; 2] = [ALPN_ZSTD, ALPN];
 /// Set in the version byte of a frame whose message is zstd-compressed.
 pub const ZSTD: u8 = 0x80;
 /// Messages shorter than this are sent as they are: compressing them would not pay.
