@@ -216,32 +216,9 @@ pub fn run(settings: &Settings) -> Report {
             round.ops.iter().map(Vec::len).sum::<usize>()
         );
         let writers = write(&nodes, round.ops);
-        match round.fault {
-            Fault::None => {}
-            Fault::Partition(groups) => {
-                field.sim.partition(&groups);
-                report.partitions += 1;
-            }
-            Fault::Heal => field.sim.heal(),
-            Fault::Kill(i) => {
-                kill(&nodes[i]);
-                up[i] = false;
-                report.kills += 1;
-            }
-            Fault::Restart(i) => {
-                restart(&nodes[i], seed);
-                up[i] = true;
-            }
-        }
+        strike(&field, &nodes, round.fault, &mut up, &mut report, seed);
         for (node, writer) in writers.into_iter().enumerate() {
-            let done = writer.join().expect("a writer thread");
-            for (op, outcome) in done {
-                ledger.by_node[node].push((op, outcome.is_ok()));
-                match outcome {
-                    Ok(()) => report.acked += 1,
-                    Err(said) => *report.failed.entry(said).or_default() += 1,
-                }
-            }
+            record(&mut ledger.by_node[node], writer.join().expect("a writer thread"), &mut report);
         }
         report.rounds = schedule.round;
         rounds.set(report.rounds);
@@ -270,6 +247,38 @@ pub fn run(settings: &Settings) -> Report {
     report.bytes = field.sim.total().passed_bytes;
     drop(logs);
     report
+}
+
+/// Makes one fault happen; `up` tells which nodes run.
+fn strike(field: &Field, nodes: &[Node], fault: Fault, up: &mut [bool], report: &mut Report, seed: u64) {
+    match fault {
+        Fault::None => {}
+        Fault::Partition(groups) => {
+            field.sim.partition(&groups);
+            report.partitions += 1;
+        }
+        Fault::Heal => field.sim.heal(),
+        Fault::Kill(i) => {
+            kill(&nodes[i]);
+            up[i] = false;
+            report.kills += 1;
+        }
+        Fault::Restart(i) => {
+            restart(&nodes[i], seed);
+            up[i] = true;
+        }
+    }
+}
+
+/// Adds the changes one node made in a round to its ledger and their outcomes to the report.
+fn record(ledger: &mut Vec<(Op, bool)>, done: Vec<(Op, Outcome)>, report: &mut Report) {
+    for (op, outcome) in done {
+        ledger.push((op, outcome.is_ok()));
+        match outcome {
+            Ok(()) => report.acked += 1,
+            Err(said) => *report.failed.entry(said).or_default() += 1,
+        }
+    }
 }
 
 /// How a change ended: acknowledged (exit 0), or the exit code and what it said, without the
