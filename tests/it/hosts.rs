@@ -6,6 +6,8 @@
 //! - [`Split::new`]: two such LANs with no route between them, and a relay host with one
 //!   interface on each (forwarding off) that also answers on a service address of its own,
 //!   routed to it from both sides. [`Relay::start`] runs the `iroh-relay` server there.
+//! - [`Field::new`]`(n)`: `n` hosts whose only path to each other is the link simulator
+//!   ([`crate::linksim`]), with loss, delay, rate caps and partitions.
 //! - [`Host::node`]: a [`Node`] whose every `peat` process runs in the host's namespace;
 //!   [`Host::spawn`]: a thread of the test inside it (for servers and probes in-process).
 //!
@@ -24,6 +26,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::harness::{Node, pid_alive};
+use crate::linksim::{LinkConfig, LinkSim};
 
 /// `ip ARGS...`: its stdout, or what it said on stderr.
 fn ip_try(args: &[&str]) -> Result<String, String> {
@@ -266,11 +269,7 @@ impl Split {
         let relay_ns = net.add("relay");
         let relay_ip = Ipv4Addr::new(10, 77, 0, 1);
         ip(&["-n", &relay_ns, "addr", "add", &format!("{relay_ip}/32"), "dev", "lo"]);
-        let out = Command::new("ip")
-            .args(["netns", "exec", &relay_ns, "sh", "-c", "echo 0 > /proc/sys/net/ipv4/ip_forward"])
-            .output()
-            .expect("sh runs");
-        assert!(out.status.success(), "turning forwarding off: {}", String::from_utf8_lossy(&out.stderr));
+        forwarding_off(&relay_ns);
         let mut side = |hub: &str, lan: u8, relay_iface: &str, suffix: &str| {
             let gateway = Ipv4Addr::new(10, 77, lan, 1);
             wire(hub, "prelay", &relay_ns, relay_iface, gateway);
@@ -285,6 +284,114 @@ impl Split {
         let relay = Host { ns: relay_ns, ip: Ipv4Addr::new(10, 77, 1, 1) };
         Some(Self { left, right, relay, relay_ip, _net: net })
     }
+}
+
+/// Hosts that reach each other only through a link simulator ([`LinkSim`]), as nodes in the
+/// field do over radio links.
+///
+/// - host `i` is `10.77.(i+1).2` on a veth pair of its own to a router namespace
+///   (`10.77.(i+1).1` there); the router forwards nothing, so no host has a path to another
+/// - the router holds [`Field::VIA`] (`10.77.0.1`), routed to it from every host; the simulator
+///   binds port [`Field::BASE`]` + i` of it for host `i`, so host `i` is reached at
+///   [`Field::advertised`]`(i)` and sees every peer at the peer's port there
+/// - a node of host `i` listens on [`Field::listen`]`(i)` (`10.77.(i+1).2:7890`) and advertises
+///   [`Field::advertised`]`(i)`: its datagrams and its peers' all cross the simulator
+///
+/// Dropping it stops the simulator, then removes the namespaces.
+pub struct Field {
+    pub hosts: Vec<Host>,
+    pub sim: LinkSim,
+    _net: Namespaces,
+}
+
+impl Field {
+    /// The router's address, on which the simulator listens.
+    pub const VIA: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
+    /// The simulator's port for host 0; host `i` has `BASE + i`.
+    pub const BASE: u16 = 7900;
+
+    /// `n` hosts joined by links that all do what `link` says, drawing on `seed`; `None` (and a
+    /// line saying the test is skipped) when network namespaces cannot be made here.
+    pub fn new(n: usize, link: LinkConfig, seed: u64) -> Option<Self> {
+        if skipped() {
+            return None;
+        }
+        assert!((1..250).contains(&n));
+        let mut net = Namespaces::new();
+        let router_ns = net.add("router");
+        ip(&["-n", &router_ns, "addr", "add", &format!("{}/32", Self::VIA), "dev", "lo"]);
+        forwarding_off(&router_ns);
+        let hosts: Vec<Host> = (0..n)
+            .map(|i| {
+                let ns = net.add(&format!("h{i}"));
+                let (gateway, addr) =
+                    (Ipv4Addr::new(10, 77, i as u8 + 1, 1), Ipv4Addr::new(10, 77, i as u8 + 1, 2));
+                let port = format!("r{i}");
+                ip(&[
+                    "link", "add", &port, "netns", &router_ns, "type", "veth", "peer", "name", "eth0",
+                    "netns", &ns,
+                ]);
+                ip(&["-n", &router_ns, "addr", "add", &format!("{gateway}/24"), "dev", &port]);
+                ip(&["-n", &router_ns, "link", "set", &port, "up"]);
+                ip(&["-n", &ns, "addr", "add", &format!("{addr}/24"), "dev", "eth0"]);
+                ip(&["-n", &ns, "link", "set", "eth0", "up"]);
+                ip_route_via(&ns, Self::VIA, gateway);
+                Host { ns, ip: addr }
+            })
+            .collect();
+        let router = Host { ns: router_ns, ip: Self::VIA };
+        let sockets = router
+            .spawn("linksim bind", move || {
+                (0..n)
+                    .map(|i| {
+                        let at = SocketAddr::from((Self::VIA, Self::BASE + i as u16));
+                        std::net::UdpSocket::bind(at).unwrap_or_else(|e| panic!("bind {at}: {e}"))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .join()
+            .expect("the simulator's ports are bound in the router");
+        let peers = (0..n).map(Self::listen).collect();
+        let sim = LinkSim::start(peers, sockets, link, seed);
+        Some(Self { hosts, sim, _net: net })
+    }
+
+    /// Initialises and starts a node on host `i` that listens on [`Field::listen`] and
+    /// advertises [`Field::advertised`], so that its peers dial it through the simulator;
+    /// `ticket` joins it to a formation.
+    pub fn start_node(&self, i: usize, ticket: Option<&str>) -> Node {
+        let node = self.hosts[i].node();
+        let listen = Self::listen(i).to_string();
+        let join = ticket.map(|t| vec!["--join", t]).unwrap_or_default();
+        node.ok(&[&["init", "--listen", &listen][..], &join].concat());
+        node.start_with(&["-v", "--advertise", &Self::advertised(i).to_string()]);
+        node
+    }
+
+    /// The ticket of a running node, which carries its advertised address first.
+    pub fn ticket(node: &Node) -> String {
+        let status = node.json(&["sync", "status", "--show-ticket", "-o", "json"]);
+        status["ticket"].as_str().unwrap_or_else(|| panic!("no ticket in {status}")).to_string()
+    }
+
+    /// Where the node of host `i` listens: `10.77.(i+1).2:7890`.
+    pub fn listen(i: usize) -> SocketAddr {
+        SocketAddr::from((Ipv4Addr::new(10, 77, i as u8 + 1, 2), 7890))
+    }
+
+    /// Where the others reach host `i`: its port of the simulator.
+    pub fn advertised(i: usize) -> SocketAddr {
+        SocketAddr::from((Self::VIA, Self::BASE + i as u16))
+    }
+}
+
+/// Turns IPv4 forwarding off in `ns`, so that it routes nothing between its links.
+fn forwarding_off(ns: &str) {
+    let out = Command::new("ip")
+        .args(["netns", "exec", ns, "sh", "-c", "echo 0 > /proc/sys/net/ipv4/ip_forward"])
+        .output()
+        .expect("sh runs");
+    assert!(out.status.success(), "turning forwarding off: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 /// A host route on `ns` to `to` through `via`.

@@ -19,19 +19,28 @@
 //! - [`sync`]: several node processes syncing over Iroh on 127.0.0.1
 //! - [`formation`]: formations across hosts made of network namespaces ([`hosts`]): member
 //!   exchange, cut links, restarts, mDNS, a relay, blocked peers
+//! - [`field`]: two hosts whose only path is the link simulator ([`linksim`]): a lossy link,
+//!   a partition that heals, the bytes of a compressed initial sync
+//! - [`chaos`]: five field hosts under a seeded schedule of partitions, `kill -9`s, restarts
+//!   and concurrent writes converge and lose no acknowledged write (`PEAT_CHAOS_SEED`,
+//!   `PEAT_CHAOS_SECS`)
 //! - [`generated`]: the clap definition, `--help`, completions and man pages
 //!
 //! Every wait is for an event with a deadline (`sync wait`, `--wait-for-sync`,
 //! `watch --count --timeout`), never a sleep.
 //!
 //! [`hosts`] builds hosts from network namespaces, veth pairs and bridges inside a test and
-//! removes them after it (the tests that use it print a line and pass when not run as root).
+//! removes them after it (the tests that use it print a line and pass when not run as root);
+//! [`linksim`] is the user-space link between the hosts of a [`hosts::Field`].
 
 mod harness;
 mod hosts;
+mod linksim;
 
+mod chaos;
 mod cli;
 mod data;
+mod field;
 mod formation;
 mod generated;
 mod history;

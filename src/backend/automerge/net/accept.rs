@@ -1,5 +1,6 @@
 //! Accepting peers: Iroh's [`Router`] runs the accept loop and hands connections of the
-//! sync ALPN to [`Acceptor`], which runs each as a tracked task of the engine.
+//! sync ALPNs (compressed frames preferred) to [`Acceptor`], which runs each as a tracked
+//! task of the engine.
 
 use std::sync::Arc;
 
@@ -11,7 +12,12 @@ use super::{Shared, wire};
 
 /// Starts accepting connections of the sync protocol on the engine's endpoint.
 pub(super) fn router(shared: Arc<Shared>) -> Router {
-    Router::builder(shared.endpoint.clone()).accept(wire::ALPN, Acceptor { shared }).spawn()
+    // The router offers the protocols in the order they are added: the preferred first.
+    let builder = Router::builder(shared.endpoint.clone());
+    wire::ACCEPTED
+        .into_iter()
+        .fold(builder, |b, alpn| b.accept(alpn, Acceptor { shared: shared.clone() }))
+        .spawn()
 }
 
 struct Acceptor {

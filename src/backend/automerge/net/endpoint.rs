@@ -8,7 +8,7 @@ use iroh::endpoint::{IdleTimeout, PortmapperConfig, QuicTransportConfig, presets
 use iroh::{Endpoint, NetReportConfig, RelayMap, RelayMode, RelayUrl, SecretKey};
 use iroh_mdns_address_lookup::MdnsAddressLookup;
 
-use super::wire::ALPN;
+use super::wire::ACCEPTED;
 use crate::sync::{Error, Result, TransportConfig};
 
 /// The mDNS service name: peat nodes only find each other, not other Iroh apps.
@@ -67,7 +67,7 @@ pub(super) async fn bind(
 ) -> Result<(Endpoint, Option<MdnsAddressLookup>)> {
     let builder = Endpoint::builder(presets::Minimal)
         .secret_key(secret)
-        .alpns(vec![ALPN.to_vec()])
+        .alpns(ACCEPTED.map(<[u8]>::to_vec).into())
         .relay_mode(relay_mode(transport)?)
         .transport_config(quic_config()?)
         .portmapper_config(PortmapperConfig::Disabled)

@@ -56,6 +56,13 @@ enum PullIn {
     Changes { req: u64, last: bool, docs: Vec<DocChanges> },
 }
 
+/// The sending half of a session's stream pair, and whether the connection agreed on
+/// compressed frames ([`wire::ALPN_ZSTD`]).
+pub(super) struct Outgoing {
+    pub stream: SendStream,
+    pub compress: bool,
+}
+
 /// Runs the sync of one session until the connection ends or a frame is bad. `progress` is
 /// where the peer's acknowledgements of our log, its head and our merged cursor of its log
 /// go. When the reader ends, the other tasks are told to stop and waited for: the puller
@@ -65,7 +72,7 @@ pub(super) async fn run(
     peer: EndpointId,
     peer_store: [u8; 16],
     counters: Arc<Counters>,
-    send: SendStream,
+    send: Outgoing,
     recv: BufReader<RecvStream>,
     progress: Arc<Progress>,
 ) -> Result<()> {
@@ -263,15 +270,15 @@ async fn read_frames(
 /// Sends what the other tasks queue. Stops at once when the session does (the connection
 /// is going), which also makes the others' sends fail.
 async fn write_frames(
-    mut send: SendStream,
+    mut send: Outgoing,
     mut out: mpsc::Receiver<Msg>,
     mut stop: watch::Receiver<()>,
 ) -> Result<()> {
     let write = async {
         while let Some(msg) = out.recv().await {
-            wire::write(&mut send, &msg).await?;
+            wire::write_with(&mut send.stream, &msg, send.compress).await?;
         }
-        let _ = send.finish();
+        let _ = send.stream.finish();
         Ok(())
     };
     tokio::select! {

@@ -1,0 +1,183 @@
+//! Nodes in the field: two hosts whose only path to each other is the link simulator
+//! ([`crate::hosts::Field`], [`crate::linksim`]), syncing through a lossy, slow link and
+//! through a partition that heals. Every wait is for an event with a deadline.
+
+use std::time::Duration;
+
+use crate::harness::{Node, Watch};
+use crate::hosts::Field;
+use crate::linksim::LinkConfig;
+use serde_json::Value;
+
+/// Node A on host 0 and node B on host 1 that joined it.
+fn pair(field: &Field) -> (Node, Node) {
+    let a = field.start_node(0, None);
+    let b = field.start_node(1, Some(&Field::ticket(&a)));
+    (a, b)
+}
+
+fn ndjson(range: std::ops::Range<usize>, side: &str) -> String {
+    range
+        .map(|i| {
+            format!(
+                "{{\"id\":\"{side}{i}\",\"n\":{i},\"side\":\"{side}\",\"pad\":\"{}\"}}\n",
+                "x".repeat(200)
+            )
+        })
+        .collect()
+}
+
+/// Shows the end of each node's log when the test fails.
+struct LogsOnFailure<'a>(&'a [(&'static str, &'a Node)]);
+
+impl Drop for LogsOnFailure<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            for (name, node) in self.0 {
+                eprintln!("--- node.log of {name} (last lines)\n{}", node.log_tail(15));
+            }
+        }
+    }
+}
+
+/// Waits until node `on` holds document `id` (already, or when it arrives).
+fn arrives(on: &Node, id: &str, within: &str) {
+    let filter = format!("id == {id}");
+    let watch =
+        Watch::start(on, &["units", "--where", &filter, "--count", "1", "--timeout", within, "-o", "ndjson"]);
+    let (code, events) = watch.finish();
+    assert_eq!(code, Some(0), "{id} never arrived within {within}");
+    assert_eq!(events[0]["id"], id);
+}
+
+#[test]
+fn documents_cross_a_link_that_loses_a_fifth_of_its_datagrams() {
+    let link = LinkConfig {
+        loss: 0.2,
+        delay: Duration::from_millis(20),
+        jitter: Duration::from_millis(10),
+        rate: Some(2_000_000),
+        queue: 128 * 1024,
+    };
+    let Some(field) = Field::new(2, link, 10) else { return };
+    assert!(!field.hosts[0].routes_to(field.hosts[1].ip), "the hosts have no path but the simulator");
+    let (a, b) = pair(&field);
+    let _logs = LogsOnFailure(&[("A", &a), ("B", &b)]);
+
+    const N: usize = 300;
+    let watch = Watch::start(&b, &["units", "--count", &N.to_string(), "--timeout", "90s", "-o", "ndjson"]);
+    a.ok_with_stdin(&["upsert", "units"], &ndjson(0..N, "a"));
+    let (code, events) = watch.finish();
+    assert_eq!((code, events.len()), (Some(0), N), "B saw {} of {N} documents", events.len());
+    b.ok(&["sync", "wait", "--timeout", "60s"]);
+    let all = b.all("units");
+    assert_eq!(all.as_array().map(Vec::len), Some(N));
+    assert_eq!(all, a.all("units"), "B holds what A holds");
+
+    // The link really lost datagrams both ways (its RNG is seeded: the same share each run),
+    // and carried the documents.
+    let (ab, ba) = (field.sim.counters(0, 1), field.sim.counters(1, 0));
+    for (way, c) in [("A->B", ab), ("B->A", ba)] {
+        let rate = c.lost as f64 / c.offered as f64;
+        assert!((0.1..0.3).contains(&rate), "{way}: lost {} of {}", c.lost, c.offered);
+    }
+    assert!(ab.passed > 0 && ba.passed > 0, "the documents crossed the simulator: {ab:?} {ba:?}");
+}
+
+#[test]
+fn writes_on_both_sides_of_a_partition_converge_after_it_heals() {
+    let link = LinkConfig { delay: Duration::from_millis(10), ..Default::default() };
+    let Some(field) = Field::new(2, link, 11) else { return };
+    let (a, b) = pair(&field);
+    let _logs = LogsOnFailure(&[("A", &a), ("B", &b)]);
+    a.ok_with_stdin(&["upsert", "units"], &ndjson(0..20, "s"));
+    arrives(&b, "s19", "30s");
+    b.ok(&["sync", "wait", "--timeout", "30s"]);
+
+    field.sim.partition(&[vec![0], vec![1]]);
+    let before = field.sim.counters(0, 1).blackholed;
+    let watch = Watch::start(
+        &b,
+        &["units", "--where", "side == a", "--no-initial", "--count", "1", "--timeout", "3s"],
+    );
+    a.ok_with_stdin(&["upsert", "units"], &ndjson(0..20, "a"));
+    a.ok(&["upsert", "units", "s1", "--set", "by_a=1"]);
+    a.ok(&["remove", "units", "s2"]);
+    b.ok_with_stdin(&["upsert", "units"], &ndjson(0..20, "b"));
+    b.ok(&["upsert", "units", "s1", "--set", "by_b=1"]);
+    b.ok(&["remove", "units", "s3"]);
+    let (code, events) = watch.finish();
+    assert_eq!((code, events.len()), (Some(1), 0), "a write crossed the partition: {events:?}");
+    assert!(field.sim.counters(0, 1).blackholed > before, "A kept trying, and the simulator dropped it");
+
+    field.sim.heal();
+    arrives(&b, "a19", "60s");
+    arrives(&a, "b19", "60s");
+    for node in [&a, &b] {
+        node.ok(&["sync", "wait", "--timeout", "60s"]);
+    }
+    let all = a.all("units");
+    assert_eq!(all.as_array().map(Vec::len), Some(60));
+    assert_eq!(all, b.all("units"), "both sides hold the same documents");
+    let s1 = &b.json(&["query", "units", "--where", "id == s1", "-o", "json"])[0];
+    assert_eq!((s1["by_a"].as_i64(), s1["by_b"].as_i64()), (Some(1), Some(1)), "{s1}");
+    let removed = b.json(&["query", "units", "--deleted-only", "-o", "json"]);
+    let ids: Vec<&Value> = removed.as_array().unwrap().iter().map(|d| &d["id"]).collect();
+    assert_eq!(ids, ["s2", "s3"], "both removes crossed");
+}
+
+/// The bench documents of `benches/common` (`write_documents`).
+fn bench_documents(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "{{\"id\":\"u{i:07}\",\"name\":\"unit {i}\",\"speed\":{},\"lat\":{:.5},\"lon\":{:.5},\"active\":{}}}\n",
+                i % 1000,
+                59.0 + (i % 997) as f64 * 1e-3,
+                18.0 + (i % 991) as f64 * 1e-3,
+                i % 3 == 0
+            )
+        })
+        .collect()
+}
+
+/// `gzip -c` of `data`: how many bytes.
+fn gzipped(data: &str) -> usize {
+    use std::io::Write;
+    let mut gzip = std::process::Command::new("gzip")
+        .arg("-c")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("gzip runs");
+    gzip.stdin.take().unwrap().write_all(data.as_bytes()).unwrap();
+    gzip.wait_with_output().unwrap().stdout.len()
+}
+
+/// Frames are zstd-compressed on a connection where both nodes read them (negotiated by
+/// ALPN): the initial sync of the bench documents costs a fraction of what plain frames did
+/// (24 times `gzip -c` of their NDJSON). The issue's aim of 1.5 times is out of reach of
+/// compression alone: each document carries about 70 random bytes of change hashes and
+/// checksums (its log entry's heads, its saved heads), more than gzip needs for a whole one.
+#[test]
+fn the_initial_sync_of_the_bench_documents_is_compressed_on_the_wire() {
+    let Some(field) = Field::new(2, LinkConfig::default(), 12) else { return };
+    const N: usize = 5000;
+    let docs = bench_documents(N);
+    let a = field.start_node(0, None);
+    a.ok_with_stdin(&["upsert", "units"], &docs);
+    let b = field.start_node(1, Some(&Field::ticket(&a)));
+    let _logs = LogsOnFailure(&[("A", &a), ("B", &b)]);
+    b.ok(&["sync", "wait", "--timeout", "60s"]);
+    assert_eq!(b.json(&["query", "units", "--count", "-o", "json"]), N);
+    let (ab, ba) = (field.sim.counters(0, 1).passed_bytes, field.sim.counters(1, 0).passed_bytes);
+    let gzip = gzipped(&docs);
+    let ratio = (ab + ba) as f64 / gzip as f64;
+    println!(
+        "initial sync of {N} bench documents: {ab} B A->B + {ba} B B->A ({:.0} B/doc), \
+         {ratio:.1} x gzip -c ({gzip} B) of the {} B of NDJSON",
+        (ab + ba) as f64 / N as f64,
+        docs.len()
+    );
+    assert!(ratio < 12.0, "{ratio:.1} x gzip: are frames compressed?");
+}
