@@ -133,12 +133,14 @@ async fn history(backend: &dyn DataSyncBackend) {
         .map(|e| e.changes.iter().map(|c| (c.path.clone(), c.op, c.value.clone())).collect())
         .collect();
     let set = |path: &str, v: Value| (path.to_string(), ChangeOp::Set, Some(v));
+    let gone = |path: &str| (path.to_string(), ChangeOp::Delete, None);
     assert_eq!(
         edits,
         [
             vec![set("speed", json!(1))],
             vec![set("pos", json!({})), set("speed", json!(2)), set("pos.lat", json!(5))],
-            vec![set("_deleted", json!(true))],
+            // A removal keeps no fields: the tombstone change deletes them.
+            vec![set("_deleted", json!(true)), gone("pos"), gone("speed")],
         ],
         "oldest first, each change's own edits"
     );

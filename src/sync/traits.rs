@@ -9,8 +9,8 @@ use async_trait::async_trait;
 
 use super::{
     BackendConfig, ChangeStream, CollectionInfo, Conflict, DocInput, Document, Error, ExportRecord,
-    ExportRequest, ExportStream, HistoryEntry, ImportSummary, PeerEventStream, PeerInfo, Query, QueryRequest, Rekeyed,
-    Result, Start, SyncDirection, SyncEventStream, SyncStatus,
+    ExportRequest, ExportStream, HistoryEntry, ImportSummary, PeerEventStream, PeerInfo, Query, QueryRequest,
+    Rekeyed, Result, Start, SyncDirection, SyncEventStream, SyncStatus,
 };
 
 /// Documents in collections: write, read, remove, observe.

@@ -176,10 +176,11 @@ struct Ledger {
     by_node: Vec<Vec<(Op, bool)>>,
 }
 
-/// A document as the nodes hold it at the end: its change token and whether it is removed.
+/// A document as the nodes hold it at the end: its change token, or none when it is removed
+/// (a tombstone keeps no fields).
 #[derive(Debug, PartialEq)]
 struct Held {
-    token: String,
+    token: Option<String>,
     removed: bool,
 }
 
@@ -385,8 +386,10 @@ fn converge(nodes: &[Node], seed: u64) -> BTreeMap<String, Held> {
 fn held(line: &str) -> (String, Held) {
     let doc: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
     let id = doc["id"].as_str().unwrap_or_else(|| panic!("no id: {line}")).to_string();
-    let token = doc["w"].as_str().unwrap_or_else(|| panic!("no change token: {line}")).to_string();
-    (id, Held { token, removed: doc["_deleted"] == true })
+    let removed = doc["_deleted"] == true;
+    let token = doc["w"].as_str().map(String::from);
+    assert!(removed || token.is_some(), "no change token: {line}");
+    (id, Held { token, removed })
 }
 
 /// Every way the documents held break an acknowledged write.
@@ -418,9 +421,14 @@ fn check_doc(
         let last = ops.iter().rposition(|(_, ok)| *ok);
         return last.map(|i| format!("{doc}: node {node}'s acknowledged {:?} is missing", ops[i].0));
     };
+    let is_remove = |op: &Op| matches!(op, Op::Remove { .. });
+    if held.removed {
+        return owned.then(|| removed_without_a_remove(node, doc, ops)).flatten();
+    }
     // Which of this node's upserts the document holds: none means another node's won.
-    let Some(at) =
-        ops.iter().position(|(op, _)| matches!(op, Op::Upsert { token, .. } if *token == held.token))
+    let Some(at) = ops
+        .iter()
+        .position(|(op, _)| matches!(op, Op::Upsert { token, .. } if held.token.as_ref() == Some(token)))
     else {
         return owned.then(|| format!("{doc}: holds {held:?}, which node {node} never wrote"));
     };
@@ -435,17 +443,24 @@ fn check_doc(
         return None; // whether another node's remove won is not this node's to say
     }
     // Only removes may have followed the upsert it holds: an acknowledged one must show.
-    let after = &ops[at + 1..];
-    let is_remove = |op: &Op| matches!(op, Op::Remove { .. });
-    if held.removed && !after.iter().any(|(op, _)| is_remove(op)) {
-        return Some(format!("{doc}: removed, though node {node} removed it never after {:?}", ops[at].0));
-    }
-    if !held.removed && after.iter().any(|(op, ok)| *ok && is_remove(op)) {
+    if ops[at + 1..].iter().any(|(op, ok)| *ok && is_remove(op)) {
         return Some(format!(
             "{doc}: holds {held:?}, though node {node}'s acknowledged remove came after it"
         ));
     }
     None
+}
+
+/// A removed document this node alone writes: one of its removes must follow its last
+/// acknowledged upsert (an upsert after a remove revives the document).
+fn removed_without_a_remove(node: usize, doc: &str, ops: &[&(Op, bool)]) -> Option<String> {
+    let last_upsert = ops.iter().rposition(|(op, ok)| *ok && matches!(op, Op::Upsert { .. }));
+    let after = &ops[last_upsert.map_or(0, |i| i + 1)..];
+    if after.iter().any(|(op, _)| matches!(op, Op::Remove { .. })) {
+        return None;
+    }
+    let last = last_upsert.map(|i| &ops[i].0);
+    Some(format!("{doc}: removed, though node {node} never removed it after {last:?}"))
 }
 
 /// Prints the seed and the end of every node's log when a run fails.
@@ -496,7 +511,7 @@ mod checks {
     }
 
     fn verdict(ops: &[(Op, bool)], held: Option<(&str, bool)>, owned: bool) -> Option<String> {
-        let held = held.map(|(token, removed)| Held { token: token.into(), removed });
+        let held = held.map(|(token, removed)| Held { token: (!removed).then(|| token.into()), removed });
         check_doc(0, "d", &ops.iter().collect::<Vec<_>>(), held.as_ref(), owned)
     }
 
@@ -507,13 +522,13 @@ mod checks {
         assert_eq!(verdict(&two, Some(("b", false)), true), None);
         assert!(verdict(&two, Some(("a", false)), true).unwrap().contains("older"));
         assert!(verdict(&two, None, true).unwrap().contains("missing"));
-        assert!(verdict(&two, Some(("b", true)), true).unwrap().contains("removed it never"));
+        assert!(verdict(&two, Some(("b", true)), true).unwrap().contains("never removed it"));
         assert!(verdict(&two, Some(("x", false)), true).unwrap().contains("never wrote"));
         // A failed change may or may not have happened.
         let failed = [up("d", "a", true), up("d", "b", false)];
         assert_eq!(verdict(&failed, Some(("a", false)), true), None);
         assert_eq!(verdict(&failed, Some(("b", false)), true), None);
-        // An acknowledged remove keeps the content and must stay.
+        // An acknowledged remove must stay.
         let removed = [up("d", "a", true), rm("d", true)];
         assert_eq!(verdict(&removed, Some(("a", true)), true), None);
         assert!(
