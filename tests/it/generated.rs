@@ -227,6 +227,45 @@ fn installed_bash_completion_offers_the_directory_s_collections_peers_and_paths_
     assert!(!missing.exists(), "completion created {}", missing.display());
 }
 
+/// Asks a real fish, with the installed completion loaded, what it offers for `line`;
+/// returns the values (flags left out). `None` when fish is not installed.
+fn fish_complete(node: &Node, script: &Path, line: &str) -> Option<Vec<String>> {
+    let bin = Path::new(env!("CARGO_BIN_EXE_peat")).parent().unwrap();
+    let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+    let command = format!("source '{}'; complete --do-complete '{line}'", script.display());
+    let out = std::process::Command::new("fish")
+        .args(["--no-config", "-c", &command])
+        .env("PATH", path)
+        .env("HOME", node.dir.parent().unwrap())
+        .output()
+        .ok()?;
+    assert!(out.status.success(), "fish: {}", String::from_utf8_lossy(&out.stderr));
+    let reply = String::from_utf8(out.stdout).unwrap();
+    let values = reply.lines().map(|l| l.split('\t').next().unwrap_or_default());
+    Some(values.filter(|v| !v.is_empty() && !v.starts_with('-')).map(String::from).collect())
+}
+
+#[test]
+fn installed_fish_completion_offers_the_directory_s_collections_and_paths() {
+    let node = Node::new();
+    node.ok(&["upsert", "units", "u1", "--set", "speed=1", "--set", "pos.lat=2"]);
+    node.ok(&["upsert", "vehicles", "v1", "--set", "x=1"]);
+    node.ok(&["completions", "fish", "--install"]);
+    let script = node.dir.parent().unwrap().join(".config/fish/completions/peat.fish");
+    assert!(script.is_file(), "installed where fish looks");
+    let dir = node.dir.to_str().unwrap();
+    let Some(collections) = fish_complete(&node, &script, &format!("peat --dir {dir} query ")) else {
+        println!("skipped: fish is not installed");
+        return;
+    };
+    assert_eq!(collections, ["units", "vehicles"]);
+    let order_by = fish_complete(&node, &script, &format!("peat --dir {dir} query units --order-by "));
+    assert_eq!(order_by.unwrap(), ["pos", "pos.lat", "speed"]);
+    let commands = fish_complete(&node, &script, "peat ").unwrap();
+    assert!(commands.contains(&"history".to_string()), "{commands:?}");
+    assert!(!commands.contains(&"generate".to_string()), "no hidden command: {commands:?}");
+}
+
 #[test]
 fn man_install_puts_every_page_where_man_finds_it_with_files_and_see_also() {
     let node = Node::new();
