@@ -14,8 +14,8 @@ use super::automerge::convert;
 use super::{Committed, Opening, Selector, spawn_observer};
 use crate::sync::{
     BackendConfig, ChangeStream, CollectionInfo, DataSyncBackend, DocInput, Document, DocumentStore, Error,
-    ORIGIN_LOCAL, PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Result, Start,
-    SyncDirection, SyncEngine, SyncEventStream, SyncStatus,
+    ORIGIN_LOCAL, PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryEvent, QueryRequest, QueryStream,
+    Result, Start, SyncDirection, SyncEngine, SyncEventStream, SyncStatus,
 };
 
 type Key = (String, String);
@@ -147,21 +147,19 @@ impl Inner {
 
     fn select(&self, collection: &str, request: &QueryRequest) -> Vec<Document> {
         let state = self.lock();
-        let mut selector = Selector::new(request);
-        for ((c, id), doc) in state.docs.range((collection.to_string(), String::new())..) {
-            if c != collection {
-                break;
-            }
-            let (fields, deleted) = convert::read(doc);
-            if !selector.wants(deleted) {
-                continue;
-            }
-            let json = Document { collection: c.clone(), id: id.clone(), fields, deleted }.to_json();
-            if !selector.offer(json) {
-                break;
-            }
-        }
-        selector.finish(collection)
+        let selector = Selector::new(request);
+        let visible = state
+            .docs
+            .range((collection.to_string(), String::new())..)
+            .take_while(|((c, _), _)| c == collection)
+            .map(|((c, id), doc)| {
+                let (fields, deleted) = convert::read(doc);
+                Document { collection: c.clone(), id: id.clone(), fields, deleted }
+            })
+            .filter(|doc| selector.wants(doc.deleted))
+            .map(|doc| doc.to_json());
+        let visible: Vec<_> = visible.collect();
+        selector.collect(collection, visible)
     }
 }
 
@@ -206,8 +204,16 @@ impl DocumentStore for MemoryBackend {
         Ok(self.inner.document(&(collection.into(), id.into())))
     }
 
-    async fn query(&self, collection: &str, request: &QueryRequest) -> Result<Vec<Document>> {
-        Ok(self.inner.select(collection, request))
+    /// The mock holds everything in memory anyway: selected at once, then streamed.
+    async fn query(&self, collection: &str, request: &QueryRequest) -> Result<QueryStream> {
+        let docs = self.inner.select(collection, request);
+        let (tx, stream) = QueryStream::channel(docs.len() + 1);
+        let documents = docs.len() as u64;
+        for doc in docs {
+            let _ = tx.try_send(QueryEvent::Doc(doc));
+        }
+        let _ = tx.try_send(QueryEvent::End { documents });
+        Ok(stream)
     }
 
     async fn count(&self, collection: &str, request: &QueryRequest) -> Result<u64> {

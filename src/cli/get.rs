@@ -10,7 +10,8 @@ use crate::sync::{Error, Query};
 #[command(
     long_about = "Print documents by id, in the order given: one lookup per id, no scan. Prints \
 what it finds like query does (a JSON array when piped, so the output feeds back into upsert) and \
-exits 3 if any id names no document, or a removed one.",
+exits 3 if any id names no document, or a removed one (--include-deleted prints a removed one, \
+marked \"_deleted\": true, instead).",
     after_help = "Examples:\n  peat get units u1\n  peat get units u1 u2 -o ndjson\n  \
 peat get units u1 | jq '.[0].speed = 7' | peat upsert units"
 )]
@@ -20,6 +21,9 @@ pub struct Args {
     /// Ids of the documents
     #[arg(required = true)]
     pub ids: Vec<String>,
+    /// Print removed documents too (marked "_deleted": true) rather than count them missing
+    #[arg(long)]
+    pub include_deleted: bool,
 }
 
 pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
@@ -30,7 +34,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let mut missing = Vec::new();
     for id in &args.ids {
         match store.get(&args.collection, id).await? {
-            Some(doc) if !doc.deleted => found.push(doc.to_json()),
+            Some(doc) if !doc.deleted || args.include_deleted => found.push(doc.to_json()),
             Some(_) => missing.push(format!("document '{id}' in '{}' was removed", args.collection)),
             None => missing.push(format!("no document '{id}' in '{}'", args.collection)),
         }

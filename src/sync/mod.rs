@@ -3,6 +3,7 @@
 mod archive;
 pub mod clock;
 mod error;
+pub mod plan;
 pub mod query;
 mod traits;
 mod types;
@@ -10,6 +11,7 @@ pub mod validate;
 
 pub use archive::{ExportEvent, ExportFormat, ExportRecord, ExportRequest, ExportStream, ImportSummary};
 pub use error::{Error, ErrorKind, Result};
+pub use plan::Plan;
 pub use query::{Path, Query};
 pub use traits::{DataSyncBackend, DocumentStore, PeerDiscovery, SyncEngine};
 pub use types::*;
