@@ -15,6 +15,7 @@
 //! - [`sync`]: several node processes syncing over Iroh on 127.0.0.1
 //! - [`formation`]: formations across hosts made of network namespaces ([`hosts`]): member
 //!   exchange, cut links, restarts, mDNS, a relay, blocked peers
+//! - [`million`]: large results streamed in bounded memory, key lookups, top-k, `--explain`
 //! - [`generated`]: the clap definition, `--help`, completions and man pages
 //!
 //! Every wait is for an event with a deadline (`sync wait`, `--wait-for-sync`,
@@ -30,6 +31,7 @@ mod cli;
 mod data;
 mod formation;
 mod generated;
+mod million;
 mod node;
 mod safety;
 mod service;
