@@ -351,7 +351,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__get)
-            opts="-o -v -q -h --dir --output --verbose --quiet --wide --help"
+            opts="-o -v -q -h --include-deleted --dir --output --verbose --quiet --wide --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1013,7 +1013,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__query)
-            opts="-w -n -o -v -q -h --where --limit --order-by --desc --fields --count --include-deleted --deleted-only --dir --output --verbose --quiet --wide --help"
+            opts="-w -n -o -v -q -h --where --limit --order-by --desc --fields --count --include-deleted --deleted-only --explain --dir --output --verbose --quiet --wide --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

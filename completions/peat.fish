@@ -88,6 +88,7 @@ complete -c peat -n "__fish_peat_using_subcommand query" -l desc -d 'Sort descen
 complete -c peat -n "__fish_peat_using_subcommand query" -l count -d 'Print only the number of matches'
 complete -c peat -n "__fish_peat_using_subcommand query" -l include-deleted -d 'Include removed documents (marked "_deleted": true)'
 complete -c peat -n "__fish_peat_using_subcommand query" -l deleted-only -d 'Only removed documents'
+complete -c peat -n "__fish_peat_using_subcommand query" -l explain -d 'Print how the query would run (key lookup or scan, how it orders) instead of running it'
 complete -c peat -n "__fish_peat_using_subcommand query" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
 complete -c peat -n "__fish_peat_using_subcommand query" -s q -l quiet -d 'No messages on stderr, only errors (data on stdout is unchanged)'
 complete -c peat -n "__fish_peat_using_subcommand query" -l wide -d 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
@@ -96,6 +97,7 @@ complete -c peat -n "__fish_peat_using_subcommand get" -l dir -d 'Persistence di
 complete -c peat -n "__fish_peat_using_subcommand get" -s o -l output -d 'Output format [default: table on a terminal, json when piped]' -r -f -a "table\t'Aligned columns for people'
 json\t'One JSON value (an array for lists)'
 ndjson\t'One JSON value per line'"
+complete -c peat -n "__fish_peat_using_subcommand get" -l include-deleted -d 'Print removed documents too (marked "_deleted": true) rather than count them missing'
 complete -c peat -n "__fish_peat_using_subcommand get" -s v -l verbose -d 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
 complete -c peat -n "__fish_peat_using_subcommand get" -s q -l quiet -d 'No messages on stderr, only errors (data on stdout is unchanged)'
 complete -c peat -n "__fish_peat_using_subcommand get" -l wide -d 'Tables show every cell whole, however wide (default: cut to fit the terminal)'

@@ -84,3 +84,24 @@ fn ids_are_key_lookups_order_with_limit_is_a_top_k_and_explain_says_so() {
     );
     node.peat(&["get", "units", "u06", "nope", "--include-deleted"]).assert().code(3);
 }
+
+#[test]
+fn a_bad_line_refuses_its_chunk_and_the_error_counts_what_was_stored() {
+    let node = Node::new();
+    let mut input: String =
+        (0..12_000).map(|i| format!("{}\n", json!({"id": format!("d{i}"), "v": i}))).collect();
+    input.push_str("{not json\n");
+    let out = node.peat(&["upsert", "c", "-o", "ndjson"]).write_stdin(input).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("malformed JSON at line 12001"), "{stderr}");
+    let stored: u64 = stderr
+        .split(" documents before it were stored")
+        .next()
+        .and_then(|head| head.rsplit(['(', ' ']).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the error counts what was stored: {stderr}"));
+    assert!(stored <= 12_000, "only chunks before the bad line: {stored}");
+    let count = node.ok(&["query", "c", "--count"]);
+    assert_eq!(count.trim().parse::<u64>().unwrap(), stored, "exactly what the error says is stored");
+}
