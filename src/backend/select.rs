@@ -39,7 +39,7 @@ impl<'a> Selector<'a> {
             return true;
         }
         self.sent += 1;
-        emit(json) && !self.request.limit.is_some_and(|n| self.sent >= n)
+        emit(json) && self.request.limit.is_none_or(|n| self.sent < n)
     }
 
     /// Passes on the ordered documents held back, best first, until `emit` wants no more.
@@ -202,9 +202,8 @@ mod tests {
             })
             .collect();
         for descending in [false, true] {
-            let mut full = QueryRequest::default();
-            full.order_by = Some("v".parse().unwrap());
-            full.descending = descending;
+            let full =
+                QueryRequest { order_by: Some("v".parse().unwrap()), descending, ..QueryRequest::default() };
             let all = run(&full, &docs);
             assert_eq!(all.len(), 500);
             for k in [0, 1, 7, 100, 499, 600] {

@@ -302,7 +302,7 @@ mod tests {
 
     #[test]
     fn documents_written_one_by_one_read_as_one_array_or_lines() {
-        let items = vec![
+        let items = [
             serde_json::json!({"id": "a", "pos": {"lat": 1.5, "tags": ["x\ny"]}}),
             serde_json::json!({"id": "b"}),
         ];
