@@ -114,7 +114,8 @@
 //! let unit = json!({"id": "u1", "name": "Alpha", "speed": 4});
 //! let input = DocInput::from_object(unit.as_object().unwrap().clone(), false)?;
 //! backend.document_store().upsert("units", vec![input]).await?;
-//! let found = backend.document_store().query("units", &QueryRequest::default()).await?;
+//! let results = backend.document_store().query("units", &QueryRequest::default()).await?;
+//! let found = results.collect().await?;
 //! assert_eq!(found[0].to_json(), unit);
 //!
 //! backend.shutdown().await?;

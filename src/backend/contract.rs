@@ -92,7 +92,7 @@ async fn removal(backend: &dyn DataSyncBackend) {
     assert!(store.get("rm", "r1").await.expect("get").expect("a tombstone").deleted);
     let ids = |deleted| async move {
         let request = QueryRequest { deleted, ..QueryRequest::default() };
-        let docs = store.query("rm", &request).await.expect("query");
+        let docs = store.query("rm", &request).await.expect("query").collect().await.expect("results");
         docs.into_iter().map(|d| d.id).collect::<Vec<_>>()
     };
     assert_eq!(ids(Deleted::Hide).await, ["r2"]);
@@ -116,10 +116,21 @@ async fn queries(backend: &dyn DataSyncBackend) {
         limit: Some(2),
         ..QueryRequest::default()
     };
-    let found: Vec<_> = store.query("q", &request).await.expect("query").into_iter().map(|d| d.id).collect();
-    assert_eq!(found, ["s5", "s4"], "filtered, ordered, limited");
+    let query = |request: QueryRequest| async move {
+        let found = store.query("q", &request).await.expect("query").collect().await.expect("results");
+        found.into_iter().map(|d| d.id).collect::<Vec<_>>()
+    };
+    assert_eq!(query(request.clone()).await, ["s5", "s4"], "filtered, ordered, limited");
     assert_eq!(store.count("q", &request).await.expect("count"), 3, "count ignores the limit");
-    assert!(store.query("none", &QueryRequest::default()).await.expect("query").is_empty());
+    let unlimited = QueryRequest { limit: None, descending: false, ..request.clone() };
+    assert_eq!(query(unlimited).await, ["s3", "s4", "s5"], "ordered without a limit");
+    let by_id = QueryRequest::matching(Query::parse("id in (s4, s1, s9) and speed > 1").expect("filter"));
+    assert_eq!(query(by_id).await, ["s4"], "a key lookup still applies the rest of the filter");
+    assert!(query_none(store).await.is_empty());
+}
+
+async fn query_none(store: &dyn crate::sync::DocumentStore) -> Vec<crate::sync::Document> {
+    store.query("none", &QueryRequest::default()).await.expect("query").collect().await.expect("results")
 }
 
 async fn history(backend: &dyn DataSyncBackend) {

@@ -16,7 +16,8 @@ use super::{Committed, Opening, Selector, spawn_observer};
 use crate::sync::{
     BackendConfig, ChangeStream, CollectionInfo, Conflict, DataSyncBackend, DocInput, Document,
     DocumentStore, Error, HistoryEntry, ORIGIN_LOCAL, PeerDiscovery, PeerEventStream, PeerInfo, Query,
-    QueryRequest, Result, Start, SyncDirection, SyncEngine, SyncEventStream, SyncStatus,
+    QueryEvent, QueryRequest, QueryStream, Result, Start, SyncDirection, SyncEngine, SyncEventStream,
+    SyncStatus,
 };
 
 type Key = (String, String);
@@ -164,23 +165,19 @@ impl Inner {
 
     fn select(&self, collection: &str, request: &QueryRequest) -> Vec<Document> {
         let state = self.lock();
-        let mut selector = Selector::new(request);
-        for ((c, id), doc) in state.docs.range((collection.to_string(), String::new())..) {
-            if c != collection {
-                break;
-            }
-            let (fields, deleted) = convert::read(doc);
-            if !selector.wants(deleted) {
-                continue;
-            }
-            let json =
+        let selector = Selector::new(request);
+        let visible = state
+            .docs
+            .range((collection.to_string(), String::new())..)
+            .take_while(|((c, _), _)| c == collection)
+            .map(|((c, id), doc)| {
+                let (fields, deleted) = convert::read(doc);
                 Document { collection: c.clone(), id: id.clone(), fields, deleted, conflicts: Vec::new() }
-                    .to_json();
-            if !selector.offer(json) {
-                break;
-            }
-        }
-        selector.finish(collection)
+            })
+            .filter(|doc| selector.wants(doc.deleted))
+            .map(|doc| doc.to_json());
+        let visible: Vec<_> = visible.collect();
+        selector.collect(collection, visible)
     }
 }
 
@@ -225,14 +222,21 @@ impl DocumentStore for MemoryBackend {
         Ok(self.inner.document(&(collection.into(), id.into())))
     }
 
-    async fn query(&self, collection: &str, request: &QueryRequest) -> Result<Vec<Document>> {
+    /// The mock holds everything in memory anyway: selected at once, then streamed.
+    async fn query(&self, collection: &str, request: &QueryRequest) -> Result<QueryStream> {
         let mut docs = self.inner.select(collection, request);
         if request.conflicts {
             for doc in &mut docs {
                 doc.conflicts = self.conflicts(collection, &doc.id).await?.unwrap_or_default();
             }
         }
-        Ok(docs)
+        let (tx, stream) = QueryStream::channel(docs.len() + 1);
+        let documents = docs.len() as u64;
+        for doc in docs {
+            let _ = tx.try_send(QueryEvent::Doc(doc));
+        }
+        let _ = tx.try_send(QueryEvent::End { documents });
+        Ok(stream)
     }
 
     async fn history(&self, collection: &str, id: &str) -> Result<Option<Vec<HistoryEntry>>> {

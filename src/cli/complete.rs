@@ -73,9 +73,12 @@ fn field_paths() -> Vec<String> {
         let request = QueryRequest { limit: Some(SAMPLE), ..QueryRequest::default() };
         let docs = backend.document_store().query(&collection, &request).await.ok()?;
         let mut paths = BTreeSet::new();
-        for doc in docs {
+        docs.for_each(|doc| {
             collect_paths(&doc.fields, "", 1, &mut paths);
-        }
+            Ok(())
+        })
+        .await
+        .ok()?;
         Some(paths.into_iter().collect())
     });
     paths.unwrap_or_default()

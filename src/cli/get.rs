@@ -10,7 +10,8 @@ use crate::sync::{Document, Error, Query};
 #[command(
     long_about = "Print documents by id, in the order given: one lookup per id, no scan. Prints \
 what it finds like query does (a JSON array when piped, so the output feeds back into upsert) and \
-exits 3 if any id names no document, or a removed one.",
+exits 3 if any id names no document, or a removed one (--include-deleted prints a removed one, \
+marked \"_deleted\": true, instead).",
     after_help = "Examples:\n  peat get units u1\n  peat get units u1 u2 -o ndjson\n  peat get units u1 --conflicts\n  \
 peat get units u1 | jq '.[0].speed = 7' | peat upsert units"
 )]
@@ -25,6 +26,9 @@ pub struct Args {
     /// won and why (as `_conflicts` in JSON)
     #[arg(long)]
     pub conflicts: bool,
+    /// Print removed documents too (marked "_deleted": true) rather than count them missing
+    #[arg(long)]
+    pub include_deleted: bool,
 }
 
 pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
@@ -35,7 +39,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let mut missing = Vec::new();
     for id in &args.ids {
         match store.get(&args.collection, id).await? {
-            Some(mut doc) if !doc.deleted => {
+            Some(mut doc) if !doc.deleted || args.include_deleted => {
                 if args.conflicts {
                     doc.conflicts = store.conflicts(&args.collection, id).await?.unwrap_or_default();
                 }

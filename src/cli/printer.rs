@@ -112,6 +112,13 @@ impl Printer {
         })
     }
 
+    /// A writer for documents that arrive one by one (a query's results): a JSON array
+    /// written incrementally, or NDJSON line by line. Tables need every row for their
+    /// widths, so for people the rows are gathered and printed at the end.
+    pub fn document_writer(&self, columns: Vec<String>) -> DocumentWriter<io::BufWriter<io::Stdout>> {
+        DocumentWriter::new(*self, columns, io::BufWriter::with_capacity(64 * 1024, io::stdout()))
+    }
+
     /// One record (such as a status): key/value rows on a terminal, values cut to fit except
     /// ids, which are never cut.
     pub fn record(&self, record: &impl Serialize) -> io::Result<()> {
@@ -167,6 +174,70 @@ impl Printer {
     }
 }
 
+/// Writes documents as they come; see [`Printer::document_writer`].
+pub struct DocumentWriter<W: Write> {
+    printer: Printer,
+    columns: Vec<String>,
+    out: W,
+    written: usize,
+    /// A table's rows, printed by [`DocumentWriter::finish`].
+    rows: Vec<Value>,
+}
+
+impl<W: Write> DocumentWriter<W> {
+    fn new(printer: Printer, columns: Vec<String>, out: W) -> Self {
+        Self { printer, columns, out, written: 0, rows: Vec::new() }
+    }
+
+    /// Writes (or, for a table, keeps) one document.
+    pub fn item(&mut self, item: Value) -> io::Result<()> {
+        let out = &mut self.out;
+        match self.printer.format {
+            Format::Table => self.rows.push(item),
+            Format::Ndjson => {
+                serde_json::to_writer(&mut *out, &item)?;
+                writeln!(out)?;
+            }
+            Format::Json => {
+                // The same text as a pretty-printed array: each element indented one level.
+                out.write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
+                let pretty = serde_json::to_vec_pretty(&item)?;
+                for (i, line) in pretty.split(|b| *b == b'\n').enumerate() {
+                    out.write_all(if i == 0 { b"  " } else { b"\n  " })?;
+                    out.write_all(line)?;
+                }
+            }
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Hands what was written so far to stdout (while waiting for more).
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    /// How many documents were given.
+    pub fn written(&self) -> usize {
+        self.written
+    }
+
+    /// Ends the output: closes the JSON array, or prints the table; returns the output.
+    pub fn finish(mut self) -> io::Result<W> {
+        match self.printer.format {
+            Format::Table => {
+                self.out.flush()?;
+                self.printer.documents(&self.rows, &self.columns)?;
+            }
+            Format::Json if self.written == 0 => self.out.write_all(b"[]\n")?,
+            Format::Json => self.out.write_all(b"\n]\n")?,
+            Format::Ndjson => {}
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
 /// A table with one column per field (`id` first, kept whole), one row per object.
 fn documents_table(items: &[Value], columns: &[String]) -> Grid {
     let header: Vec<String> = if columns.is_empty() {
@@ -215,5 +286,32 @@ pub fn cell(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(format: Format, items: &[Value]) -> String {
+        let printer = Printer { format, quiet: true, width: None, terminal: false };
+        let mut writer = DocumentWriter::new(printer, Vec::new(), Vec::new());
+        items.iter().try_for_each(|i| writer.item(i.clone())).unwrap();
+        String::from_utf8(writer.finish().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn documents_written_one_by_one_read_as_one_array_or_lines() {
+        let items = [
+            serde_json::json!({"id": "a", "pos": {"lat": 1.5, "tags": ["x\ny"]}}),
+            serde_json::json!({"id": "b"}),
+        ];
+        for items in [&items[..], &items[..1], &[]] {
+            let mut whole = serde_json::to_string_pretty(items).unwrap();
+            whole.push('\n');
+            assert_eq!(written(Format::Json, items), whole, "the same text as a pretty array");
+            let lines: String = items.iter().map(|i| format!("{i}\n")).collect();
+            assert_eq!(written(Format::Ndjson, items), lines);
+        }
     }
 }

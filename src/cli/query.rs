@@ -3,7 +3,9 @@
 use serde_json::{Map, Value};
 
 use super::{Context, conflicts, hints};
-use crate::sync::{Deleted, Error, Path, Query, QueryRequest, validate};
+use crate::sync::{
+    Deleted, Document, Error, Path, Plan, Query, QueryEvent, QueryRequest, QueryStream, validate,
+};
 
 /// Find documents
 #[derive(Debug, clap::Args)]
@@ -11,6 +13,7 @@ use crate::sync::{Deleted, Error, Path, Query, QueryRequest, validate};
     long_about = "Find documents in a collection.\n\n\
 --where takes an expression (repeat it to AND several):\n  \
 path op value       op: == != < <= > >= contains\n  \
+path in (v1, v2)    any of the values\n  \
 exists(path)        within(lat, lon, meters)        bbox(minlat, minlon, maxlat, maxlon)\n  \
 not, and, or, ( )   values: numbers, \"strings\", 'strings', true, false, null, barewords\n\
 Paths are fields (a.b, list[0]); id is the document id. Comparisons follow JSON types: numbers \
@@ -19,14 +22,18 @@ fields lat and lon, at the top or inside location, position or pos.\n\n\
 On a terminal the table fits its width (long cells end in …; --wide shows them whole) and shows \
 the first 100 documents, saying how many more there are (--limit 0 shows all). When nothing \
 matches, stderr says if the collection does not exist (naming the closest ones) or if no \
-document has a field that --where names.",
+document has a field that --where names.\n\n\
+Results stream as they are read (memory stays bounded however many match). `id == X` and \
+`id in (X, Y)` are key lookups, not scans; --order-by with --limit keeps only the best N while \
+reading. --explain says how a query will run.",
     after_help = "Examples:\n  \
 peat query units\n  \
 peat query units --where 'speed > 3' --where 'name contains Al' --order-by speed --desc\n  \
 peat query units --where 'within(59.33, 18.06, 500)' --fields name,pos.lat\n  \
 peat query units --where 'status == active or exists(alert)' --count\n  \
 peat query units --conflicts -o json\n  \
-peat query units --deleted-only --output ndjson"
+peat query units --deleted-only --output ndjson\n  \
+peat query units --where 'id in (u1, u2)' --explain"
 )]
 pub struct Args {
     /// Collection to search
@@ -59,6 +66,9 @@ pub struct Args {
     /// Show fields that concurrent writes left with several values: every value, and which won
     #[arg(long, conflicts_with = "count")]
     pub conflicts: bool,
+    /// Print how the query would run (key lookup or scan, how it orders) instead of running it
+    #[arg(long)]
+    pub explain: bool,
 }
 
 /// Rows a query shows on a terminal unless `--limit` says otherwise.
@@ -73,40 +83,30 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     if paged {
         request.limit = Some(TERMINAL_ROWS);
     }
+    if args.explain {
+        return explain(ctx, &request);
+    }
     let backend = ctx.reader().await?;
     let store = backend.document_store();
     let found = if args.count {
-        Found::Count(store.count(&args.collection, &request).await?)
+        let n = store.count(&args.collection, &request).await?;
+        ctx.printer.line(n)?;
+        n
     } else {
-        Found::Docs(store.query(&args.collection, &request).await?)
+        let stream = store.query(&args.collection, &request).await?;
+        write_results(ctx, stream, &fields).await?
     };
-    let hints = if found.is_empty() {
+    let hints = if found == 0 {
         hints::for_nothing_found(store, &args.collection, &request.filter).await?
     } else {
         Vec::new()
     };
-    let total = match &found {
-        Found::Docs(docs) if paged && docs.len() == TERMINAL_ROWS => {
-            Some(store.count(&args.collection, &request).await?)
-        }
-        _ => None,
+    let total = if paged && found == TERMINAL_ROWS as u64 {
+        Some(store.count(&args.collection, &request).await?)
+    } else {
+        None
     };
     ctx.close(backend).await?;
-    match found {
-        Found::Count(n) => ctx.printer.line(n)?,
-        Found::Docs(docs) if args.conflicts && ctx.printer.for_people() => {
-            let items: Vec<Value> = docs.iter().map(|d| project(d.to_json(), &fields)).collect();
-            let columns: Vec<String> = fields.iter().map(ToString::to_string).collect();
-            ctx.printer.documents(&items, &columns)?;
-            conflicts::print_table(&ctx.printer, &docs)?;
-        }
-        Found::Docs(docs) => {
-            let items: Vec<Value> =
-                docs.iter().map(|d| conflicts::attach(project(d.to_json(), &fields), d)).collect();
-            let columns: Vec<String> = fields.iter().map(ToString::to_string).collect();
-            ctx.printer.documents(&items, &columns)?;
-        }
-    }
     if let Some(total) = total.filter(|n| *n > TERMINAL_ROWS as u64) {
         ctx.printer.note(format!(
             "showing the first {TERMINAL_ROWS} of {total} documents; {} more with --limit 0 (or pipe the output)",
@@ -117,19 +117,52 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What a query found: the documents, or their number (`--count`).
-enum Found {
-    Docs(Vec<crate::sync::Document>),
-    Count(u64),
-}
-
-impl Found {
-    fn is_empty(&self) -> bool {
-        match self {
-            Found::Docs(docs) => docs.is_empty(),
-            Found::Count(n) => *n == 0,
+/// Writes the documents as they arrive, handing them to stdout whenever none is waiting;
+/// returns how many there were. With `--conflicts` on a terminal, the conflicting fields
+/// follow in a table of their own (only documents that have some are kept for it).
+async fn write_results(ctx: &Context, mut stream: QueryStream, fields: &[Path]) -> anyhow::Result<u64> {
+    let mut out = ctx.printer.document_writer(fields.iter().map(ToString::to_string).collect());
+    let for_people = ctx.printer.for_people();
+    let mut conflicting: Vec<Document> = Vec::new();
+    loop {
+        let event = match stream.try_next() {
+            Some(event) => event,
+            None => {
+                out.flush()?;
+                stream.next().await.ok_or_else(|| Error::failed("the query's results were cut short"))?
+            }
+        };
+        match event {
+            QueryEvent::Doc(doc) if for_people => {
+                out.item(project(doc.to_json(), fields))?;
+                if !doc.conflicts.is_empty() {
+                    conflicting.push(doc);
+                }
+            }
+            QueryEvent::Doc(doc) => out.item(conflicts::attach(project(doc.to_json(), fields), &doc))?,
+            QueryEvent::End { .. } => break,
+            QueryEvent::Failed(e) => return Err(e.into()),
         }
     }
+    let n = out.written() as u64;
+    out.finish()?;
+    if !conflicting.is_empty() {
+        conflicts::print_table(&ctx.printer, &conflicting)?;
+    }
+    Ok(n)
+}
+
+/// Prints how the query would run, without running it.
+fn explain(ctx: &Context, request: &QueryRequest) -> anyhow::Result<()> {
+    let plan = Plan::of(request);
+    if ctx.printer.for_people() {
+        ctx.printer.line(&plan)?;
+    } else {
+        ctx.printer.record(
+            &serde_json::json!({"plan": plan.to_string(), "access": plan.access, "ordering": plan.ordering}),
+        )?;
+    }
+    Ok(())
 }
 
 /// The query request the flags describe.

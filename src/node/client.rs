@@ -17,8 +17,8 @@ use crate::home::{NodeDir, SOCKET_FILE};
 use crate::sync::{
     BackendConfig, ChangeStream, CollectionInfo, Conflict, DataSyncBackend, DocInput, Document,
     DocumentStore, Error, EventStream, ExportRecord, ExportRequest, ExportStream, HistoryEntry,
-    ImportSummary, PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, Rekeyed, Result, Start,
-    SyncDirection, SyncEngine, SyncEventStream, SyncStatus,
+    ImportSummary, PeerDiscovery, PeerEventStream, PeerInfo, Query, QueryRequest, QueryStream, Rekeyed,
+    Result, Start, SyncDirection, SyncEngine, SyncEventStream, SyncStatus,
 };
 
 /// Events a client buffers between the socket and a slow reader.
@@ -184,8 +184,8 @@ impl DocumentStore for ClientBackend {
     async fn get(&self, collection: &str, id: &str) -> Result<Option<Document>> {
         self.call(Request::Get { collection: collection.into(), id: id.into() }).await
     }
-    async fn query(&self, collection: &str, request: &QueryRequest) -> Result<Vec<Document>> {
-        self.call(Request::Query { collection: collection.into(), request: request.clone() }).await
+    async fn query(&self, collection: &str, request: &QueryRequest) -> Result<QueryStream> {
+        self.stream(Request::Query { collection: collection.into(), request: request.clone() }).await
     }
     async fn count(&self, collection: &str, request: &QueryRequest) -> Result<u64> {
         self.call(Request::Count { collection: collection.into(), request: request.clone() }).await

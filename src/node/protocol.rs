@@ -2,7 +2,7 @@
 //!
 //! Each request line is `{"v":1,"request":{"op":...}}` and gets one response line,
 //! `{"ok":VALUE}` or `{"error":{"kind":...,"message":...}}`. Stream requests (`observe`,
-//! `peer_events`, `subscribe_sync`, `export`) answer `{"ok":null}` and then send one event per line
+//! `peer_events`, `subscribe_sync`, `export`, `query`) answer `{"ok":null}` and then send one event per line
 //! until either side closes. A request line longer than [`MAX_REQUEST`] or unparsable gets an
 //! error and the connection closes; the node carries on.
 //!
@@ -46,6 +46,7 @@ pub enum Request {
         collection: String,
         id: String,
     },
+    /// A stream request: one `QueryEvent` per line, ending with `end` (or `failed`).
     Query {
         collection: String,
         request: QueryRequest,

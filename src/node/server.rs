@@ -157,6 +157,9 @@ async fn handle(stream: UnixStream, ctx: Arc<Context>, slot: tokio::sync::OwnedS
             Request::Export { request } => {
                 return forward(store.export(request).await, reader, writer).await;
             }
+            Request::Query { collection, request } => {
+                return forward(store.query(&collection, &request).await, reader, writer).await;
+            }
             Request::Shutdown => {
                 let _ = write_line(&mut writer, &Response::Ok(Value::Null)).await;
                 ctx.shutdown.send_replace(true);
@@ -216,22 +219,50 @@ async fn forward<T: Serialize + Send + 'static>(
     if write_line(&mut writer, &Response::Ok(Value::Null)).await.is_err() {
         return;
     }
+    // Buffered: a burst of events (a query's results) goes out in large writes, flushed
+    // whenever the stream has nothing more ready.
+    let mut writer = tokio::io::BufWriter::with_capacity(FORWARD_BUFFER, writer);
     let mut ignored = Vec::new();
     let mut beat = heartbeat();
     loop {
         tokio::select! {
             event = stream.next() => match event {
                 Some(event) => {
-                    if write_line(&mut writer, &event).await.is_err() { return }
+                    if write_burst(&mut writer, event, &mut stream).await.is_err() { return }
                     beat.reset();
                 }
                 None => return,
             },
-            _ = beat.tick() => if write_line(&mut writer, &Response::Working).await.is_err() { return },
+            _ = beat.tick() => if write_heartbeat(&mut writer).await.is_err() { return },
             // Anything from the client, or its end, finishes the stream.
             _ = read_line(&mut reader, &mut ignored, MAX_REQUEST) => return,
         }
     }
+}
+
+/// Bytes of events a stream gathers before writing them to the socket.
+const FORWARD_BUFFER: usize = 64 * 1024;
+/// Most events written between two flushes.
+const BURST: usize = 256;
+
+/// Writes `first` and the events ready right behind it, then flushes.
+async fn write_burst<T: Serialize>(
+    writer: &mut tokio::io::BufWriter<OwnedWriteHalf>,
+    first: T,
+    stream: &mut EventStream<T>,
+) -> Result<()> {
+    write_line(writer, &first).await?;
+    for _ in 1..BURST {
+        let Some(event) = stream.try_next() else { break };
+        write_line(writer, &event).await?;
+    }
+    tokio::io::AsyncWriteExt::flush(writer).await.map_err(|e| Error::context("control socket", e))
+}
+
+/// Tells a streaming client the node is alive while its stream is quiet (flushed at once).
+async fn write_heartbeat(writer: &mut tokio::io::BufWriter<OwnedWriteHalf>) -> Result<()> {
+    write_line(writer, &Response::Working).await?;
+    tokio::io::AsyncWriteExt::flush(writer).await.map_err(|e| Error::context("control socket", e))
 }
 
 fn to_value(value: impl Serialize) -> Result<Value> {
@@ -246,7 +277,6 @@ async fn call(ctx: &Context, request: Request) -> Result<Value> {
     match request {
         Request::Upsert { collection, docs } => to_value(store.upsert(&collection, docs).await?),
         Request::Get { collection, id } => to_value(store.get(&collection, &id).await?),
-        Request::Query { collection, request } => to_value(store.query(&collection, &request).await?),
         Request::Count { collection, request } => to_value(store.count(&collection, &request).await?),
         Request::Remove { collection, id } => to_value(store.remove(&collection, &id).await?),
         Request::Collections => to_value(store.collections().await?),
@@ -272,6 +302,7 @@ async fn call(ctx: &Context, request: Request) -> Result<Value> {
         }),
         Request::Observe { .. }
         | Request::Export { .. }
+        | Request::Query { .. }
         | Request::PeerEvents
         | Request::SubscribeSync
         | Request::Shutdown => Err(Error::invalid("stream request in the wrong place")),

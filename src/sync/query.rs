@@ -527,6 +527,10 @@ impl Parser {
 
     fn comparison(&mut self, left: &Token) -> Result<Query, ParseError> {
         let path = Self::path(left)?;
+        if self.at_word("in") {
+            self.pos += 1;
+            return self.one_of(path);
+        }
         let t = self.next("an operator (== != < <= > >= contains)")?;
         let op = Op::from_token(&t.text).filter(|_| t.kind != Kind::Str).ok_or_else(|| {
             ParseError::at(
@@ -536,6 +540,23 @@ impl Parser {
         })?;
         let value = self.value()?;
         Ok(Query::Compare { path, op, value })
+    }
+
+    /// `path in (v1, v2, ...)`: any of the values, an `or` of `==` comparisons.
+    fn one_of(&mut self, path: Path) -> Result<Query, ParseError> {
+        self.expect_sym("(")?;
+        let mut parts = Vec::new();
+        loop {
+            let value = self.value()?;
+            parts.push(Query::Compare { path: path.clone(), op: Op::Eq, value });
+            let t = self.next("',' or ')'")?;
+            match (t.kind, t.text.as_str()) {
+                (Kind::Sym, ",") => {}
+                (Kind::Sym, ")") => break,
+                _ => return Err(ParseError::at(t.col, format!("expected ',' or ')', found '{}'", t.text))),
+            }
+        }
+        Ok(if parts.len() == 1 { parts.remove(0) } else { Query::Or(parts) })
     }
 
     fn value(&mut self) -> Result<Value, ParseError> {
@@ -698,6 +719,17 @@ mod tests {
         assert!(m("v == 1e3", json!({"v": 1000})));
         assert!(m("name == \"say \\\"hi\\\"\"", json!({"name": "say \"hi\""})));
         assert!(m("name == 'Alpha One'", json!({"name": "Alpha One"})));
+    }
+
+    #[test]
+    fn in_is_any_of_its_values() {
+        let doc = json!({"id": "u2", "n": 3});
+        assert!(m("id in (u1, u2)", doc.clone()));
+        assert!(m("n in (1, 3)", doc.clone()));
+        assert!(!m("id in ('u3')", doc.clone()));
+        assert!(m("id in (u1, u2) and n == 3", doc));
+        assert!(Query::parse("id in (u1 u2)").unwrap_err().message.contains("expected ',' or ')'"));
+        assert!(Query::parse("id in u1").is_err());
     }
 
     #[test]

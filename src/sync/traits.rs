@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use super::{
     BackendConfig, ChangeStream, CollectionInfo, Conflict, DocInput, Document, Error, ExportRecord,
     ExportRequest, ExportStream, HistoryEntry, ImportSummary, PeerEventStream, PeerInfo, Query, QueryRequest,
-    Rekeyed, Result, Start, SyncDirection, SyncEventStream, SyncStatus,
+    QueryStream, Rekeyed, Result, Start, SyncDirection, SyncEventStream, SyncStatus,
 };
 
 /// Documents in collections: write, read, remove, observe.
@@ -21,8 +21,9 @@ pub trait DocumentStore: Send + Sync {
     async fn upsert(&self, collection: &str, docs: Vec<DocInput>) -> Result<Vec<String>>;
     /// One document by id, removed or not; `None` when it never existed.
     async fn get(&self, collection: &str, id: &str) -> Result<Option<Document>>;
-    /// The documents matching a request, ordered and limited as it says.
-    async fn query(&self, collection: &str, request: &QueryRequest) -> Result<Vec<Document>>;
+    /// The documents matching a request, ordered and limited as it says, streamed as they
+    /// are read (memory stays bounded however many match).
+    async fn query(&self, collection: &str, request: &QueryRequest) -> Result<QueryStream>;
     /// How many documents match a request (its order and limit are ignored).
     async fn count(&self, collection: &str, request: &QueryRequest) -> Result<u64>;
     /// Marks a document removed (a tombstone that syncs). Errors with `NotFound` when there

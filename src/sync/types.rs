@@ -126,6 +126,49 @@ impl QueryRequest {
     }
 }
 
+/// One message of a query's results: a document, then `End` (or `Failed`). A stream that
+/// stops without `End` was cut short and must not pass for complete.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueryEvent {
+    Doc(Document),
+    /// Every matching document was sent; how many.
+    End {
+        documents: u64,
+    },
+    /// Reading the store failed midway.
+    Failed(super::Error),
+}
+
+/// A query's results as they are read, from [`crate::sync::DocumentStore::query`]. Bounded:
+/// the reader of the store waits while the consumer is behind.
+pub type QueryStream = EventStream<QueryEvent>;
+
+impl QueryStream {
+    /// Documents of a stream, each passed to `f` as it arrives; how many there were.
+    pub async fn for_each(mut self, mut f: impl FnMut(Document) -> super::Result<()>) -> super::Result<u64> {
+        loop {
+            match self.next().await {
+                Some(QueryEvent::Doc(doc)) => f(doc)?,
+                Some(QueryEvent::End { documents }) => return Ok(documents),
+                Some(QueryEvent::Failed(e)) => return Err(e),
+                None => return Err(super::Error::failed("the query's results were cut short")),
+            }
+        }
+    }
+
+    /// All documents of a stream, for callers that expect few.
+    pub async fn collect(self) -> super::Result<Vec<Document>> {
+        let mut docs = Vec::new();
+        self.for_each(|d| {
+            docs.push(d);
+            Ok(())
+        })
+        .await?;
+        Ok(docs)
+    }
+}
+
 /// What happened to a document, as seen by an observer of a filter (like `kubectl get -w`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -205,6 +248,10 @@ impl<T> EventStream<T> {
     /// The next event, or `None` once the stream has ended.
     pub async fn next(&mut self) -> Option<T> {
         self.rx.recv().await
+    }
+    /// The next event if one is ready now.
+    pub fn try_next(&mut self) -> Option<T> {
+        self.rx.try_recv().ok()
     }
 }
 

@@ -24,6 +24,7 @@
 //! - [`chaos`]: five field hosts under a seeded schedule of partitions, `kill -9`s, restarts
 //!   and concurrent writes converge and lose no acknowledged write (`PEAT_CHAOS_SEED`,
 //!   `PEAT_CHAOS_SECS`)
+//! - [`million`]: large results streamed in bounded memory, key lookups, top-k, `--explain`
 //! - [`generated`]: the clap definition, `--help`, completions and man pages
 //!
 //! Every wait is for an event with a deadline (`sync wait`, `--wait-for-sync`,
@@ -45,6 +46,7 @@ mod formation;
 mod generated;
 mod history;
 mod interop;
+mod million;
 mod node;
 mod safety;
 mod service;

@@ -16,8 +16,8 @@ use crate::home::{ConfigFile, DirLock};
 use crate::sync::{
     BackendConfig, ChangeStream, CollectionInfo, DataSyncBackend, DocInput, Document, DocumentStore, Error,
     EventStream, ExportEvent, ExportRecord, ExportRequest, ExportStream, ImportSummary, PeerDiscovery,
-    PeerEventStream, PeerInfo, PeerSource, Query, QueryRequest, Rekeyed, Result, Start, SyncDirection,
-    SyncEngine, SyncEventStream, SyncStatus,
+    PeerEventStream, PeerInfo, PeerSource, Query, QueryEvent, QueryRequest, QueryStream, Rekeyed, Result,
+    Start, SyncDirection, SyncEngine, SyncEventStream, SyncStatus,
 };
 pub(crate) use store::Store;
 
@@ -141,9 +141,21 @@ impl DocumentStore for AutomergeBackend {
         self.blocking(move |s| s.get(&collection, &id)).await
     }
 
-    async fn query(&self, collection: &str, request: &QueryRequest) -> Result<Vec<Document>> {
+    /// Read on a thread of its own, like [`DocumentStore::export`].
+    async fn query(&self, collection: &str, request: &QueryRequest) -> Result<QueryStream> {
+        let store = Arc::clone(self.store()?);
         let (collection, request) = (collection.to_string(), request.clone());
-        self.blocking(move |s| s.query(&collection, &request)).await
+        let (tx, stream) = EventStream::channel(QUERY_BUFFER);
+        tokio::task::spawn_blocking(move || {
+            let sent =
+                store.query(&collection, &request, |doc| tx.blocking_send(QueryEvent::Doc(doc)).is_ok());
+            let end = match sent {
+                Ok(documents) => QueryEvent::End { documents },
+                Err(e) => QueryEvent::Failed(e),
+            };
+            let _ = tx.blocking_send(end);
+        });
+        Ok(stream)
     }
 
     async fn count(&self, collection: &str, request: &QueryRequest) -> Result<u64> {
@@ -212,6 +224,8 @@ impl DocumentStore for AutomergeBackend {
     }
 }
 
+/// Query results buffered between the store's reader and the consumer.
+const QUERY_BUFFER: usize = 256;
 /// Exported documents buffered between the store's reader and the consumer.
 const EXPORT_BUFFER: usize = 256;
 

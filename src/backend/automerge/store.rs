@@ -13,11 +13,14 @@ use serde_json::Value;
 use tokio::sync::broadcast;
 
 use super::{convert, history};
+use crate::backend::select::Order;
 use crate::backend::select::from_json;
 use crate::backend::{Committed, Selector};
+use crate::sync::plan::Access;
 use crate::sync::{
     CollectionInfo, Conflict, DELETED_FIELD, DocInput, Document, Error, ExportEvent, ExportFormat,
-    ExportRecord, ExportRequest, HistoryEntry, ImportSummary, ORIGIN_LOCAL, QueryRequest, Result, validate,
+    ExportRecord, ExportRequest, HistoryEntry, ImportSummary, ORIGIN_LOCAL, Plan, QueryRequest, Result, plan,
+    validate,
 };
 use automerge::transaction::CommitOptions;
 
@@ -40,6 +43,9 @@ const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
 const LIVE: u8 = b'L';
 const REMOVED: u8 = b'D';
+/// redb's page cache. Its default (1 GiB) let a scan of a large store grow the process by
+/// the store's size; reads past this come from the OS page cache instead.
+const CACHE_BYTES: usize = 32 * 1024 * 1024;
 /// Change notifications a subscriber may trail by before it counts as lagging. Observers take
 /// them at once (a slow reader gets a bounded queue and a `lagged` count, see observe.rs), so
 /// this fills only while a subscriber's task is starved; a 10,000-document batch must fit.
@@ -60,7 +66,9 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the store file. `actor` identifies this node's Automerge changes.
     pub fn open(path: &Path, actor: ActorId) -> Result<Self> {
-        let db = Database::create(path)
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
             .map_err(|e| Error::context(&format!("cannot open {}", path.display()), e))?;
         let store_id = init_meta(&db)?;
         let (events, _) = broadcast::channel(EVENT_BUFFER);
@@ -134,17 +142,30 @@ impl Store {
         AutoCommit::load(bytes.value()).map(Some).map_err(|e| Error::context("corrupt document", e))
     }
 
-    /// Documents matching a request, ordered and limited.
-    pub fn query(&self, collection: &str, request: &QueryRequest) -> Result<Vec<Document>> {
-        let mut selector = Selector::new(request);
-        self.scan(collection, &mut selector)?;
-        let mut docs = selector.finish(collection);
-        if request.conflicts {
-            for doc in &mut docs {
-                doc.conflicts = self.conflicts(collection, &doc.id)?.unwrap_or_default();
-            }
+    /// Passes the documents matching a request, ordered and limited, to `emit` as one read
+    /// transaction sees them, until `emit` wants no more; returns how many it got.
+    pub fn query(
+        &self,
+        collection: &str,
+        request: &QueryRequest,
+        mut emit: impl FnMut(Document) -> bool,
+    ) -> Result<u64> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        if !request.conflicts {
+            return select(&txn, collection, request, emit);
         }
-        Ok(docs)
+        let mut failed = None;
+        let sent = select(&txn, collection, request, |mut doc| match self.conflicts(collection, &doc.id) {
+            Ok(conflicts) => {
+                doc.conflicts = conflicts.unwrap_or_default();
+                emit(doc)
+            }
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        })?;
+        failed.map_or(Ok(sent), Err)
     }
 
     /// A document's changes, oldest first; `None` when there is no such document.
@@ -162,9 +183,12 @@ impl Store {
     pub fn snapshot(&self, collection: &str, request: &QueryRequest) -> Result<(u64, Vec<Document>)> {
         let txn = self.db.begin_read().map_err(db_err)?;
         let seq = last_seq(&txn)?;
-        let mut selector = Selector::new(request);
-        scan(&txn, collection, &mut selector)?;
-        Ok((seq, selector.finish(collection)))
+        let mut docs = Vec::new();
+        select(&txn, collection, request, |doc| {
+            docs.push(doc);
+            true
+        })?;
+        Ok((seq, docs))
     }
 
     /// The documents of a collection changed after log position `since`, each at its latest
@@ -189,15 +213,16 @@ impl Store {
 
     /// How many documents match a request's filter.
     pub fn count(&self, collection: &str, request: &QueryRequest) -> Result<u64> {
-        let request = QueryRequest { order_by: None, limit: None, ..request.clone() };
-        let mut selector = Selector::new(&request);
-        self.scan(collection, &mut selector)?;
-        Ok(selector.len() as u64)
-    }
-
-    /// Offers each document of a collection to `selector` until it has enough.
-    fn scan(&self, collection: &str, selector: &mut Selector<'_>) -> Result<()> {
-        scan(&self.db.begin_read().map_err(db_err)?, collection, selector)
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let mut n = 0;
+        read(&txn, collection, &Plan::of(request).access, |_, bytes| {
+            if request.deleted.admits(is_removed(bytes)) && request.filter.matches(&parse_projection(bytes)?)
+            {
+                n += 1;
+            }
+            Ok(true)
+        })?;
+        Ok(n)
     }
 
     /// Collections with their live document counts.
@@ -436,23 +461,90 @@ fn last_seq(txn: &ReadTransaction) -> Result<u64> {
     Ok(table.last().map_err(db_err)?.map_or(0, |(seq, _)| seq.value()))
 }
 
-/// Offers each document of a collection, as `txn` sees it, to `selector` until it has enough.
-fn scan(txn: &ReadTransaction, collection: &str, selector: &mut Selector<'_>) -> Result<()> {
+/// Runs a query in `txn` as its [`Plan`] says, passing the documents to `emit`.
+fn select(
+    txn: &ReadTransaction,
+    collection: &str,
+    request: &QueryRequest,
+    mut emit: impl FnMut(Document) -> bool,
+) -> Result<u64> {
+    let plan = Plan::of(request);
+    let mut sent = 0;
+    let mut send = |json: Value| {
+        sent += 1;
+        emit(from_json(collection, json))
+    };
+    if plan.ordering == plan::Ordering::SortKeys {
+        // Hold the sort keys and ids, not the documents; read each again in order.
+        let path = request.order_by.clone().expect("a sorted plan has an order");
+        let mut order = Order::new(path, request.descending, None);
+        read(txn, collection, &plan.access, |id, bytes| {
+            if request.deleted.admits(is_removed(bytes)) {
+                let json = parse_projection(bytes)?;
+                if request.filter.matches(&json) {
+                    order.push(&json, id.to_string());
+                }
+            }
+            Ok(true)
+        })?;
+        let projections = txn.open_table(PROJECTIONS).map_err(db_err)?;
+        for id in order.into_sorted() {
+            let Some(bytes) = projections.get((collection, id.as_str())).map_err(db_err)? else { continue };
+            if !send(parse_projection(bytes.value())?) {
+                break;
+            }
+        }
+        return Ok(sent);
+    }
+    let mut selector = Selector::new(request);
+    let mut wanted = true;
+    read(txn, collection, &plan.access, |_, bytes| {
+        if !selector.wants(is_removed(bytes)) {
+            return Ok(true);
+        }
+        wanted = selector.offer(parse_projection(bytes)?, &mut send);
+        Ok(wanted)
+    })?;
+    if wanted {
+        selector.finish(&mut send);
+    }
+    Ok(sent)
+}
+
+/// Passes the id and projection of each document `access` names, in id order, to `f` until
+/// it returns false.
+fn read(
+    txn: &ReadTransaction,
+    collection: &str,
+    access: &Access,
+    mut f: impl FnMut(&str, &[u8]) -> Result<bool>,
+) -> Result<()> {
     let table = txn.open_table(PROJECTIONS).map_err(db_err)?;
-    for entry in table.range((collection, "")..).map_err(db_err)? {
-        let (key, value) = entry.map_err(db_err)?;
-        if key.value().0 != collection {
-            break;
+    match access {
+        Access::Keys(ids) => {
+            for id in ids {
+                if let Some(bytes) = table.get((collection, id.as_str())).map_err(db_err)?
+                    && !f(id, bytes.value())?
+                {
+                    break;
+                }
+            }
         }
-        let bytes = value.value();
-        if !selector.wants(bytes.first() == Some(&REMOVED)) {
-            continue;
-        }
-        if !selector.offer(parse_projection(bytes)?) {
-            break;
+        Access::Scan => {
+            for entry in table.range((collection, "")..).map_err(db_err)? {
+                let (key, value) = entry.map_err(db_err)?;
+                let (c, id) = key.value();
+                if c != collection || !f(id, value.value())? {
+                    break;
+                }
+            }
         }
     }
     Ok(())
+}
+
+fn is_removed(projection: &[u8]) -> bool {
+    projection.first() == Some(&REMOVED)
 }
 
 /// Creates the tables and the store id on first open; returns the store id.
