@@ -19,6 +19,12 @@ use crate::sync::{
 };
 
 type Key = (String, String);
+/// A held document's fields and removal state. Each was read once, and checked, when it
+/// was written, so reading it again cannot fail.
+fn read(doc: &AutoCommit) -> (serde_json::Map<String, serde_json::Value>, bool) {
+    convert::read(doc).expect("documents are checked when written")
+}
+
 /// A change to one document.
 type Edit<'a> = Box<dyn FnOnce(&mut AutoCommit) -> Result<()> + 'a>;
 
@@ -86,7 +92,7 @@ impl Inner {
         }
         for (key, doc) in &staged {
             state.seq += 1;
-            let (fields, deleted) = convert::read(doc);
+            let (fields, deleted) = convert::read(doc)?;
             let document = Document { collection: key.0.clone(), id: key.1.clone(), fields, deleted };
             let (seq, time) = (state.seq, std::time::SystemTime::now());
             let _ = self.events.send(Arc::new(Committed { seq, document, origin: origin.into(), time }));
@@ -124,7 +130,7 @@ impl Inner {
 
     fn document(&self, key: &Key) -> Option<Document> {
         self.lock().docs.get(key).map(|doc| {
-            let (fields, deleted) = convert::read(doc);
+            let (fields, deleted) = read(doc);
             Document { collection: key.0.clone(), id: key.1.clone(), fields, deleted }
         })
     }
@@ -137,7 +143,7 @@ impl Inner {
             .iter()
             .filter(|((c, _), seq)| c == collection && **seq > since)
             .filter_map(|(key, seq)| {
-                let (fields, deleted) = convert::read(state.docs.get(key)?);
+                let (fields, deleted) = read(state.docs.get(key)?);
                 Some((*seq, Document { collection: key.0.clone(), id: key.1.clone(), fields, deleted }))
             })
             .collect();
@@ -152,7 +158,7 @@ impl Inner {
             if c != collection {
                 break;
             }
-            let (fields, deleted) = convert::read(doc);
+            let (fields, deleted) = read(doc);
             if !selector.wants(deleted) {
                 continue;
             }
@@ -243,7 +249,7 @@ impl DocumentStore for MemoryBackend {
     async fn collections(&self) -> Result<Vec<CollectionInfo>> {
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
         for ((c, _), doc) in &self.inner.lock().docs {
-            *counts.entry(c.clone()).or_default() += u64::from(!convert::read(doc).1);
+            *counts.entry(c.clone()).or_default() += u64::from(!read(doc).1);
         }
         Ok(counts.into_iter().map(|(name, documents)| CollectionInfo { name, documents }).collect())
     }

@@ -7,7 +7,7 @@ use tokio::sync::mpsc;
 
 use serde_json::{Map, Value};
 
-use crate::sync::Error;
+use crate::sync::{Error, validate};
 use crate::sync::query::Path;
 
 /// One parsed input item: a document object, or the error that stopped the input.
@@ -103,10 +103,8 @@ pub fn parse_set(s: &str) -> Result<(Path, Value), Error> {
     let (path, value) =
         s.split_once('=').ok_or_else(|| Error::invalid(format!("--set {s:?}: expected PATH=VALUE")))?;
     let path = Path::parse(path.trim()).map_err(|e| Error::invalid(format!("--set {s:?}: bad path: {e}")))?;
-    if path.to_string() == "id" {
-        return Err(Error::invalid("--set id=...: the id cannot be changed; give it as the ID argument"));
-    }
     let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
+    validate::set(&path, &value).map_err(|e| Error::invalid(format!("--set {s:?}: {e}")))?;
     Ok((path, value))
 }
 
@@ -154,5 +152,6 @@ mod tests {
         assert!(parse_set("novalue").is_err());
         assert!(parse_set("a..b=1").is_err());
         assert!(parse_set("id=2").is_err());
+        assert!(parse_set("id.x=1").is_err(), "the id is not a field");
     }
 }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::Context;
 use super::input::{self, parse_set};
-use crate::sync::{DELETED_FIELD, DocInput, Error, Path, SyncDirection, validate};
+use crate::sync::{DocInput, Error, Path, SyncDirection, validate};
 
 /// Most documents committed in one transaction.
 const CHUNK: usize = 10_000;
@@ -198,19 +198,12 @@ fn to_input(
     n: usize,
 ) -> Result<DocInput, Error> {
     let at = |m: String| Error::invalid(format!("document {n}: {m}"));
-    if fields.contains_key(DELETED_FIELD) {
-        return Err(at(format!(
-            "the field '{DELETED_FIELD}' is reserved; remove documents with `peat remove`"
-        )));
-    }
     let mut doc = DocInput::from_object(fields, args.replace).map_err(at)?;
     if let Some(id) = &args.id {
         doc.id = Some(id.clone());
     }
-    if let Some(id) = &doc.id {
-        validate::id(id).map_err(at)?;
-    }
     doc.sets = sets.to_vec();
+    validate::input(&args.collection, &doc).map_err(at)?;
     Ok(doc)
 }
 

@@ -634,8 +634,14 @@ impl<'txn> Writer<'txn> {
     }
 
     /// Writes a prepared document: its bytes, heads, projection, change-log entry and count.
+    /// Every document written, local or a peer's, passes the checks of [`validate`] here.
     fn put(&mut self, p: Prepared) -> Result<()> {
         let (collection, id) = (p.document.collection.as_str(), p.document.id.as_str());
+        validate::collection(collection)
+            .and_then(|()| validate::id(id))
+            .and_then(|()| validate::fields(&p.document.fields))
+            .and_then(|()| validate::history(p.saved.len()))
+            .map_err(|e| Error::invalid(format!("{collection}/{id}: {e}")))?;
         let key = (collection, id);
         let deleted = p.document.deleted;
         self.docs.insert(key, p.saved.as_slice()).map_err(db_err)?;
@@ -739,7 +745,7 @@ fn prepare(
     was_live: bool,
     saved: Option<&[u8]>,
 ) -> Result<Prepared> {
-    let (fields, deleted) = convert::read(doc);
+    let (fields, deleted) = convert::read(doc)?;
     let document = Document { collection: collection.into(), id: id.into(), fields, deleted };
     let saved = saved.map_or_else(|| doc.save(), <[u8]>::to_vec);
     let heads = doc.get_heads().iter().flat_map(|h| h.0).collect();
