@@ -30,6 +30,7 @@ mod cli;
 mod data;
 mod formation;
 mod generated;
+mod hostile;
 mod node;
 mod safety;
 mod service;
