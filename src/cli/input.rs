@@ -7,8 +7,8 @@ use tokio::sync::mpsc;
 
 use serde_json::{Map, Value};
 
-use crate::sync::{Error, validate};
 use crate::sync::query::Path;
+use crate::sync::{Error, validate};
 
 /// One parsed input item: a document object, or the error that stopped the input.
 pub type Item = Result<Map<String, Value>, Error>;

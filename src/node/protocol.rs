@@ -11,8 +11,7 @@ use serde_json::Value;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::sync::{
-    DocInput, Error, ExportRecord, ExportRequest, Query, QueryRequest, Result, Start, SyncDirection,
-    validate,
+    DocInput, Error, ExportRecord, ExportRequest, Query, QueryRequest, Result, Start, SyncDirection, validate,
 };
 
 /// Protocol version; a node refuses requests of another version.

@@ -86,3 +86,102 @@ fn the_node_validates_every_control_socket_request() {
     assert_eq!(upsert("c", "good")["ok"], serde_json::json!(["good"]));
     assert_eq!(node.ok(&["query", "c", "--count"]), "1\n", "only the good one was stored");
 }
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).permissions().mode() & 0o777
+}
+
+fn chmod(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[test]
+fn every_file_a_node_creates_is_private() {
+    let node = Node::loopback();
+    node.ok(&["upsert", "units", "u1", "--set", "name=Alpha"]);
+    node.start();
+    assert_eq!(mode(&node.dir), 0o700);
+    for name in
+        ["store.redb", "config.toml", "identity.key", "formation.key", "node.log", "node.pid", "node.sock"]
+    {
+        assert_eq!(mode(&node.dir.join(name)) & 0o077, 0, "{name} is {:o}", mode(&node.dir.join(name)));
+    }
+    node.stop();
+}
+
+#[test]
+fn a_directory_writable_by_others_or_a_key_readable_by_others_is_refused() {
+    let node = Node::new();
+    std::fs::create_dir(&node.dir).unwrap();
+    chmod(&node.dir, 0o777);
+    let run = node.run(&["upsert", "units", "u1", "--set", "x=1"]);
+    assert_eq!(run.code, Some(4), "{}", run.stderr);
+    assert!(run.stderr.contains("writable by group or others (mode 777); run `chmod 700"), "{}", run.stderr);
+    assert!(!node.dir.join("identity.key").exists(), "nothing written there");
+
+    chmod(&node.dir, 0o700);
+    node.ok(&["upsert", "units", "u1", "--set", "x=1"]);
+    let key = node.dir.join("identity.key");
+    chmod(&key, 0o644);
+    let run = node.run(&["query", "units"]);
+    assert_eq!(run.code, Some(4), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("identity.key is readable by others (mode 644); run `chmod 600"),
+        "{}",
+        run.stderr
+    );
+    chmod(&key, 0o600);
+    node.ok(&["query", "units"]);
+}
+
+#[test]
+fn a_missing_key_or_config_or_an_empty_store_is_an_error_naming_the_file() {
+    let node = Node::new();
+    node.ok(&["upsert", "units", "u1", "--set", "x=1"]);
+    let id = node.json(&["status", "--output", "json"]);
+    for name in ["identity.key", "formation.key", "config.toml"] {
+        let path = node.dir.join(name);
+        let saved = std::fs::read(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        for args in [&["query", "units"][..], &["upsert", "units", "u2", "--set", "x=2"]] {
+            let run = node.run(args);
+            assert_eq!(run.code, Some(1), "{name} {args:?}: {}", run.stderr);
+            assert!(run.stderr.contains(&format!("{name} is missing")), "{}", run.stderr);
+        }
+        assert!(!path.exists(), "{name} was not silently made anew");
+        std::fs::write(&path, saved).unwrap();
+        chmod(&path, 0o600);
+    }
+    assert_eq!(node.json(&["status", "--output", "json"]), id, "the same node");
+    let store = node.dir.join("store.redb");
+    std::fs::write(&store, b"").unwrap();
+    let run = node.run(&["query", "units"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(run.stderr.contains("store.redb is empty (0 bytes)"), "{}", run.stderr);
+}
+
+#[test]
+fn concurrent_first_commands_agree_on_one_node() {
+    for round in 0..5 {
+        let node = Node::new();
+        let writers: Vec<_> = (0..6)
+            .map(|i| {
+                let mut cmd = node.spawn(&["upsert", "units", &format!("u{i}"), "--set", "x=1"]);
+                cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
+                cmd.spawn().unwrap()
+            })
+            .collect();
+        let mut announced = Vec::new();
+        for w in writers {
+            let out = w.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(out.status.success(), "round {round}: {stderr}");
+            announced
+                .extend(stderr.lines().filter(|l| l.contains("initialised a new node")).map(String::from));
+        }
+        assert_eq!(announced.len(), 1, "round {round}: one node made: {announced:?}");
+        assert_eq!(node.ok(&["query", "units", "--count"]), "6\n");
+    }
+}

@@ -56,7 +56,9 @@ fn read_value(doc: &AutoCommit, value: AmValue<'_>, id: &ObjId, depth: usize) ->
             }
             let len = doc.length(id);
             let items = (0..len).filter_map(|i| doc.get(id, i).ok().flatten());
-            Value::Array(items.map(|(v, child)| read_value(doc, v, &child, depth + 1)).collect::<Result<_>>()?)
+            Value::Array(
+                items.map(|(v, child)| read_value(doc, v, &child, depth + 1)).collect::<Result<_>>()?,
+            )
         }
         AmValue::Object(ObjType::Text) => Value::String(doc.text(id).unwrap_or_default()),
         AmValue::Scalar(s) => scalar_to_json(&s),
@@ -327,7 +329,10 @@ mod tests {
             (Path::parse("l[2]").unwrap(), json!({"k": true})),
         ];
         apply(&mut doc, &DocInput { sets, ..DocInput::default() }).unwrap();
-        assert_eq!(Value::Object(read(&doc).unwrap().0), json!({"a": {"b": {"c": 1}}, "l": [1, "x", {"k": true}]}));
+        assert_eq!(
+            Value::Object(read(&doc).unwrap().0),
+            json!({"a": {"b": {"c": 1}}, "l": [1, "x", {"k": true}]})
+        );
         let bad = DocInput { sets: vec![(Path::parse("l[9]").unwrap(), json!(0))], ..DocInput::default() };
         assert!(apply(&mut doc, &bad).is_err());
         let bad = DocInput { sets: vec![(Path::parse("l.x").unwrap(), json!(0))], ..DocInput::default() };

@@ -57,8 +57,19 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the store file. `actor` identifies this node's Automerge changes.
     pub fn open(path: &Path, actor: ActorId) -> Result<Self> {
+        // redb would take an empty file for a new store: that hides a lost one.
+        if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
+            return Err(Error::failed(format!(
+                "{} is empty (0 bytes), not a store; restore it from a backup, or remove it to \
+                 start with an empty store",
+                path.display()
+            )));
+        }
         let db = Database::create(path)
             .map_err(|e| Error::context(&format!("cannot open {}", path.display()), e))?;
+        // For this user only, whoever created it and with whatever umask.
+        std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .map_err(|e| Error::context(&format!("{}", path.display()), e))?;
         let store_id = init_meta(&db)?;
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         Ok(Self { db, actor, store_id, events })
