@@ -58,6 +58,14 @@ pub fn id(id: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks an app id: 1 to 64 printable characters.
+pub fn app_id(app_id: &str) -> Result<(), String> {
+    if app_id.is_empty() || app_id.len() > 64 || app_id.chars().any(char::is_control) {
+        return Err(format!("app id {app_id:?}: use 1 to 64 printable characters"));
+    }
+    Ok(())
+}
+
 /// Checks one document to write, as the CLI and the control socket receive it.
 pub fn input(collection_name: &str, doc: &DocInput) -> Result<(), String> {
     collection(collection_name)?;
