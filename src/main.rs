@@ -9,6 +9,7 @@ fn main() -> ExitCode {
     // this user only: files 0600, directories 0700.
     // SAFETY: umask has no preconditions and cannot fail.
     unsafe { libc::umask(0o077) };
+    cli::install_panic_hook();
     let cli = Cli::parse_args();
     cli.init_logging();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build();

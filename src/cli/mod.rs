@@ -30,7 +30,7 @@ use std::path::PathBuf;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 pub use context::Context;
-pub use exit::ExitStatus;
+pub use exit::{ExitStatus, install_panic_hook};
 pub use printer::{Format, Printer};
 
 use crate::sync::Error;

@@ -2,7 +2,7 @@
 
 mod archive;
 pub mod clock;
-mod error;
+pub mod error;
 pub mod query;
 mod traits;
 mod types;

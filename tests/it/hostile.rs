@@ -185,3 +185,45 @@ fn concurrent_first_commands_agree_on_one_node() {
         assert_eq!(node.ok(&["query", "units", "--count"]), "6\n");
     }
 }
+
+/// A small deterministic generator, so a failing round names the damage it did.
+fn lcg(state: &mut u64) -> u64 {
+    *state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    *state >> 33
+}
+
+#[test]
+fn a_damaged_store_gives_an_error_never_a_panic() {
+    let node = Node::new();
+    let docs: String =
+        (0..300).map(|i| format!("{{\"id\":\"u{i}\",\"n\":{i},\"pad\":\"{}\"}}\n", "p".repeat(50))).collect();
+    node.ok_with_stdin(&["upsert", "units"], &docs);
+    let store = node.dir.join("store.redb");
+    let pristine = std::fs::read(&store).unwrap();
+    let (mut state, mut damaged_reports) = (14, 0);
+    for round in 0..40 {
+        let mut damaged = pristine.clone();
+        let at = lcg(&mut state) as usize % damaged.len();
+        let damage = if round % 2 == 0 {
+            let end = (at + 4096).min(damaged.len());
+            damaged[at..end].fill(0);
+            format!("zeroed 4096 bytes at {at}")
+        } else {
+            damaged[at] ^= 0xff;
+            format!("flipped the byte at {at}")
+        };
+        std::fs::write(&store, &damaged).unwrap();
+        for args in [&["status"][..], &["query", "units", "--count"]] {
+            let run = node.run(args);
+            assert_ne!(run.code, Some(101), "round {round} ({damage}), {args:?}: {}", run.stderr);
+            assert!(
+                !run.stderr.contains("panicked") && !run.stderr.contains("RUST_BACKTRACE"),
+                "round {round} ({damage}), {args:?}: {}",
+                run.stderr
+            );
+            assert!(run.stderr.lines().count() <= 1, "round {round} ({damage}): {}", run.stderr);
+            damaged_reports += usize::from(run.stderr.contains("store.redb is damaged"));
+        }
+    }
+    assert!(damaged_reports > 0, "zeroed pages make redb panic; each must be reported as damage")
+}

@@ -65,7 +65,9 @@ impl AutomergeBackend {
         f: impl FnOnce(&Store) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let store = Arc::clone(self.store()?);
-        tokio::task::spawn_blocking(move || f(&store)).await.map_err(|e| Error::context("store task", e))?
+        tokio::task::spawn_blocking(move || store.guarded(f))
+            .await
+            .map_err(|e| Error::context("store task", e))?
     }
 
     fn not_syncing() -> Error {
@@ -98,7 +100,7 @@ impl DataSyncBackend for AutomergeBackend {
         let actor = automerge::ActorId::from(node_id.as_bytes().as_slice());
         let path = config.store.clone();
         let _ = self.config.set(config);
-        let store = tokio::task::spawn_blocking(move || Store::open(&path, actor))
+        let store = tokio::task::spawn_blocking(move || Store::open_guarded(&path, actor))
             .await
             .map_err(|e| Error::context("store task", e))??;
         self.store.set(Arc::new(store)).map_err(|_| Error::failed("backend is already initialized"))
@@ -175,7 +177,9 @@ impl DocumentStore for AutomergeBackend {
         let store = Arc::clone(self.store()?);
         let (tx, stream) = EventStream::channel(EXPORT_BUFFER);
         tokio::task::spawn_blocking(move || {
-            let end = match store.export(&request, |event| tx.blocking_send(event).is_ok()) {
+            let exported =
+                store.guarded(|store| store.export(&request, |event| tx.blocking_send(event).is_ok()));
+            let end = match exported {
                 Ok(documents) => ExportEvent::End { documents },
                 Err(e) => ExportEvent::Failed(e),
             };

@@ -42,12 +42,18 @@ const REMOVED: u8 = b'D';
 /// Change notifications buffered per observer before it counts as lagging.
 const EVENT_BUFFER: usize = 65_536;
 
+/// The error for a store file that made redb panic.
+fn damaged(path: &Path, panic: &str) -> Error {
+    Error::failed(format!("{} is damaged ({panic}); restore a backup with `peat restore`", path.display()))
+}
+
 fn db_err(err: impl Into<redb::Error>) -> Error {
     Error::context("store", err.into())
 }
 
 /// The persistent document store of one node.
 pub struct Store {
+    path: std::path::PathBuf,
     db: Database,
     actor: ActorId,
     store_id: [u8; 16],
@@ -72,7 +78,18 @@ impl Store {
             .map_err(|e| Error::context(&format!("{}", path.display()), e))?;
         let store_id = init_meta(&db)?;
         let (events, _) = broadcast::channel(EVENT_BUFFER);
-        Ok(Self { db, actor, store_id, events })
+        Ok(Self { path: path.to_path_buf(), db, actor, store_id, events })
+    }
+
+    /// Opens the store like [`Store::open`], turning a panic of redb on a damaged file into
+    /// an error naming the file and the way out.
+    pub fn open_guarded(path: &Path, actor: ActorId) -> Result<Self> {
+        crate::sync::error::catch_panics(|| Self::open(path, actor)).map_err(|m| damaged(path, &m))?
+    }
+
+    /// Runs `f` on the store, turning a panic of redb on a damaged file into an error.
+    pub fn guarded<T>(&self, f: impl FnOnce(&Self) -> Result<T>) -> Result<T> {
+        crate::sync::error::catch_panics(|| f(self)).map_err(|m| damaged(&self.path, &m))?
     }
 
     /// A random id fixed when the store was created: peers reset their cursors when it changes.
