@@ -46,6 +46,8 @@ Register-ArgumentCompleter -Native -CommandName 'peat' -ScriptBlock {
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Back up the node: its store and config (and keys if asked) into a new directory')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Restore a node from a backup directory')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Show the node''s log (node.log)')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the store: every table reads, every document loads and matches its projection')
+            [CompletionResult]::new('repair', 'repair', [CompletionResultType]::ParameterValue, 'Salvage a damaged store: copy every readable document into a new one')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Run the node: start, stop, status, wait for peers')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write completions and man pages into a directory (for packagers)')
@@ -323,6 +325,32 @@ Register-ArgumentCompleter -Native -CommandName 'peat' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'peat;doctor' {
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Persistence directory of the node [default: the platform data dir + /peat]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No messages on stderr, only errors (data on stdout is unchanged)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No messages on stderr, only errors (data on stdout is unchanged)')
+            [CompletionResult]::new('--wide', '--wide', [CompletionResultType]::ParameterName, 'Tables show every cell whole, however wide (default: cut to fit the terminal)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'peat;repair' {
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Persistence directory of the node [default: the platform data dir + /peat]')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'No messages on stderr, only errors (data on stdout is unchanged)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'No messages on stderr, only errors (data on stdout is unchanged)')
+            [CompletionResult]::new('--wide', '--wide', [CompletionResultType]::ParameterName, 'Tables show every cell whole, however wide (default: cut to fit the terminal)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'peat;sync' {
             [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'Persistence directory of the node [default: the platform data dir + /peat]')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format [default: table on a terminal, json when piped]')
@@ -487,6 +515,8 @@ Register-ArgumentCompleter -Native -CommandName 'peat' -ScriptBlock {
             [CompletionResult]::new('backup', 'backup', [CompletionResultType]::ParameterValue, 'Back up the node: its store and config (and keys if asked) into a new directory')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Restore a node from a backup directory')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Show the node''s log (node.log)')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the store: every table reads, every document loads and matches its projection')
+            [CompletionResult]::new('repair', 'repair', [CompletionResultType]::ParameterValue, 'Salvage a damaged store: copy every readable document into a new one')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Run the node: start, stop, status, wait for peers')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Write completions and man pages into a directory (for packagers)')
@@ -542,6 +572,12 @@ Register-ArgumentCompleter -Native -CommandName 'peat' -ScriptBlock {
             break
         }
         'peat;help;logs' {
+            break
+        }
+        'peat;help;doctor' {
+            break
+        }
+        'peat;help;repair' {
             break
         }
         'peat;help;sync' {

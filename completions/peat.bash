@@ -22,6 +22,9 @@ _peat() {
             peat,completions)
                 cmd="peat__subcmd__completions"
                 ;;
+            peat,doctor)
+                cmd="peat__subcmd__doctor"
+                ;;
             peat,export)
                 cmd="peat__subcmd__export"
                 ;;
@@ -52,6 +55,9 @@ _peat() {
             peat,remove)
                 cmd="peat__subcmd__remove"
                 ;;
+            peat,repair)
+                cmd="peat__subcmd__repair"
+                ;;
             peat,restore)
                 cmd="peat__subcmd__restore"
                 ;;
@@ -72,6 +78,9 @@ _peat() {
                 ;;
             peat__subcmd__help,completions)
                 cmd="peat__subcmd__help__subcmd__completions"
+                ;;
+            peat__subcmd__help,doctor)
+                cmd="peat__subcmd__help__subcmd__doctor"
                 ;;
             peat__subcmd__help,export)
                 cmd="peat__subcmd__help__subcmd__export"
@@ -102,6 +111,9 @@ _peat() {
                 ;;
             peat__subcmd__help,remove)
                 cmd="peat__subcmd__help__subcmd__remove"
+                ;;
+            peat__subcmd__help,repair)
+                cmd="peat__subcmd__help__subcmd__repair"
                 ;;
             peat__subcmd__help,restore)
                 cmd="peat__subcmd__help__subcmd__restore"
@@ -209,7 +221,7 @@ _peat() {
 
     case "${cmd}" in
         peat)
-            opts="-o -v -q -h -V --dir --output --verbose --quiet --wide --help --version init upsert query get remove status watch peers export import backup restore logs sync completions generate help"
+            opts="-o -v -q -h -V --dir --output --verbose --quiet --wide --help --version init upsert query get remove status watch peers export import backup restore logs doctor repair sync completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -262,6 +274,32 @@ _peat() {
             ;;
         peat__subcmd__completions)
             opts="-o -v -q -h --dir --output --verbose --quiet --wide --help bash elvish fish powershell zsh"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__doctor)
+            opts="-o -v -q -h --dir --output --verbose --quiet --wide --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -377,7 +415,7 @@ _peat() {
             return 0
             ;;
         peat__subcmd__help)
-            opts="init upsert query get remove status watch peers export import backup restore logs sync completions generate help"
+            opts="init upsert query get remove status watch peers export import backup restore logs doctor repair sync completions generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -405,6 +443,20 @@ _peat() {
             return 0
             ;;
         peat__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__help__subcmd__doctor)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -587,6 +639,20 @@ _peat() {
             return 0
             ;;
         peat__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__help__subcmd__repair)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1073,6 +1139,32 @@ _peat() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table json ndjson" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        peat__subcmd__repair)
+            opts="-o -v -q -h --dir --output --verbose --quiet --wide --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -43,6 +43,8 @@ set edit:completion:arg-completer[peat] = {|@words|
             cand backup 'Back up the node: its store and config (and keys if asked) into a new directory'
             cand restore 'Restore a node from a backup directory'
             cand logs 'Show the node''s log (node.log)'
+            cand doctor 'Check the store: every table reads, every document loads and matches its projection'
+            cand repair 'Salvage a damaged store: copy every readable document into a new one'
             cand sync 'Run the node: start, stop, status, wait for peers'
             cand completions 'Print a shell completion script'
             cand generate 'Write completions and man pages into a directory (for packagers)'
@@ -298,6 +300,30 @@ set edit:completion:arg-completer[peat] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'peat;doctor'= {
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'No messages on stderr, only errors (data on stdout is unchanged)'
+            cand --quiet 'No messages on stderr, only errors (data on stdout is unchanged)'
+            cand --wide 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'peat;repair'= {
+            cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
+            cand -o 'Output format [default: table on a terminal, json when piped]'
+            cand --output 'Output format [default: table on a terminal, json when piped]'
+            cand -v 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand --verbose 'More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides'
+            cand -q 'No messages on stderr, only errors (data on stdout is unchanged)'
+            cand --quiet 'No messages on stderr, only errors (data on stdout is unchanged)'
+            cand --wide 'Tables show every cell whole, however wide (default: cut to fit the terminal)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'peat;sync'= {
             cand --dir 'Persistence directory of the node [default: the platform data dir + /peat]'
             cand -o 'Output format [default: table on a terminal, json when piped]'
@@ -447,6 +473,8 @@ set edit:completion:arg-completer[peat] = {|@words|
             cand backup 'Back up the node: its store and config (and keys if asked) into a new directory'
             cand restore 'Restore a node from a backup directory'
             cand logs 'Show the node''s log (node.log)'
+            cand doctor 'Check the store: every table reads, every document loads and matches its projection'
+            cand repair 'Salvage a damaged store: copy every readable document into a new one'
             cand sync 'Run the node: start, stop, status, wait for peers'
             cand completions 'Print a shell completion script'
             cand generate 'Write completions and man pages into a directory (for packagers)'
@@ -486,6 +514,10 @@ set edit:completion:arg-completer[peat] = {|@words|
         &'peat;help;restore'= {
         }
         &'peat;help;logs'= {
+        }
+        &'peat;help;doctor'= {
+        }
+        &'peat;help;repair'= {
         }
         &'peat;help;sync'= {
             cand start 'Start the node: serve the directory and sync with peers'

@@ -3,6 +3,7 @@
 
 mod backup;
 mod context;
+mod doctor;
 mod duration;
 mod exit;
 mod export;
@@ -91,6 +92,8 @@ pub enum Command {
     Backup(backup::Args),
     Restore(backup::RestoreArgs),
     Logs(logs::Args),
+    Doctor(doctor::DoctorArgs),
+    Repair(doctor::RepairArgs),
     /// Run the node: start, stop, status, wait for peers
     #[command(
         subcommand,
@@ -189,6 +192,8 @@ impl Command {
             Command::Import(args) => import::run(ctx, args).await,
             Command::Backup(args) => backup::run(ctx, args).await,
             Command::Restore(args) => backup::restore(ctx, args).await,
+            Command::Doctor(args) => doctor::doctor(ctx, args).await,
+            Command::Repair(args) => doctor::repair(ctx, args).await,
             Command::Logs(args) => logs::run(ctx, args).await,
             Command::Sync(command) => sync::run(ctx, command).await,
             Command::Completions(args) => generate::completions(ctx, args),

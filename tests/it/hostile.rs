@@ -227,3 +227,42 @@ fn a_damaged_store_gives_an_error_never_a_panic() {
     }
     assert!(damaged_reports > 0, "zeroed pages make redb panic; each must be reported as damage")
 }
+
+#[test]
+fn doctor_finds_damage_and_repair_salvages_the_readable_documents() {
+    let node = Node::new();
+    let docs: String =
+        (0..300).map(|i| format!("{{\"id\":\"u{i}\",\"n\":{i},\"pad\":\"{}\"}}\n", "p".repeat(50))).collect();
+    node.ok_with_stdin(&["upsert", "units"], &docs);
+    let report = node.json(&["doctor", "--output", "json"]);
+    assert_eq!((report["documents"].as_u64(), report["problems"].as_u64()), (Some(300), Some(0)), "{report}");
+
+    // One flipped byte in u150's projection (its JSON no longer parses) makes the whole
+    // collection unreadable; the Automerge documents, from which repair rebuilds the
+    // projections, are intact.
+    let store = node.dir.join("store.redb");
+    let mut damaged = std::fs::read(&store).unwrap();
+    let marker = br#""id":"u150""#;
+    let at = damaged.windows(marker.len()).position(|w| w == marker).expect("u150's projection");
+    damaged[at] = b'X';
+    std::fs::write(&store, &damaged).unwrap();
+    let run = node.run(&["query", "units", "--count"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("corrupt projection") && run.stderr.contains("`peat repair`"),
+        "{}",
+        run.stderr
+    );
+    let run = node.run(&["doctor"]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(run.stderr.contains("`peat repair`"), "{}", run.stderr);
+
+    let salvage = node.json(&["repair", "--output", "json"]);
+    let saved = salvage["documents"].as_u64().unwrap();
+    assert_eq!(saved, 300, "every document rebuilt from its Automerge form: {salvage}");
+    assert!(std::path::Path::new(salvage["damaged"].as_str().unwrap()).exists(), "the old file is kept");
+    let report = node.json(&["doctor", "--output", "json"]);
+    assert_eq!(report["problems"].as_u64(), Some(0), "{report}");
+    assert_eq!(node.ok(&["query", "units", "--count"]), format!("{saved}\n"));
+    node.ok(&["upsert", "units", "after", "--set", "x=1"]);
+}

@@ -2,6 +2,7 @@
 //! peers over Iroh.
 
 pub(crate) mod convert;
+pub(crate) mod doctor;
 pub mod net;
 pub(crate) mod store;
 

@@ -22,29 +22,32 @@ use crate::sync::{
 
 type Key<'a> = (&'a str, &'a str);
 /// Automerge documents, saved whole.
-const DOCS: TableDefinition<Key, &[u8]> = TableDefinition::new("docs");
+pub(super) const DOCS: TableDefinition<Key, &[u8]> = TableDefinition::new("docs");
 /// JSON projections: one state byte (`L` live, `D` removed) then the document's JSON form.
-const PROJECTIONS: TableDefinition<Key, &[u8]> = TableDefinition::new("projections");
+pub(super) const PROJECTIONS: TableDefinition<Key, &[u8]> = TableDefinition::new("projections");
 /// Each document's latest position in the change log.
 const DOC_SEQ: TableDefinition<Key, u64> = TableDefinition::new("doc_seq");
 /// The change log: sequence number -> document. One entry per document, at its latest change.
 const CHANGES: TableDefinition<u64, Key> = TableDefinition::new("changes");
 /// Live documents per collection.
-const COUNTS: TableDefinition<&str, u64> = TableDefinition::new("counts");
+pub(super) const COUNTS: TableDefinition<&str, u64> = TableDefinition::new("counts");
 /// Each document's current heads (32-byte hashes, concatenated), so sync compares heads
 /// without loading documents.
-const HEADS: TableDefinition<Key, &[u8]> = TableDefinition::new("heads");
+pub(super) const HEADS: TableDefinition<Key, &[u8]> = TableDefinition::new("heads");
 /// Store identity and counters.
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
-const LIVE: u8 = b'L';
-const REMOVED: u8 = b'D';
+pub(super) const LIVE: u8 = b'L';
+pub(super) const REMOVED: u8 = b'D';
 /// Change notifications buffered per observer before it counts as lagging.
 const EVENT_BUFFER: usize = 65_536;
 
 /// The error for a store file that made redb panic.
 fn damaged(path: &Path, panic: &str) -> Error {
-    Error::failed(format!("{} is damaged ({panic}); restore a backup with `peat restore`", path.display()))
+    Error::failed(format!(
+        "{} is damaged ({panic}); check it with `peat doctor`, salvage it with `peat repair`",
+        path.display()
+    ))
 }
 
 fn db_err(err: impl Into<redb::Error>) -> Error {
@@ -491,8 +494,9 @@ fn init_meta(db: &Database) -> Result<[u8; 16]> {
 
 /// The JSON form of a projection (its state byte is also in the JSON, as `_deleted`).
 fn parse_projection(bytes: &[u8]) -> Result<Value> {
-    let json = bytes.get(1..).ok_or_else(|| Error::failed("store: empty projection"))?;
-    serde_json::from_slice(json).map_err(|e| Error::context("store: corrupt projection", e))
+    const FIX: &str = "check the store with `peat doctor`, rebuild it with `peat repair`";
+    let json = bytes.get(1..).ok_or_else(|| Error::failed(format!("store: empty projection; {FIX}")))?;
+    serde_json::from_slice(json).map_err(|e| Error::failed(format!("store: corrupt projection ({e}); {FIX}")))
 }
 
 /// The tables of one write transaction. [`Writer::edit`] is the only way documents change,
