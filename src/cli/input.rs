@@ -133,8 +133,8 @@ impl<R: Read> Read for IntegerGuard<R> {
         if n == 0 {
             self.end_number()?;
         }
-        for i in 0..n {
-            if let Err(e) = self.scan(buf[i]) {
+        for (i, &byte) in buf[..n].iter().enumerate() {
+            if let Err(e) = self.scan(byte) {
                 if i == 0 {
                     return Err(e);
                 }
