@@ -12,7 +12,7 @@ mod get;
 mod hints;
 mod import;
 mod init;
-mod input;
+pub(crate) mod input;
 mod logs;
 mod peers;
 mod printer;
