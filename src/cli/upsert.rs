@@ -178,7 +178,10 @@ async fn write_stream(
             );
         }
         let n = chunk.len() as u64;
-        ids.extend(store.upsert(&args.collection, chunk).await?);
+        let stored = store.upsert(&args.collection, chunk).await.map_err(|e| {
+            Error::new(e.kind, format!("{} (stored {} documents before the error)", e.message, ids.len()))
+        })?;
+        ids.extend(stored);
         progress.inc(n);
         next_chunk = items.recv().await;
     }

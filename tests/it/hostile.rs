@@ -266,3 +266,67 @@ fn doctor_finds_damage_and_repair_salvages_the_readable_documents() {
     assert_eq!(node.ok(&["query", "units", "--count"]), format!("{saved}\n"));
     node.ok(&["upsert", "units", "after", "--set", "x=1"]);
 }
+
+/// A tmpfs mounted for one test, unmounted when dropped (also when the test fails).
+struct Tmpfs(std::path::PathBuf);
+
+impl Tmpfs {
+    fn mount(path: &std::path::Path, size: &str) -> Option<Self> {
+        std::fs::create_dir_all(path).unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
+            .arg(path)
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| Self(path.to_path_buf()))
+    }
+
+    fn resize(&self, size: &str) {
+        let status = std::process::Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.0)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_says_how_many_documents_were_stored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(disk) = Tmpfs::mount(&tmp.path().join("disk"), "2m") else {
+        println!("skipped: mounting a tmpfs needs root");
+        return;
+    };
+    let dir = disk.0.join("node");
+    let peat = |args: &[&str]| {
+        let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_peat"));
+        cmd.env_clear().arg("--dir").arg(&dir).args(args);
+        cmd
+    };
+    // 30,000 documents of ~150 bytes: 3 transactions, far more than 2 MiB.
+    let docs: String =
+        (0..30_000).map(|i| format!("{{\"id\":\"u{i}\",\"pad\":\"{}\"}}\n", "p".repeat(120))).collect();
+    let out = peat(&["upsert", "units"]).write_stdin(docs).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stored: usize = stderr
+        .split("(stored ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no stored count: {stderr}"));
+    assert_eq!(stored % 10_000, 0, "whole transactions only: {stderr}");
+
+    disk.resize("64m");
+    let count = peat(&["query", "units", "--count"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&count.stdout), format!("{stored}\n"), "{count:?}");
+    let again = peat(&["upsert", "units", "after", "--set", "x=1"]).output().unwrap();
+    assert!(again.status.success(), "{again:?}");
+}
