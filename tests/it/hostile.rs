@@ -292,8 +292,9 @@ impl Tmpfs {
 }
 
 impl Drop for Tmpfs {
+    /// Lazily (`-l`): a node that is still exiting cannot keep the mount.
     fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.0).status();
     }
 }
 
@@ -329,4 +330,50 @@ fn a_full_disk_says_how_many_documents_were_stored() {
     assert_eq!(String::from_utf8_lossy(&count.stdout), format!("{stored}\n"), "{count:?}");
     let again = peat(&["upsert", "units", "after", "--set", "x=1"]).output().unwrap();
     assert!(again.status.success(), "{again:?}");
+}
+
+/// Stops the node of `dir` when dropped (before its tmpfs is unmounted).
+struct Running(std::path::PathBuf);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(env!("CARGO_BIN_EXE_peat"))
+            .arg("--dir")
+            .arg(&self.0)
+            .args(["sync", "stop"])
+            .output();
+    }
+}
+
+#[test]
+fn a_node_whose_disk_filled_up_serves_reads_and_writes_again_once_space_is_freed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(disk) = Tmpfs::mount(&tmp.path().join("disk"), "2m") else {
+        println!("skipped: mounting a tmpfs needs root");
+        return;
+    };
+    let dir = disk.0.join("node");
+    let peat = |args: &[&str]| {
+        let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_peat"));
+        cmd.env_clear().arg("--dir").arg(&dir).args(args);
+        cmd
+    };
+    peat(&["init", "--listen", "127.0.0.1:0"]).assert().success();
+    peat(&["upsert", "units", "first", "--set", "x=1"]).assert().success();
+    peat(&["sync", "start"]).assert().success();
+    let _running = Running(dir.clone());
+    let docs: String =
+        (0..30_000).map(|i| format!("{{\"id\":\"u{i}\",\"pad\":\"{}\"}}\n", "p".repeat(120))).collect();
+    let out = peat(&["upsert", "units"]).write_stdin(docs).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("documents before the error)"), "{stderr}");
+
+    let got = peat(&["get", "units", "first"]).output().unwrap();
+    assert!(got.status.success(), "reads go on while the disk is full: {got:?}");
+    disk.resize("64m");
+    let again = peat(&["upsert", "units", "after", "--set", "x=2"]).output().unwrap();
+    assert!(again.status.success(), "writes work again without a restart: {again:?}");
+    let status = peat(&["sync", "status", "--output", "json"]).output().unwrap();
+    assert!(status.status.success(), "the same node still runs: {status:?}");
 }

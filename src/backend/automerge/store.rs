@@ -4,7 +4,8 @@
 //! transaction; nothing is kept in memory between calls.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 use std::time::SystemTime;
 
 use automerge::{ActorId, AutoCommit, ChangeHash};
@@ -42,6 +43,16 @@ pub(super) const REMOVED: u8 = b'D';
 /// Change notifications buffered per observer before it counts as lagging.
 const EVENT_BUFFER: usize = 65_536;
 
+/// The open database, read-locked against a reopen while in use.
+struct Db<'a>(RwLockReadGuard<'a, Option<Database>>);
+
+impl std::ops::Deref for Db<'_> {
+    type Target = Database;
+    fn deref(&self) -> &Database {
+        self.0.as_ref().expect("Store::db returns only an open database")
+    }
+}
+
 /// The error for a store file that made redb panic.
 fn damaged(path: &Path, panic: &str) -> Error {
     Error::failed(format!(
@@ -57,7 +68,10 @@ fn db_err(err: impl Into<redb::Error>) -> Error {
 /// The persistent document store of one node.
 pub struct Store {
     path: std::path::PathBuf,
-    db: Database,
+    /// `None` only after a reopen failed (see [`Store::reopen`]).
+    db: RwLock<Option<Database>>,
+    /// Set by a failed write: the next write reopens the database first.
+    write_failed: AtomicBool,
     actor: ActorId,
     store_id: [u8; 16],
     events: broadcast::Sender<Arc<Committed>>,
@@ -81,7 +95,14 @@ impl Store {
             .map_err(|e| Error::context(&format!("{}", path.display()), e))?;
         let store_id = init_meta(&db)?;
         let (events, _) = broadcast::channel(EVENT_BUFFER);
-        Ok(Self { path: path.to_path_buf(), db, actor, store_id, events })
+        Ok(Self {
+            path: path.to_path_buf(),
+            db: RwLock::new(Some(db)),
+            write_failed: AtomicBool::new(false),
+            actor,
+            store_id,
+            events,
+        })
     }
 
     /// Opens the store like [`Store::open`], turning a panic of redb on a damaged file into
@@ -131,13 +152,16 @@ impl Store {
     /// Like [`Store::write`], for changes that came from `origin` (a peer's node id), which
     /// observers report with each change.
     pub fn write_from(&self, origin: &str, edits: impl FnOnce(&mut Writer<'_>) -> Result<()>) -> Result<()> {
-        let txn = self.db.begin_write().map_err(db_err)?;
-        let committed = {
-            let mut writer = Writer::new(&txn, &self.actor)?;
-            edits(&mut writer)?;
-            writer.finish()?
-        };
-        txn.commit().map_err(db_err)?;
+        let mut committed = Vec::new();
+        self.writing(|| {
+            let txn = self.db()?.begin_write().map_err(db_err)?;
+            committed = {
+                let mut writer = Writer::new(&txn, &self.actor)?;
+                edits(&mut writer)?;
+                writer.finish()?
+            };
+            txn.commit().map_err(db_err)
+        })?;
         let time = SystemTime::now();
         for (seq, document) in committed {
             // No receivers is fine: nobody is observing.
@@ -148,7 +172,7 @@ impl Store {
 
     /// One document by id, removed or not.
     pub fn get(&self, collection: &str, id: &str) -> Result<Option<Document>> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.db()?.begin_read().map_err(db_err)?;
         let table = txn.open_table(PROJECTIONS).map_err(db_err)?;
         let Some(bytes) = table.get((collection, id)).map_err(db_err)? else { return Ok(None) };
         Ok(Some(from_json(collection, parse_projection(bytes.value())?)))
@@ -156,7 +180,7 @@ impl Store {
 
     /// The Automerge document itself, for sync.
     pub fn load(&self, collection: &str, id: &str) -> Result<Option<AutoCommit>> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.db()?.begin_read().map_err(db_err)?;
         let table = txn.open_table(DOCS).map_err(db_err)?;
         let Some(bytes) = table.get((collection, id)).map_err(db_err)? else { return Ok(None) };
         AutoCommit::load(bytes.value()).map(Some).map_err(|e| Error::context("corrupt document", e))
@@ -172,7 +196,7 @@ impl Store {
     /// The documents matching `request` and the change-log position they are current at, read
     /// in one transaction: where an observer starts.
     pub fn snapshot(&self, collection: &str, request: &QueryRequest) -> Result<(u64, Vec<Document>)> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.db()?.begin_read().map_err(db_err)?;
         let seq = last_seq(&txn)?;
         let mut selector = Selector::new(request);
         scan(&txn, collection, &mut selector)?;
@@ -182,7 +206,7 @@ impl Store {
     /// The documents of a collection changed after log position `since`, each at its latest
     /// position, and the position of the log's end: what a resuming observer replays.
     pub fn changed_since(&self, collection: &str, since: u64) -> Result<(u64, Vec<(u64, Document)>)> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.db()?.begin_read().map_err(db_err)?;
         let changes = txn.open_table(CHANGES).map_err(db_err)?;
         let projections = txn.open_table(PROJECTIONS).map_err(db_err)?;
         let mut out = Vec::new();
@@ -209,12 +233,12 @@ impl Store {
 
     /// Offers each document of a collection to `selector` until it has enough.
     fn scan(&self, collection: &str, selector: &mut Selector<'_>) -> Result<()> {
-        scan(&self.db.begin_read().map_err(db_err)?, collection, selector)
+        scan(&self.db()?.begin_read().map_err(db_err)?, collection, selector)
     }
 
     /// Collections with their live document counts.
     pub fn collections(&self) -> Result<Vec<CollectionInfo>> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.db()?.begin_read().map_err(db_err)?;
         let table = txn.open_table(COUNTS).map_err(db_err)?;
         let mut out = Vec::new();
         for entry in table.iter().map_err(db_err)? {
@@ -226,7 +250,7 @@ impl Store {
 
     /// The change log after `since` with each document's current heads: what a peer pulls.
     pub fn log_since(&self, since: u64, limit: usize) -> Result<Vec<LogEntry>> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.db()?.begin_read().map_err(db_err)?;
         let changes = txn.open_table(CHANGES).map_err(db_err)?;
         let heads = txn.open_table(HEADS).map_err(db_err)?;
         let docs = txn.open_table(DOCS).map_err(db_err)?;
@@ -245,7 +269,7 @@ impl Store {
         &self,
         keys: impl IntoIterator<Item = (&'k str, &'k str)>,
     ) -> Result<Vec<Option<Vec<ChangeHash>>>> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.db()?.begin_read().map_err(db_err)?;
         let heads = txn.open_table(HEADS).map_err(db_err)?;
         let docs = txn.open_table(DOCS).map_err(db_err)?;
         keys.into_iter().map(|key| read_heads(&heads, &docs, key)).collect()
@@ -253,28 +277,72 @@ impl Store {
 
     /// The saved Automerge bytes of a document, as stored.
     pub fn raw(&self, collection: &str, id: &str) -> Result<Option<Vec<u8>>> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.db()?.begin_read().map_err(db_err)?;
         let table = txn.open_table(DOCS).map_err(db_err)?;
         Ok(table.get((collection, id)).map_err(db_err)?.map(|v| v.value().to_vec()))
     }
 
     /// The latest sequence number in the change log (0 when empty).
     pub fn last_seq(&self) -> Result<u64> {
-        last_seq(&self.db.begin_read().map_err(db_err)?)
+        last_seq(&self.db()?.begin_read().map_err(db_err)?)
     }
 
     /// Reads a small value kept beside the documents (sync cursors and the like).
     pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.db()?.begin_read().map_err(db_err)?;
         let table = txn.open_table(META).map_err(db_err)?;
         Ok(table.get(key).map_err(db_err)?.map(|v| v.value().to_vec()))
     }
 
     /// Writes a small value kept beside the documents.
     pub fn set_meta(&self, key: &str, value: &[u8]) -> Result<()> {
-        let txn = self.db.begin_write().map_err(db_err)?;
-        txn.open_table(META).map_err(db_err)?.insert(key, value).map_err(db_err)?;
-        txn.commit().map_err(db_err)
+        self.writing(|| {
+            let txn = self.db()?.begin_write().map_err(db_err)?;
+            txn.open_table(META).map_err(db_err)?.insert(key, value).map_err(db_err)?;
+            txn.commit().map_err(db_err)
+        })
+    }
+
+    /// The open database. After a failed reopen it is opened again here, so a store whose
+    /// disk filled up serves again once space is freed.
+    fn db(&self) -> Result<Db<'_>> {
+        if self.db.read().unwrap_or_else(PoisonError::into_inner).is_none() {
+            self.reopen()?;
+        }
+        let db = self.db.read().unwrap_or_else(PoisonError::into_inner);
+        if db.is_none() {
+            return Err(Error::failed(format!("{} is closed after an I/O error", self.path.display())));
+        }
+        Ok(Db(db))
+    }
+
+    /// Closes and opens the database again: after an I/O error (a full disk) redb refuses
+    /// every later write ("Previous I/O error occurred") until it is reopened.
+    fn reopen(&self) -> Result<()> {
+        let mut db = self.db.write().unwrap_or_else(PoisonError::into_inner);
+        // redb allows one open database per file: close the failed one first.
+        *db = None;
+        let reopened = Database::create(&self.path)
+            .map_err(|e| Error::context(&format!("cannot reopen {}", self.path.display()), e))?;
+        *db = Some(reopened);
+        tracing::info!("reopened {} after a failed write", self.path.display());
+        Ok(())
+    }
+
+    /// Runs a write; after one that failed (not for bad input), the next reopens the
+    /// database first.
+    fn writing(&self, write: impl FnOnce() -> Result<()>) -> Result<()> {
+        if self.write_failed.swap(false, Ordering::SeqCst)
+            && let Err(e) = self.reopen()
+        {
+            self.write_failed.store(true, Ordering::SeqCst);
+            return Err(e);
+        }
+        let result = write();
+        if result.as_ref().is_err_and(|e| e.kind == crate::sync::ErrorKind::Failed) {
+            self.write_failed.store(true, Ordering::SeqCst);
+        }
+        result
     }
 }
 
@@ -282,7 +350,7 @@ impl Store {
     /// Sends every document `request` asks for to `send`, as one read transaction sees them,
     /// and returns how many; stops early (`Ok`) when `send` says the receiver is gone.
     pub fn export(&self, request: &ExportRequest, mut send: impl FnMut(ExportEvent) -> bool) -> Result<u64> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.db()?.begin_read().map_err(db_err)?;
         let projections = txn.open_table(PROJECTIONS).map_err(db_err)?;
         let docs = txn.open_table(DOCS).map_err(db_err)?;
         let mut collections = request.collections.clone();
@@ -356,7 +424,7 @@ impl Store {
     }
 
     fn copy_to(&self, path: &Path) -> Result<()> {
-        let from = self.db.begin_read().map_err(db_err)?;
+        let from = self.db()?.begin_read().map_err(db_err)?;
         let to = Database::create(path)
             .map_err(|e| Error::context(&format!("cannot create {}", path.display()), e))?;
         copy_table(&from, &to, DOCS)?;
