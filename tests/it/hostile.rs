@@ -377,3 +377,54 @@ fn a_node_whose_disk_filled_up_serves_reads_and_writes_again_once_space_is_freed
     let status = peat(&["sync", "status", "--output", "json"]).output().unwrap();
     assert!(status.status.success(), "the same node still runs: {status:?}");
 }
+
+/// Plants a document nested 100 levels deep in a stopped node's store, as an older or hostile
+/// peat could have stored it: the Automerge document, its heads and a change-log entry
+/// after everything else (what a peer pulls).
+fn plant_deep_document(node: &Node, id: &str) {
+    use automerge::transaction::Transactable;
+    use redb::{ReadableDatabase, ReadableTable, TableDefinition};
+    type Key<'a> = (&'a str, &'a str);
+    const DOCS: TableDefinition<Key, &[u8]> = TableDefinition::new("docs");
+    const HEADS: TableDefinition<Key, &[u8]> = TableDefinition::new("heads");
+    const CHANGES: TableDefinition<u64, Key> = TableDefinition::new("changes");
+    let mut doc = automerge::AutoCommit::new();
+    let mut obj = automerge::ROOT;
+    for _ in 0..100 {
+        obj = doc.put_object(&obj, "a", automerge::ObjType::Map).unwrap();
+    }
+    doc.put(&obj, "x", 1).unwrap();
+    let saved = doc.save();
+    let heads: Vec<u8> = doc.get_heads().iter().flat_map(|h| h.0).collect();
+    let db = redb::Database::create(node.dir.join("store.redb")).unwrap();
+    let seq = {
+        let read = db.begin_read().unwrap();
+        read.open_table(CHANGES).unwrap().last().unwrap().map_or(0, |(s, _)| s.value()) + 1
+    };
+    let txn = db.begin_write().unwrap();
+    txn.open_table(DOCS).unwrap().insert(("units", id), saved.as_slice()).unwrap();
+    txn.open_table(HEADS).unwrap().insert(("units", id), heads.as_slice()).unwrap();
+    txn.open_table(CHANGES).unwrap().insert(seq, ("units", id)).unwrap();
+    txn.commit().unwrap();
+}
+
+#[test]
+fn a_peers_bad_document_is_refused_and_reported_and_sync_goes_on_past_it() {
+    let a = Node::loopback();
+    let b = Node::joining(&a);
+    a.ok(&["upsert", "units", "before", "--set", "x=1"]);
+    plant_deep_document(&a, "deep");
+    a.ok(&["upsert", "units", "after", "--set", "x=2"]);
+    a.start();
+    b.start();
+    b.ok(&["peers", "add", &a.addr()]);
+    b.ok(&["sync", "wait", "--timeout", "20s"]);
+    let ids: Vec<String> =
+        b.all("units").as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap().to_string()).collect();
+    assert_eq!(ids, ["after", "before"], "everything but the bad document arrived");
+    let peers = b.json(&["peers", "--output", "json"]);
+    let error = peers[0]["last_error"].as_str().unwrap_or_else(|| panic!("no last_error: {peers}"));
+    assert!(error.contains("units/deep") || error.contains("levels deep"), "{error}");
+    a.ok(&["upsert", "units", "later", "--set", "x=3", "--wait-for-sync", "20s"]);
+    assert!(b.ok(&["get", "units", "later", "-o", "json"]).contains("later"), "sync goes on");
+}
