@@ -15,6 +15,8 @@
 //! - [`sync`]: several node processes syncing over Iroh on 127.0.0.1
 //! - [`formation`]: formations across hosts made of network namespaces ([`hosts`]): member
 //!   exchange, cut links, restarts, mDNS, a relay, blocked peers
+//! - [`hostile`]: hostile input, permissions, damaged stores (`doctor`, `repair`), a full disk
+//!   (tmpfs), a peer's bad document
 //! - [`generated`]: the clap definition, `--help`, completions and man pages
 //!
 //! Every wait is for an event with a deadline (`sync wait`, `--wait-for-sync`,
