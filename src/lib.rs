@@ -157,3 +157,6 @@ pub mod cli;
 pub mod home;
 pub mod node;
 pub mod sync;
+
+#[cfg(test)]
+mod properties;

@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use peat::cli::{self, Cli, ExitStatus};
 
 fn main() -> ExitCode {
+    // Everything peat creates (store, config, log, pid file, socket, keys, exports) is for
+    // this user only: files 0600, directories 0700.
+    // SAFETY: umask has no preconditions and cannot fail.
+    unsafe { libc::umask(0o077) };
+    cli::install_panic_hook();
     cli::complete_if_asked();
     let cli = Cli::parse_args();
     cli.init_logging();

@@ -21,6 +21,12 @@ use crate::sync::{
 };
 
 type Key = (String, String);
+/// A held document's fields and removal state. Each was read once, and checked, when it
+/// was written, so reading it again cannot fail.
+fn read(doc: &AutoCommit) -> (serde_json::Map<String, serde_json::Value>, bool) {
+    convert::read(doc).expect("documents are checked when written")
+}
+
 /// A change to one document.
 type Edit<'a> = Box<dyn FnOnce(&mut AutoCommit) -> Result<()> + 'a>;
 
@@ -89,7 +95,7 @@ impl Inner {
         }
         for (key, doc) in &staged {
             state.seq += 1;
-            let (fields, deleted) = convert::read(doc);
+            let (fields, deleted) = convert::read(doc)?;
             let document = Document {
                 collection: key.0.clone(),
                 id: key.1.clone(),
@@ -133,7 +139,7 @@ impl Inner {
 
     fn document(&self, key: &Key) -> Option<Document> {
         self.lock().docs.get(key).map(|doc| {
-            let (fields, deleted) = convert::read(doc);
+            let (fields, deleted) = read(doc);
             Document { collection: key.0.clone(), id: key.1.clone(), fields, deleted, conflicts: Vec::new() }
         })
     }
@@ -146,7 +152,7 @@ impl Inner {
             .iter()
             .filter(|((c, _), seq)| c == collection && **seq > since)
             .filter_map(|(key, seq)| {
-                let (fields, deleted) = convert::read(state.docs.get(key)?);
+                let (fields, deleted) = read(state.docs.get(key)?);
                 Some((
                     *seq,
                     Document {
@@ -171,7 +177,7 @@ impl Inner {
             .range((collection.to_string(), String::new())..)
             .take_while(|((c, _), _)| c == collection)
             .map(|((c, id), doc)| {
-                let (fields, deleted) = convert::read(doc);
+                let (fields, deleted) = read(doc);
                 Document { collection: c.clone(), id: id.clone(), fields, deleted, conflicts: Vec::new() }
             })
             .filter(|doc| selector.wants(doc.deleted))
@@ -281,7 +287,7 @@ impl DocumentStore for MemoryBackend {
     async fn collections(&self) -> Result<Vec<CollectionInfo>> {
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
         for ((c, _), doc) in &self.inner.lock().docs {
-            *counts.entry(c.clone()).or_default() += u64::from(!convert::read(doc).1);
+            *counts.entry(c.clone()).or_default() += u64::from(!read(doc).1);
         }
         Ok(counts.into_iter().map(|(name, documents)| CollectionInfo { name, documents }).collect())
     }

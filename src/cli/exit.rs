@@ -20,17 +20,20 @@ pub enum ExitStatus {
     Refused,
     /// Ctrl-C.
     Interrupted,
+    /// A bug (a panic): one line on stderr says where.
+    Internal,
 }
 
 impl ExitStatus {
     /// Every status with its code and meaning, for `--help` and the man pages.
-    pub const ALL: [ExitStatus; 6] = [
+    pub const ALL: [ExitStatus; 7] = [
         ExitStatus::Success,
         ExitStatus::Failure,
         ExitStatus::Usage,
         ExitStatus::NotFound,
         ExitStatus::Refused,
         ExitStatus::Interrupted,
+        ExitStatus::Internal,
     ];
 
     pub fn code(self) -> u8 {
@@ -41,6 +44,7 @@ impl ExitStatus {
             ExitStatus::NotFound => 3,
             ExitStatus::Refused => 4,
             ExitStatus::Interrupted => 130,
+            ExitStatus::Internal => 101,
         }
     }
 
@@ -52,6 +56,7 @@ impl ExitStatus {
             ExitStatus::NotFound => "not found",
             ExitStatus::Refused => "refused (authentication, formation mismatch, lock held by another user)",
             ExitStatus::Interrupted => "interrupted (Ctrl-C)",
+            ExitStatus::Internal => "internal error: a bug, reported in one line on stderr",
         }
     }
 
@@ -83,6 +88,20 @@ impl ExitStatus {
         }
         ExitCode::from(status.code())
     }
+}
+
+/// Makes a panic print one line (`peat: internal error: ...`), never a backtrace; one on the
+/// main thread ends the command with [`ExitStatus::Internal`]. Panics caught at the store boundary (a damaged file) stay
+/// quiet: they become ordinary errors.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        if crate::sync::error::panic_is_caught() {
+            return;
+        }
+        let message = crate::sync::error::panic_message(info.payload());
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!("peat: internal error: {message}{at} (a bug; please report it)");
+    }));
 }
 
 /// The environment variables peat reads.

@@ -60,9 +60,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         (None, Some(id)) => id.clone(),
         (None, None) => "peat".into(),
     };
-    if app_id.is_empty() || app_id.len() > 64 || app_id.chars().any(char::is_control) {
-        return Err(Error::invalid(format!("--app-id {app_id:?}: use 1 to 64 printable characters")).into());
-    }
+    crate::sync::validate::app_id(&app_id).map_err(|e| Error::invalid(format!("--app-id: {e}")))?;
     let mut config = Config::new(&app_id);
     if let Some(listen) = args.listen {
         config.listen = listen;

@@ -7,8 +7,8 @@ use tokio::sync::mpsc;
 
 use serde_json::{Map, Value};
 
-use crate::sync::Error;
 use crate::sync::query::Path;
+use crate::sync::{Error, validate};
 
 /// One parsed input item: a document object, or the error that stopped the input.
 pub type Item = Result<Map<String, Value>, Error>;
@@ -23,7 +23,8 @@ pub fn spawn_reader(source: Box<dyn Read + Send>, name: String) -> mpsc::Receive
 
 /// Parses a whole input into `emit`, stopping at the first error or when `emit` returns false.
 pub fn parse_stream(source: impl Read, name: &str, mut emit: impl FnMut(Item) -> bool) {
-    let mut reader = BufReader::with_capacity(256 * 1024, source);
+    let mut reader = BufReader::with_capacity(256 * 1024, IntegerGuard::new(source));
+    skip_bom(&mut reader);
     let mut first = [0u8; 1];
     // Peek for '[' past leading whitespace: an array is one value, not a stream.
     let mut leading = Vec::new();
@@ -67,7 +68,97 @@ pub fn parse_stream(source: impl Read, name: &str, mut emit: impl FnMut(Item) ->
     }
 }
 
+/// Passes JSON text through, failing (`InvalidData`) at an integer literal beyond the range of
+/// i64 and u64: serde_json would silently make it a float, and the document would not say
+/// what was written.
+struct IntegerGuard<R> {
+    inner: R,
+    in_string: bool,
+    escaped: bool,
+    /// The number literal being read, if any (bounded: a longer integer is too big anyway).
+    number: Option<String>,
+    /// The error to give at the next read, after the bytes before it.
+    failed: Option<std::io::Error>,
+}
+
+impl<R: Read> IntegerGuard<R> {
+    fn new(inner: R) -> Self {
+        Self { inner, in_string: false, escaped: false, number: None, failed: None }
+    }
+
+    /// Ends the current number literal, if any, checking it.
+    fn end_number(&mut self) -> std::io::Result<()> {
+        let Some(n) = self.number.take() else { return Ok(()) };
+        let integer = !n.contains(['.', 'e', 'E']);
+        if integer && n.parse::<i64>().is_err() && n.parse::<u64>().is_err() {
+            let shown: String = n.chars().take(24).collect();
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("the integer {shown}… is beyond the 64-bit range; write it as a string"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn scan(&mut self, byte: u8) -> std::io::Result<()> {
+        if self.in_string {
+            match byte {
+                _ if self.escaped => self.escaped = false,
+                b'\\' => self.escaped = true,
+                b'"' => self.in_string = false,
+                _ => {}
+            }
+            return Ok(());
+        }
+        if matches!(byte, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') {
+            let n = self.number.get_or_insert_with(String::new);
+            if n.len() < 64 {
+                n.push(byte as char);
+            }
+            return Ok(());
+        }
+        self.in_string = byte == b'"';
+        self.end_number()
+    }
+}
+
+impl<R: Read> Read for IntegerGuard<R> {
+    /// The bytes before a bad integer's end come first, so the parser has read up to it
+    /// when the error comes and names its line.
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(e) = self.failed.take() {
+            return Err(e);
+        }
+        let n = self.inner.read(buf)?;
+        if n == 0 {
+            self.end_number()?;
+        }
+        for (i, &byte) in buf[..n].iter().enumerate() {
+            if let Err(e) = self.scan(byte) {
+                if i == 0 {
+                    return Err(e);
+                }
+                self.failed = Some(e);
+                return Ok(i);
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Skips a UTF-8 byte order mark, which Windows tools put before JSON.
+fn skip_bom(reader: &mut BufReader<impl Read>) {
+    use std::io::BufRead;
+    const BOM: &[u8] = b"\xEF\xBB\xBF";
+    if reader.fill_buf().is_ok_and(|buf| buf.starts_with(BOM)) {
+        reader.consume(BOM.len());
+    }
+}
+
 fn json_error(name: &str, e: &serde_json::Error, line_offset: usize) -> Error {
+    if e.io_error_kind() == Some(std::io::ErrorKind::InvalidData) {
+        return Error::invalid(format!("{name}: {e}"));
+    }
     if e.is_io() {
         return Error::failed(format!("{name}: {e}"));
     }
@@ -103,10 +194,14 @@ pub fn parse_set(s: &str) -> Result<(Path, Value), Error> {
     let (path, value) =
         s.split_once('=').ok_or_else(|| Error::invalid(format!("--set {s:?}: expected PATH=VALUE")))?;
     let path = Path::parse(path.trim()).map_err(|e| Error::invalid(format!("--set {s:?}: bad path: {e}")))?;
-    if path.to_string() == "id" {
-        return Err(Error::invalid("--set id=...: the id cannot be changed; give it as the ID argument"));
-    }
-    let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_string()));
+    let value = match serde_json::from_reader(IntegerGuard::new(value.as_bytes())) {
+        Ok(json) => json,
+        Err(e) if e.io_error_kind() == Some(std::io::ErrorKind::InvalidData) => {
+            return Err(Error::invalid(format!("--set {s:?}: {e}")));
+        }
+        Err(_) => Value::String(value.to_string()),
+    };
+    validate::set(&path, &value).map_err(|e| Error::invalid(format!("--set {s:?}: {e}")))?;
     Ok((path, value))
 }
 
@@ -130,6 +225,16 @@ mod tests {
         assert_eq!(parse("{\"a\":1}\n{\"b\":2}\n"), [Ok(json!({"a": 1})), Ok(json!({"b": 2}))]);
         assert_eq!(parse("\n [ {\"a\":1}, {\"b\":2} ]"), [Ok(json!({"a": 1})), Ok(json!({"b": 2}))]);
         assert_eq!(parse("   \n"), Vec::<Result<Value, String>>::new());
+        assert_eq!(parse("\u{FEFF}{\"a\":1}\n"), [Ok(json!({"a": 1}))], "a BOM is skipped");
+        let big = parse("{\"a\":18446744073709551616}");
+        assert!(big[0].clone().unwrap_err().contains("beyond the 64-bit range"), "{big:?}");
+        assert_eq!(
+            parse(
+                r#"{"u":18446744073709551615,"i":-9223372036854775808,"f":1e300,"s":"99999999999999999999"}"#
+            ),
+            [Ok(json!({"u": u64::MAX, "i": i64::MIN, "f": 1e300, "s": "99999999999999999999"}))]
+        );
+        assert!(parse("{\"a\":-9223372036854775809}")[0].is_err());
     }
 
     #[test]
@@ -154,5 +259,8 @@ mod tests {
         assert!(parse_set("novalue").is_err());
         assert!(parse_set("a..b=1").is_err());
         assert!(parse_set("id=2").is_err());
+        assert!(parse_set("id.x=1").is_err(), "the id is not a field");
+        assert!(parse_set("n=18446744073709551616").unwrap_err().message.contains("64-bit range"));
+        assert_eq!(parse_set("n=18446744073709551615").unwrap().1, json!(u64::MAX));
     }
 }

@@ -5,6 +5,7 @@ mod backup;
 mod complete;
 mod conflicts;
 mod context;
+mod doctor;
 mod duration;
 mod exit;
 mod export;
@@ -15,7 +16,7 @@ mod hints;
 mod history;
 mod import;
 mod init;
-mod input;
+pub(crate) mod input;
 mod interrupt;
 mod logs;
 mod peers;
@@ -35,7 +36,7 @@ use std::path::PathBuf;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 pub use context::Context;
-pub use exit::ExitStatus;
+pub use exit::{ExitStatus, install_panic_hook};
 pub use printer::{Format, Printer};
 
 use crate::sync::Error;
@@ -97,6 +98,8 @@ pub enum Command {
     Backup(backup::Args),
     Restore(backup::RestoreArgs),
     Logs(logs::Args),
+    Doctor(doctor::DoctorArgs),
+    Repair(doctor::RepairArgs),
     /// Run the node: start, stop, status, wait for peers
     #[command(
         subcommand,
@@ -217,6 +220,8 @@ impl Command {
             Command::Import(args) => import::run(ctx, args).await,
             Command::Backup(args) => backup::run(ctx, args).await,
             Command::Restore(args) => backup::restore(ctx, args).await,
+            Command::Doctor(args) => doctor::doctor(ctx, args).await,
+            Command::Repair(args) => doctor::repair(ctx, args).await,
             Command::Logs(args) => logs::run(ctx, args).await,
             Command::Sync(command) => sync::run(ctx, command).await,
             Command::Formation(command) => formation::run(ctx, command).await,

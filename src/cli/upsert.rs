@@ -11,7 +11,7 @@ use super::conflicts::CONFLICTS_FIELD;
 use super::input::{self, parse_set};
 use super::interrupt::Interrupt;
 use crate::node::protocol::{BATCH_BYTES, encoded_len};
-use crate::sync::{DELETED_FIELD, DocInput, Error, Path, SyncDirection, validate};
+use crate::sync::{DocInput, Error, Path, SyncDirection, validate};
 
 /// Most documents committed in one transaction.
 const CHUNK: usize = 10_000;
@@ -224,7 +224,10 @@ async fn write_stream(
             );
         }
         let n = chunk.len() as u64;
-        ids.extend(store.upsert(&args.collection, chunk).await?);
+        let stored = store.upsert(&args.collection, chunk).await.map_err(|e| {
+            Error::new(e.kind, format!("{} (stored {} documents before the error)", e.message, ids.len()))
+        })?;
+        ids.extend(stored);
         progress.inc(n);
         if interrupt.is_set() {
             progress.finish_and_clear();
@@ -256,11 +259,6 @@ fn to_input(
     n: usize,
 ) -> Result<DocInput, Error> {
     let at = |m: String| Error::invalid(format!("document {n}: {m}"));
-    if fields.contains_key(DELETED_FIELD) {
-        return Err(at(format!(
-            "the field '{DELETED_FIELD}' is reserved; remove documents with `peat remove`"
-        )));
-    }
     if fields.contains_key(CONFLICTS_FIELD) {
         return Err(at(format!(
             "the field '{CONFLICTS_FIELD}' is output of --conflicts; drop it before writing"
@@ -270,10 +268,8 @@ fn to_input(
     if let Some(id) = &args.id {
         doc.id = Some(id.clone());
     }
-    if let Some(id) = &doc.id {
-        validate::id(id).map_err(at)?;
-    }
     doc.sets = sets.to_vec();
+    validate::input(&args.collection, &doc).map_err(at)?;
     Ok(doc)
 }
 

@@ -122,8 +122,10 @@ impl ConfigFile {
     }
 
     fn parse(&self, text: &str) -> Result<Config> {
-        toml::from_str(text)
-            .map_err(|e| Error::invalid(format!("{}: {}", self.path.display(), one_line(&e.to_string()))))
+        let bad = |e: String| Error::invalid(format!("{}: {}", self.path.display(), one_line(&e)));
+        let config: Config = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
+        crate::sync::validate::app_id(&config.app_id).map_err(bad)?;
+        Ok(config)
     }
 
     /// Writes the text atomically (temp file + rename), so a crash never leaves half a file.
@@ -249,5 +251,7 @@ mod tests {
         assert!(back.contains("# peers we trust\npeers = []"), "{back}");
         assert!(!back.contains("blocked"), "an emptied list that is skipped when empty goes: {back}");
         assert_eq!(file.load().unwrap().app_id, "a");
+        fs::write(file.path(), "app_id = ''\nlisten = '0.0.0.0:1'\n").unwrap();
+        assert!(file.load().unwrap_err().message.contains("use 1 to 64 printable characters"));
     }
 }

@@ -7,7 +7,7 @@ pub mod ticket;
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use iroh::SecretKey;
@@ -60,31 +60,37 @@ impl NodeDir {
         self.path.join(name)
     }
 
-    /// Whether the directory holds an initialised node.
+    /// Whether the directory holds a node (perhaps a damaged one: [`NodeDir::check`] says).
     pub fn is_initialized(&self) -> bool {
-        self.file(IDENTITY_FILE).exists() && self.file(CONFIG_FILE).exists()
+        [IDENTITY_FILE, FORMATION_FILE, CONFIG_FILE].iter().any(|f| self.file(f).exists())
     }
 
     /// Errors with `NotFound` unless the directory holds a node: how read commands refuse a
-    /// mistyped `--dir` instead of creating a node there.
+    /// mistyped `--dir` instead of creating a node there. A node it holds must pass
+    /// [`NodeDir::check`].
     pub fn require(&self) -> Result<()> {
         if self.is_initialized() {
-            return Ok(());
+            return self.check();
         }
         Err(Error::not_found(format!("no node in {} (create one with `peat init`)", self.path.display())))
     }
 
     /// Initialises the directory when it is not yet: 0700, fresh keys (0600), default config.
+    /// Concurrent first commands agree on one node: the first makes it under a lock on the
+    /// directory, the others then find it.
     pub fn ensure(&self) -> Result<Initialized> {
+        let _lock = self.lock_for_init()?;
         if self.is_initialized() {
+            self.check()?;
             return Ok(Initialized { dir: self.clone(), created: false });
         }
-        self.init(Config::new("peat"), None, false)
+        self.write_new(Config::new("peat"), None)
     }
 
     /// Writes a new node: identity key, formation key (given, or fresh) and config. With
     /// `force`, replaces an existing one (but never its store).
     pub fn init(&self, config: Config, formation: Option<[u8; 32]>, force: bool) -> Result<Initialized> {
+        let _lock = self.lock_for_init()?;
         if self.is_initialized() && !force {
             return Err(Error::invalid(format!(
                 "{} is already initialised (node {}); pass --force to replace its keys and config",
@@ -92,13 +98,82 @@ impl NodeDir {
                 self.identity()?.public()
             )));
         }
-        fs::create_dir_all(&self.path).map_err(|e| io_err(&self.path, e))?;
+        self.write_new(config, formation)
+    }
+
+    fn write_new(&self, config: Config, formation: Option<[u8; 32]>) -> Result<Initialized> {
         fs::set_permissions(&self.path, fs::Permissions::from_mode(0o700))
             .map_err(|e| io_err(&self.path, e))?;
         write_secret(&self.file(IDENTITY_FILE), &SecretKey::generate().to_bytes())?;
         write_secret(&self.file(FORMATION_FILE), &formation.unwrap_or_else(rand::random))?;
         self.config_file().save(&config)?;
         Ok(Initialized { dir: self.clone(), created: true })
+    }
+
+    /// Creates the directory (0700) if missing, checks that it is safe to use, and locks it
+    /// until the guard drops, so that only one process at a time initialises it.
+    fn lock_for_init(&self) -> Result<fs::File> {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.path)
+            .map_err(|e| io_err(&self.path, e))?;
+        self.check_dir()?;
+        let dir = fs::File::open(&self.path).map_err(|e| io_err(&self.path, e))?;
+        dir.lock().map_err(|e| io_err(&self.path, e))?;
+        Ok(dir)
+    }
+
+    /// Checks a directory that holds a node: safe permissions, and every file a node needs
+    /// present (a missing key is never silently replaced: that would be a new node).
+    pub fn check(&self) -> Result<()> {
+        self.check_dir()?;
+        for name in [IDENTITY_FILE, FORMATION_FILE, CONFIG_FILE] {
+            let path = self.file(name);
+            let meta = match fs::metadata(&path) {
+                Ok(meta) => meta,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(Error::failed(format!(
+                        "{} is missing from this node's directory; restore it from a backup \
+                         (or `peat init --force` makes a new node with a new id)",
+                        path.display()
+                    )));
+                }
+                Err(e) => return Err(io_err(&path, e)),
+            };
+            if name != CONFIG_FILE && meta.permissions().mode() & 0o077 != 0 {
+                return Err(Error::refused(format!(
+                    "{} is readable by others (mode {:o}); run `chmod 600 {}`",
+                    path.display(),
+                    meta.permissions().mode() & 0o777,
+                    path.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The directory must belong to this user and be writable by nobody else: whoever can
+    /// write it can replace the keys or the peer list.
+    fn check_dir(&self) -> Result<()> {
+        let meta = fs::metadata(&self.path).map_err(|e| io_err(&self.path, e))?;
+        let me = effective_uid();
+        if meta.uid() != me {
+            return Err(Error::refused(format!(
+                "{} belongs to user {}, not to you (user {me}); use a directory of your own",
+                self.path.display(),
+                meta.uid()
+            )));
+        }
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o022 != 0 {
+            return Err(Error::refused(format!(
+                "{} is writable by group or others (mode {mode:o}); run `chmod 700 {}`",
+                self.path.display(),
+                self.path.display()
+            )));
+        }
+        Ok(())
     }
 
     /// The node's Iroh secret key; its public key is the node id.
@@ -140,6 +215,12 @@ impl NodeDir {
             blocked: config.blocked,
         })
     }
+}
+
+/// This process's effective user id.
+fn effective_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
 }
 
 pub(crate) fn io_err(path: &Path, err: std::io::Error) -> Error {

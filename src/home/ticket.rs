@@ -72,7 +72,10 @@ impl Ticket {
         };
         let body = s.trim().strip_prefix(PREFIX).ok_or_else(bad)?;
         let bytes = unhex(body).ok_or_else(bad)?;
-        let wire: Wire = postcard::from_bytes(&bytes).map_err(|_| bad())?;
+        let (wire, rest): (Wire, &[u8]) = postcard::take_from_bytes(&bytes).map_err(|_| bad())?;
+        if !rest.is_empty() || crate::sync::validate::app_id(&wire.app_id).is_err() {
+            return Err(bad());
+        }
         Ok(Self {
             app_id: wire.app_id,
             formation: hex(&wire.formation),
@@ -165,6 +168,9 @@ mod tests {
         for bad in ["", "peat1", "peat1zz", "peat1abc", "xyz", "peat17b7d"] {
             assert!(Ticket::decode(bad).is_err(), "{bad}");
         }
+        assert!(Ticket::decode(&format!("{s}00")).is_err(), "trailing bytes");
+        let nameless = Ticket::new("", &[7; 32], &node, vec![]).encode().unwrap();
+        assert!(Ticket::decode(&nameless).is_err(), "an app id init would refuse");
     }
 
     #[test]

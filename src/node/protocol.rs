@@ -17,7 +17,7 @@ use serde_json::Value;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::sync::{
-    DocInput, Error, ExportRecord, ExportRequest, Query, QueryRequest, Result, Start, SyncDirection,
+    DocInput, Error, ExportRecord, ExportRequest, Query, QueryRequest, Result, Start, SyncDirection, validate,
 };
 
 /// Protocol version; a node refuses requests of another version.
@@ -223,7 +223,33 @@ pub fn decode_request(line: &[u8]) -> Result<Request> {
     }
     let envelope: Envelope<Request> =
         serde_json::from_slice(line).map_err(|e| Error::invalid(format!("malformed request: {e}")))?;
+    envelope.request.check()?;
     Ok(envelope.request)
+}
+
+impl Request {
+    /// Applies the rules of [`validate`] to what the request names or writes: the node
+    /// checks every request itself, whatever client sent it.
+    pub fn check(&self) -> Result<()> {
+        let named = |collection: &str, id: Option<&str>| {
+            validate::collection(collection).and_then(|()| id.map_or(Ok(()), validate::id))
+        };
+        let checked = match self {
+            Request::Upsert { collection, docs } => {
+                docs.iter().try_for_each(|doc| validate::input(collection, doc))
+            }
+            Request::Get { collection, id } | Request::Remove { collection, id } => {
+                named(collection, Some(id))
+            }
+            Request::Query { collection, .. }
+            | Request::Count { collection, .. }
+            | Request::Observe { collection, .. } => named(collection, None),
+            Request::Export { request } => request.collections.iter().try_for_each(|c| named(c, None)),
+            Request::Import { records } => records.iter().try_for_each(|r| named(&r.collection, Some(&r.id))),
+            _ => Ok(()),
+        };
+        checked.map_err(Error::invalid)
+    }
 }
 
 #[cfg(test)]
@@ -261,6 +287,18 @@ mod tests {
         }
         let wait = Request::WaitForSync { timeout_ms: 5, direction: SyncDirection::Pull };
         assert_eq!(decode_request(&serde_json::to_vec(&envelope(&wait)).unwrap()).unwrap(), wait);
+        let doc = |id: &str| DocInput { id: Some(id.into()), ..DocInput::default() };
+        for bad in [
+            Request::Get { collection: "c".into(), id: "a/b".into() },
+            Request::Remove { collection: "../../etc".into(), id: "x".into() },
+            Request::Upsert { collection: "c".into(), docs: vec![doc("")] },
+            Request::Upsert { collection: "c".into(), docs: vec![doc("x\u{7}")] },
+            Request::Upsert { collection: "c".into(), docs: vec![doc(&"i".repeat(1000))] },
+            Request::Query { collection: "".into(), request: QueryRequest::default() },
+        ] {
+            let err = decode_request(&serde_json::to_vec(&envelope(&bad)).unwrap()).unwrap_err();
+            assert_eq!(err.kind, crate::sync::ErrorKind::Invalid, "{bad:?}: {err}");
+        }
         let older = br#"{"v":1,"request":{"op":"wait_for_sync","timeout_ms":5}}"#;
         assert_eq!(
             decode_request(older).unwrap(),

@@ -60,3 +60,43 @@ impl Error {
         Self::failed(format!("{what}: {err}"))
     }
 }
+
+thread_local! {
+    /// Set while [`catch_panics`] runs on this thread.
+    static CATCHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, returning the message of a panic inside it as `Err`: how a store turns a panic
+/// of its database library on a damaged file into an error that names the file. The panic
+/// hook stays quiet meanwhile ([`panic_is_caught`]).
+pub fn catch_panics<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    let was = CATCHING.replace(true);
+    let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    CATCHING.set(was);
+    out.map_err(|payload| panic_message(payload.as_ref()))
+}
+
+/// Whether a panic on this thread now will be caught by [`catch_panics`].
+pub fn panic_is_caught() -> bool {
+    CATCHING.get()
+}
+
+/// The text a panic was raised with.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_caught_panic_becomes_its_message() {
+        assert_eq!(super::catch_panics(|| 7), Ok(7));
+        let caught = super::catch_panics(|| -> u8 { panic!("index out of bounds") });
+        assert_eq!(caught, Err("index out of bounds".to_string()));
+        assert!(!super::panic_is_caught());
+    }
+}

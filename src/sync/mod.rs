@@ -2,7 +2,7 @@
 
 mod archive;
 pub mod clock;
-mod error;
+pub mod error;
 mod history;
 pub mod plan;
 pub mod query;

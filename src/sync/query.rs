@@ -280,8 +280,14 @@ fn num_cmp(a: &Number, b: &Number) -> Ordering {
         (_, _, Some(x), Some(y)) => x.cmp(&y),
         (Some(_), _, _, Some(_)) => Ordering::Less,
         (_, Some(_), Some(_), _) => Ordering::Greater,
-        _ => a.as_f64().unwrap_or(f64::NAN).total_cmp(&b.as_f64().unwrap_or(f64::NAN)),
+        _ => float_cmp(a.as_f64().unwrap_or(f64::NAN), b.as_f64().unwrap_or(f64::NAN)),
     }
+}
+
+/// Floats by value, so `-0.0 == 0`; NaN (never stored, JSON has none) falls back to the
+/// total order to keep sorting total.
+fn float_cmp(x: f64, y: f64) -> Ordering {
+    x.partial_cmp(&y).unwrap_or_else(|| x.total_cmp(&y))
 }
 
 /// The order of two values of one JSON type; `None` across types or for containers.
@@ -701,6 +707,13 @@ mod tests {
         assert!(m("missing != 1", doc.clone()) && !m("missing == 1", doc.clone()));
         assert!(m("exists(z)", doc.clone()) && !m("exists(missing)", doc.clone()));
         assert!(m("l[1] == 2", doc.clone()));
+    }
+
+    #[test]
+    fn negative_zero_equals_zero() {
+        let doc = json!({"z": -0.0, "i": 0});
+        assert!(m("z == 0", doc.clone()) && m("z >= 0", doc.clone()) && !m("z < 0", doc.clone()));
+        assert!(m("i == -0.0", doc.clone()) && !m("i > -0.0", doc.clone()));
     }
 
     #[test]

@@ -25,6 +25,8 @@
 //!   and concurrent writes converge and lose no acknowledged write (`PEAT_CHAOS_SEED`,
 //!   `PEAT_CHAOS_SECS`)
 //! - [`million`]: large results streamed in bounded memory, key lookups, top-k, `--explain`
+//! - [`hostile`]: hostile input, permissions, damaged stores (`doctor`, `repair`), a full disk
+//!   (tmpfs), a peer's bad document
 //! - [`generated`]: the clap definition, `--help`, completions and man pages
 //!
 //! Every wait is for an event with a deadline (`sync wait`, `--wait-for-sync`,
@@ -45,6 +47,7 @@ mod field;
 mod formation;
 mod generated;
 mod history;
+mod hostile;
 mod interop;
 mod million;
 mod node;

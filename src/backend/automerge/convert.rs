@@ -12,7 +12,7 @@ use automerge::{
 use serde_json::{Map, Number, Value};
 
 use crate::sync::query::{Path, Segment};
-use crate::sync::{DELETED_FIELD, DocInput, Error, Result};
+use crate::sync::{DELETED_FIELD, DocInput, Error, Result, validate};
 
 type AmResult<T> = std::result::Result<T, automerge::AutomergeError>;
 
@@ -21,33 +21,48 @@ fn am_err(err: automerge::AutomergeError) -> Error {
 }
 
 /// Reads a document's fields (without the tombstone marker) and whether it is removed.
-pub fn read(doc: &AutoCommit) -> (Map<String, Value>, bool) {
-    let mut fields = read_map(doc, &ROOT);
+/// Refuses a document nested deeper than [`validate::MAX_DEPTH`] (a peer's, say) before the
+/// recursion here could get near the stack's end.
+pub fn read(doc: &AutoCommit) -> Result<(Map<String, Value>, bool)> {
+    let mut fields = read_map(doc, &ROOT, 1)?;
     let deleted = matches!(fields.remove(DELETED_FIELD), Some(Value::Bool(true)));
-    (fields, deleted)
+    Ok((fields, deleted))
 }
 
-fn read_map(doc: &AutoCommit, obj: &ObjId) -> Map<String, Value> {
+fn too_deep() -> Error {
+    Error::invalid(format!("the document is nested more than {} levels deep", validate::MAX_DEPTH))
+}
+
+fn read_map(doc: &AutoCommit, obj: &ObjId, depth: usize) -> Result<Map<String, Value>> {
+    if depth > validate::MAX_DEPTH {
+        return Err(too_deep());
+    }
     let mut out = Map::new();
     for key in doc.keys(obj) {
         if let Ok(Some((value, id))) = doc.get(obj, key.as_str()) {
-            out.insert(key, read_value(doc, value, &id));
+            out.insert(key, read_value(doc, value, &id, depth)?);
         }
     }
-    out
+    Ok(out)
 }
 
-pub(crate) fn read_value(doc: &AutoCommit, value: AmValue<'_>, id: &ObjId) -> Value {
-    match value {
-        AmValue::Object(ObjType::Map | ObjType::Table) => Value::Object(read_map(doc, id)),
+/// A value inside a container at `depth`.
+pub(crate) fn read_value(doc: &AutoCommit, value: AmValue<'_>, id: &ObjId, depth: usize) -> Result<Value> {
+    Ok(match value {
+        AmValue::Object(ObjType::Map | ObjType::Table) => Value::Object(read_map(doc, id, depth + 1)?),
         AmValue::Object(ObjType::List) => {
+            if depth + 1 > validate::MAX_DEPTH {
+                return Err(too_deep());
+            }
             let len = doc.length(id);
             let items = (0..len).filter_map(|i| doc.get(id, i).ok().flatten());
-            Value::Array(items.map(|(v, child)| read_value(doc, v, &child)).collect())
+            Value::Array(
+                items.map(|(v, child)| read_value(doc, v, &child, depth + 1)).collect::<Result<_>>()?,
+            )
         }
         AmValue::Object(ObjType::Text) => Value::String(doc.text(id).unwrap_or_default()),
         AmValue::Scalar(s) => scalar_to_json(&s),
-    }
+    })
 }
 
 pub(crate) fn scalar_to_json(s: &ScalarValue) -> Value {
@@ -276,7 +291,7 @@ mod tests {
         let input = DocInput { fields: object(v.clone()), ..DocInput::default() };
         apply(&mut doc, &input).unwrap();
         let bytes = doc.save();
-        Value::Object(read(&AutoCommit::load(&bytes).unwrap()).0)
+        Value::Object(read(&AutoCommit::load(&bytes).unwrap()).unwrap().0)
     }
 
     #[test]
@@ -305,10 +320,10 @@ mod tests {
         apply(&mut doc, &DocInput { fields: object(json!({"a": 1, "b": 2})), ..DocInput::default() })
             .unwrap();
         apply(&mut doc, &DocInput { fields: object(json!({"b": 3})), ..DocInput::default() }).unwrap();
-        assert_eq!(Value::Object(read(&doc).0), json!({"a": 1, "b": 3}));
+        assert_eq!(Value::Object(read(&doc).unwrap().0), json!({"a": 1, "b": 3}));
         apply(&mut doc, &DocInput { fields: object(json!({"c": 4})), replace: true, ..DocInput::default() })
             .unwrap();
-        assert_eq!(Value::Object(read(&doc).0), json!({"c": 4}));
+        assert_eq!(Value::Object(read(&doc).unwrap().0), json!({"c": 4}));
     }
 
     #[test]
@@ -321,7 +336,10 @@ mod tests {
             (Path::parse("l[2]").unwrap(), json!({"k": true})),
         ];
         apply(&mut doc, &DocInput { sets, ..DocInput::default() }).unwrap();
-        assert_eq!(Value::Object(read(&doc).0), json!({"a": {"b": {"c": 1}}, "l": [1, "x", {"k": true}]}));
+        assert_eq!(
+            Value::Object(read(&doc).unwrap().0),
+            json!({"a": {"b": {"c": 1}}, "l": [1, "x", {"k": true}]})
+        );
         let bad = DocInput { sets: vec![(Path::parse("l[9]").unwrap(), json!(0))], ..DocInput::default() };
         assert!(apply(&mut doc, &bad).is_err());
         let bad = DocInput { sets: vec![(Path::parse("l.x").unwrap(), json!(0))], ..DocInput::default() };
@@ -336,7 +354,7 @@ mod tests {
         apply(&mut a, &DocInput { fields: object(json!({"x": 1, "y": 0})), ..DocInput::default() }).unwrap();
         apply(&mut b, &DocInput { fields: object(json!({"x": 0, "y": 2})), ..DocInput::default() }).unwrap();
         a.merge(&mut b).unwrap();
-        assert_eq!(Value::Object(read(&a).0), json!({"x": 1, "y": 2}));
+        assert_eq!(Value::Object(read(&a).unwrap().0), json!({"x": 1, "y": 2}));
     }
 
     #[test]
@@ -348,10 +366,10 @@ mod tests {
         let before = doc.get_changes(&[]).len();
         mark_removed(&mut doc).unwrap();
         doc.commit();
-        assert_eq!(read(&doc), (Map::new(), true));
+        assert_eq!(read(&doc).unwrap(), (Map::new(), true));
         assert_eq!(doc.get_changes(&[]).len(), before + 1, "the removal is one change");
         apply(&mut doc, &DocInput { fields: object(json!({"b": 2})), ..DocInput::default() }).unwrap();
-        assert_eq!(read(&doc), (object(json!({"b": 2})), false));
+        assert_eq!(read(&doc).unwrap(), (object(json!({"b": 2})), false));
     }
 
     fn arb_json() -> impl Strategy<Value = Value> {
@@ -383,7 +401,7 @@ mod tests {
             // The batch path for new documents builds the same document.
             let created = create(v.as_object().unwrap(), &automerge::ActorId::random()).unwrap();
             let loaded = AutoCommit::load(&created.save()).unwrap();
-            prop_assert_eq!(Value::Object(read(&loaded).0), v);
+            prop_assert_eq!(Value::Object(read(&loaded).unwrap().0), v);
         }
     }
 }

@@ -135,7 +135,7 @@ fn conflict(
     let mut values: Vec<ConflictValue> = all
         .iter()
         .map(|(value, id)| ConflictValue {
-            value: convert::read_value(doc, value.clone(), id),
+            value: convert::read_value(doc, value.clone(), id, 0).unwrap_or(serde_json::Value::Null),
             node: match id {
                 ObjId::Id(_, actor, _) => actor.to_hex_string(),
                 ObjId::Root => String::new(),

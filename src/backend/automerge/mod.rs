@@ -2,6 +2,7 @@
 //! peers over Iroh.
 
 pub(crate) mod convert;
+pub(crate) mod doctor;
 pub(crate) mod history;
 pub mod net;
 pub(crate) mod store;
@@ -66,7 +67,9 @@ impl AutomergeBackend {
         f: impl FnOnce(&Store) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let store = Arc::clone(self.store()?);
-        tokio::task::spawn_blocking(move || f(&store)).await.map_err(|e| Error::context("store task", e))?
+        tokio::task::spawn_blocking(move || store.guarded(f))
+            .await
+            .map_err(|e| Error::context("store task", e))?
     }
 
     fn not_syncing() -> Error {
@@ -106,7 +109,7 @@ impl DataSyncBackend for AutomergeBackend {
         let actor = automerge::ActorId::from(node_id.as_bytes().as_slice());
         let path = config.store.clone();
         let _ = self.config.set(config);
-        let store = tokio::task::spawn_blocking(move || Store::open(&path, actor))
+        let store = tokio::task::spawn_blocking(move || Store::open_guarded(&path, actor))
             .await
             .map_err(|e| Error::context("store task", e))??;
         self.store.set(Arc::new(store)).map_err(|_| Error::failed("backend is already initialized"))
@@ -147,8 +150,9 @@ impl DocumentStore for AutomergeBackend {
         let (collection, request) = (collection.to_string(), request.clone());
         let (tx, stream) = EventStream::channel(QUERY_BUFFER);
         tokio::task::spawn_blocking(move || {
-            let sent =
-                store.query(&collection, &request, |doc| tx.blocking_send(QueryEvent::Doc(doc)).is_ok());
+            let sent = store.guarded(|s| {
+                s.query(&collection, &request, |doc| tx.blocking_send(QueryEvent::Doc(doc)).is_ok())
+            });
             let end = match sent {
                 Ok(documents) => QueryEvent::End { documents },
                 Err(e) => QueryEvent::Failed(e),
@@ -195,7 +199,9 @@ impl DocumentStore for AutomergeBackend {
         let store = Arc::clone(self.store()?);
         let (tx, stream) = EventStream::channel(EXPORT_BUFFER);
         tokio::task::spawn_blocking(move || {
-            let end = match store.export(&request, |event| tx.blocking_send(event).is_ok()) {
+            let exported =
+                store.guarded(|store| store.export(&request, |event| tx.blocking_send(event).is_ok()));
+            let end = match exported {
                 Ok(documents) => ExportEvent::End { documents },
                 Err(e) => ExportEvent::Failed(e),
             };

@@ -4,7 +4,8 @@
 //! transaction; nothing is kept in memory between calls.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 use std::time::SystemTime;
 
 use automerge::{ActorId, AutoCommit, ChangeHash};
@@ -26,23 +27,23 @@ use automerge::transaction::CommitOptions;
 
 type Key<'a> = (&'a str, &'a str);
 /// Automerge documents, saved whole.
-const DOCS: TableDefinition<Key, &[u8]> = TableDefinition::new("docs");
+pub(super) const DOCS: TableDefinition<Key, &[u8]> = TableDefinition::new("docs");
 /// JSON projections: one state byte (`L` live, `D` removed) then the document's JSON form.
-const PROJECTIONS: TableDefinition<Key, &[u8]> = TableDefinition::new("projections");
+pub(super) const PROJECTIONS: TableDefinition<Key, &[u8]> = TableDefinition::new("projections");
 /// Each document's latest position in the change log.
 const DOC_SEQ: TableDefinition<Key, u64> = TableDefinition::new("doc_seq");
 /// The change log: sequence number -> document. One entry per document, at its latest change.
 const CHANGES: TableDefinition<u64, Key> = TableDefinition::new("changes");
 /// Live documents per collection.
-const COUNTS: TableDefinition<&str, u64> = TableDefinition::new("counts");
+pub(super) const COUNTS: TableDefinition<&str, u64> = TableDefinition::new("counts");
 /// Each document's current heads (32-byte hashes, concatenated), so sync compares heads
 /// without loading documents.
-const HEADS: TableDefinition<Key, &[u8]> = TableDefinition::new("heads");
+pub(super) const HEADS: TableDefinition<Key, &[u8]> = TableDefinition::new("heads");
 /// Store identity and counters.
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
-const LIVE: u8 = b'L';
-const REMOVED: u8 = b'D';
+pub(super) const LIVE: u8 = b'L';
+pub(super) const REMOVED: u8 = b'D';
 /// redb's page cache. Its default (1 GiB) let a scan of a large store grow the process by
 /// the store's size; reads past this come from the OS page cache instead.
 const CACHE_BYTES: usize = 32 * 1024 * 1024;
@@ -51,13 +52,35 @@ const CACHE_BYTES: usize = 32 * 1024 * 1024;
 /// this fills only while a subscriber's task is starved; a 10,000-document batch must fit.
 const EVENT_BUFFER: usize = 65_536;
 
+/// The open database, read-locked against a reopen while in use.
+struct Db<'a>(RwLockReadGuard<'a, Option<Database>>);
+
+impl std::ops::Deref for Db<'_> {
+    type Target = Database;
+    fn deref(&self) -> &Database {
+        self.0.as_ref().expect("Store::db returns only an open database")
+    }
+}
+
+/// The error for a store file that made redb panic.
+fn damaged(path: &Path, panic: &str) -> Error {
+    Error::failed(format!(
+        "{} is damaged ({panic}); check it with `peat doctor`, salvage it with `peat repair`",
+        path.display()
+    ))
+}
+
 fn db_err(err: impl Into<redb::Error>) -> Error {
     Error::context("store", err.into())
 }
 
 /// The persistent document store of one node.
 pub struct Store {
-    db: Database,
+    path: std::path::PathBuf,
+    /// `None` only after a reopen failed (see [`Store::reopen`]).
+    db: RwLock<Option<Database>>,
+    /// Set by a failed write: the next write reopens the database first.
+    write_failed: AtomicBool,
     actor: ActorId,
     store_id: [u8; 16],
     events: broadcast::Sender<Arc<Committed>>,
@@ -66,13 +89,42 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the store file. `actor` identifies this node's Automerge changes.
     pub fn open(path: &Path, actor: ActorId) -> Result<Self> {
+        // redb would take an empty file for a new store: that hides a lost one.
+        if std::fs::metadata(path).is_ok_and(|m| m.len() == 0) {
+            return Err(Error::failed(format!(
+                "{} is empty (0 bytes), not a store; restore it from a backup, or remove it to \
+                 start with an empty store",
+                path.display()
+            )));
+        }
         let db = Database::builder()
             .set_cache_size(CACHE_BYTES)
             .create(path)
             .map_err(|e| Error::context(&format!("cannot open {}", path.display()), e))?;
+        // For this user only, whoever created it and with whatever umask.
+        std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .map_err(|e| Error::context(&format!("{}", path.display()), e))?;
         let store_id = init_meta(&db)?;
         let (events, _) = broadcast::channel(EVENT_BUFFER);
-        Ok(Self { db, actor, store_id, events })
+        Ok(Self {
+            path: path.to_path_buf(),
+            db: RwLock::new(Some(db)),
+            write_failed: AtomicBool::new(false),
+            actor,
+            store_id,
+            events,
+        })
+    }
+
+    /// Opens the store like [`Store::open`], turning a panic of redb on a damaged file into
+    /// an error naming the file and the way out.
+    pub fn open_guarded(path: &Path, actor: ActorId) -> Result<Self> {
+        crate::sync::error::catch_panics(|| Self::open(path, actor)).map_err(|m| damaged(path, &m))?
+    }
+
+    /// Runs `f` on the store, turning a panic of redb on a damaged file into an error.
+    pub fn guarded<T>(&self, f: impl FnOnce(&Self) -> Result<T>) -> Result<T> {
+        crate::sync::error::catch_panics(|| f(self)).map_err(|m| damaged(&self.path, &m))?
     }
 
     /// A random id fixed when the store was created: peers reset their cursors when it changes.
@@ -111,13 +163,16 @@ impl Store {
     /// Like [`Store::write`], for changes that came from `origin` (a peer's node id), which
     /// observers report with each change.
     pub fn write_from(&self, origin: &str, edits: impl FnOnce(&mut Writer<'_>) -> Result<()>) -> Result<()> {
-        let txn = self.db.begin_write().map_err(db_err)?;
-        let committed = {
-            let mut writer = Writer::new(&txn, &self.actor)?;
-            edits(&mut writer)?;
-            writer.finish()?
-        };
-        txn.commit().map_err(db_err)?;
+        let mut committed = Vec::new();
+        self.writing(|| {
+            let txn = self.db()?.begin_write().map_err(db_err)?;
+            committed = {
+                let mut writer = Writer::new(&txn, &self.actor)?;
+                edits(&mut writer)?;
+                writer.finish()?
+            };
+            txn.commit().map_err(db_err)
+        })?;
         let time = SystemTime::now();
         for (seq, document) in committed {
             // No receivers is fine: nobody is observing.
@@ -128,7 +183,7 @@ impl Store {
 
     /// One document by id, removed or not.
     pub fn get(&self, collection: &str, id: &str) -> Result<Option<Document>> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.db()?.begin_read().map_err(db_err)?;
         let table = txn.open_table(PROJECTIONS).map_err(db_err)?;
         let Some(bytes) = table.get((collection, id)).map_err(db_err)? else { return Ok(None) };
         Ok(Some(from_json(collection, parse_projection(bytes.value())?)))
@@ -136,7 +191,7 @@ impl Store {
 
     /// The Automerge document itself, for sync.
     pub fn load(&self, collection: &str, id: &str) -> Result<Option<AutoCommit>> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.db()?.begin_read().map_err(db_err)?;
         let table = txn.open_table(DOCS).map_err(db_err)?;
         let Some(bytes) = table.get((collection, id)).map_err(db_err)? else { return Ok(None) };
         AutoCommit::load(bytes.value()).map(Some).map_err(|e| Error::context("corrupt document", e))
@@ -150,7 +205,7 @@ impl Store {
         request: &QueryRequest,
         mut emit: impl FnMut(Document) -> bool,
     ) -> Result<u64> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.db()?.begin_read().map_err(db_err)?;
         if !request.conflicts {
             return select(&txn, collection, request, emit);
         }
@@ -181,7 +236,7 @@ impl Store {
     /// The documents matching `request` and the change-log position they are current at, read
     /// in one transaction: where an observer starts.
     pub fn snapshot(&self, collection: &str, request: &QueryRequest) -> Result<(u64, Vec<Document>)> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.db()?.begin_read().map_err(db_err)?;
         let seq = last_seq(&txn)?;
         let mut docs = Vec::new();
         select(&txn, collection, request, |doc| {
@@ -194,7 +249,7 @@ impl Store {
     /// The documents of a collection changed after log position `since`, each at its latest
     /// position, and the position of the log's end: what a resuming observer replays.
     pub fn changed_since(&self, collection: &str, since: u64) -> Result<(u64, Vec<(u64, Document)>)> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.db()?.begin_read().map_err(db_err)?;
         let changes = txn.open_table(CHANGES).map_err(db_err)?;
         let projections = txn.open_table(PROJECTIONS).map_err(db_err)?;
         let mut out = Vec::new();
@@ -213,7 +268,7 @@ impl Store {
 
     /// How many documents match a request's filter.
     pub fn count(&self, collection: &str, request: &QueryRequest) -> Result<u64> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.db()?.begin_read().map_err(db_err)?;
         let mut n = 0;
         read(&txn, collection, &Plan::of(request).access, |_, bytes| {
             if request.deleted.admits(is_removed(bytes)) && request.filter.matches(&parse_projection(bytes)?)
@@ -227,7 +282,7 @@ impl Store {
 
     /// Collections with their live document counts.
     pub fn collections(&self) -> Result<Vec<CollectionInfo>> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.db()?.begin_read().map_err(db_err)?;
         let table = txn.open_table(COUNTS).map_err(db_err)?;
         let mut out = Vec::new();
         for entry in table.iter().map_err(db_err)? {
@@ -239,7 +294,7 @@ impl Store {
 
     /// The change log after `since` with each document's current heads: what a peer pulls.
     pub fn log_since(&self, since: u64, limit: usize) -> Result<Vec<LogEntry>> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.db()?.begin_read().map_err(db_err)?;
         let changes = txn.open_table(CHANGES).map_err(db_err)?;
         let heads = txn.open_table(HEADS).map_err(db_err)?;
         let docs = txn.open_table(DOCS).map_err(db_err)?;
@@ -258,7 +313,7 @@ impl Store {
         &self,
         keys: impl IntoIterator<Item = (&'k str, &'k str)>,
     ) -> Result<Vec<Option<Vec<ChangeHash>>>> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.db()?.begin_read().map_err(db_err)?;
         let heads = txn.open_table(HEADS).map_err(db_err)?;
         let docs = txn.open_table(DOCS).map_err(db_err)?;
         keys.into_iter().map(|key| read_heads(&heads, &docs, key)).collect()
@@ -266,28 +321,74 @@ impl Store {
 
     /// The saved Automerge bytes of a document, as stored.
     pub fn raw(&self, collection: &str, id: &str) -> Result<Option<Vec<u8>>> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.db()?.begin_read().map_err(db_err)?;
         let table = txn.open_table(DOCS).map_err(db_err)?;
         Ok(table.get((collection, id)).map_err(db_err)?.map(|v| v.value().to_vec()))
     }
 
     /// The latest sequence number in the change log (0 when empty).
     pub fn last_seq(&self) -> Result<u64> {
-        last_seq(&self.db.begin_read().map_err(db_err)?)
+        last_seq(&self.db()?.begin_read().map_err(db_err)?)
     }
 
     /// Reads a small value kept beside the documents (sync cursors and the like).
     pub fn meta(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.db()?.begin_read().map_err(db_err)?;
         let table = txn.open_table(META).map_err(db_err)?;
         Ok(table.get(key).map_err(db_err)?.map(|v| v.value().to_vec()))
     }
 
     /// Writes a small value kept beside the documents.
     pub fn set_meta(&self, key: &str, value: &[u8]) -> Result<()> {
-        let txn = self.db.begin_write().map_err(db_err)?;
-        txn.open_table(META).map_err(db_err)?.insert(key, value).map_err(db_err)?;
-        txn.commit().map_err(db_err)
+        self.writing(|| {
+            let txn = self.db()?.begin_write().map_err(db_err)?;
+            txn.open_table(META).map_err(db_err)?.insert(key, value).map_err(db_err)?;
+            txn.commit().map_err(db_err)
+        })
+    }
+
+    /// The open database. After a failed reopen it is opened again here, so a store whose
+    /// disk filled up serves again once space is freed.
+    fn db(&self) -> Result<Db<'_>> {
+        if self.db.read().unwrap_or_else(PoisonError::into_inner).is_none() {
+            self.reopen()?;
+        }
+        let db = self.db.read().unwrap_or_else(PoisonError::into_inner);
+        if db.is_none() {
+            return Err(Error::failed(format!("{} is closed after an I/O error", self.path.display())));
+        }
+        Ok(Db(db))
+    }
+
+    /// Closes and opens the database again: after an I/O error (a full disk) redb refuses
+    /// every later write ("Previous I/O error occurred") until it is reopened.
+    fn reopen(&self) -> Result<()> {
+        let mut db = self.db.write().unwrap_or_else(PoisonError::into_inner);
+        // redb allows one open database per file: close the failed one first.
+        *db = None;
+        let reopened = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(&self.path)
+            .map_err(|e| Error::context(&format!("cannot reopen {}", self.path.display()), e))?;
+        *db = Some(reopened);
+        tracing::info!("reopened {} after a failed write", self.path.display());
+        Ok(())
+    }
+
+    /// Runs a write; after one that failed (not for bad input), the next reopens the
+    /// database first.
+    fn writing(&self, write: impl FnOnce() -> Result<()>) -> Result<()> {
+        if self.write_failed.swap(false, Ordering::SeqCst)
+            && let Err(e) = self.reopen()
+        {
+            self.write_failed.store(true, Ordering::SeqCst);
+            return Err(e);
+        }
+        let result = write();
+        if result.as_ref().is_err_and(|e| e.kind == crate::sync::ErrorKind::Failed) {
+            self.write_failed.store(true, Ordering::SeqCst);
+        }
+        result
     }
 }
 
@@ -295,7 +396,7 @@ impl Store {
     /// Sends every document `request` asks for to `send`, as one read transaction sees them,
     /// and returns how many; stops early (`Ok`) when `send` says the receiver is gone.
     pub fn export(&self, request: &ExportRequest, mut send: impl FnMut(ExportEvent) -> bool) -> Result<u64> {
-        let txn = self.db.begin_read().map_err(db_err)?;
+        let txn = self.db()?.begin_read().map_err(db_err)?;
         let projections = txn.open_table(PROJECTIONS).map_err(db_err)?;
         let docs = txn.open_table(DOCS).map_err(db_err)?;
         let mut collections = request.collections.clone();
@@ -369,7 +470,7 @@ impl Store {
     }
 
     fn copy_to(&self, path: &Path) -> Result<()> {
-        let from = self.db.begin_read().map_err(db_err)?;
+        let from = self.db()?.begin_read().map_err(db_err)?;
         let to = Database::create(path)
             .map_err(|e| Error::context(&format!("cannot create {}", path.display()), e))?;
         copy_table(&from, &to, DOCS)?;
@@ -574,8 +675,9 @@ fn init_meta(db: &Database) -> Result<[u8; 16]> {
 
 /// The JSON form of a projection (its state byte is also in the JSON, as `_deleted`).
 fn parse_projection(bytes: &[u8]) -> Result<Value> {
-    let json = bytes.get(1..).ok_or_else(|| Error::failed("store: empty projection"))?;
-    serde_json::from_slice(json).map_err(|e| Error::context("store: corrupt projection", e))
+    const FIX: &str = "check the store with `peat doctor`, rebuild it with `peat repair`";
+    let json = bytes.get(1..).ok_or_else(|| Error::failed(format!("store: empty projection; {FIX}")))?;
+    serde_json::from_slice(json).map_err(|e| Error::failed(format!("store: corrupt projection ({e}); {FIX}")))
 }
 
 /// The tables of one write transaction. [`Writer::edit`] is the only way documents change,
@@ -745,8 +847,14 @@ impl<'txn> Writer<'txn> {
     }
 
     /// Writes a prepared document: its bytes, heads, projection, change-log entry and count.
+    /// Every document written, local or a peer's, passes the checks of [`validate`] here.
     fn put(&mut self, p: Prepared) -> Result<()> {
         let (collection, id) = (p.document.collection.as_str(), p.document.id.as_str());
+        validate::collection(collection)
+            .and_then(|()| validate::id(id))
+            .and_then(|()| validate::fields(&p.document.fields))
+            .and_then(|()| validate::history(p.saved.len()))
+            .map_err(|e| Error::invalid(format!("{collection}/{id}: {e}")))?;
         let key = (collection, id);
         let deleted = p.document.deleted;
         self.docs.insert(key, p.saved.as_slice()).map_err(db_err)?;
@@ -853,7 +961,7 @@ fn prepare(
     was_live: bool,
     saved: Option<&[u8]>,
 ) -> Result<Prepared> {
-    let (fields, deleted) = convert::read(doc);
+    let (fields, deleted) = convert::read(doc)?;
     let document =
         Document { collection: collection.into(), id: id.into(), fields, deleted, conflicts: Vec::new() };
     let saved = saved.map_or_else(|| doc.save(), <[u8]>::to_vec);

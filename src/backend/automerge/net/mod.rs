@@ -218,7 +218,8 @@ pub struct Reloaded {
 
 /// Runs blocking work (redb, config.toml, name resolution) off the async threads.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| Error::context("sync task", e))?
+    let guarded = || crate::sync::error::catch_panics(f).map_err(|m| Error::failed(format!("store: {m}")))?;
+    tokio::task::spawn_blocking(guarded).await.map_err(|e| Error::context("sync task", e))?
 }
 
 /// The sync engine of a running node.

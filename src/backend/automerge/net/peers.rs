@@ -119,11 +119,22 @@ pub(super) struct Counters {
     /// UDP bytes of connections that have ended.
     pub(super) bytes_sent: AtomicU64,
     pub(super) bytes_received: AtomicU64,
+    /// Why the latest document this peer sent was refused (too deep, too large, a bad
+    /// name): shown as the peer's `last_error`, since sync goes on past it.
+    pub(super) refused: std::sync::Mutex<Option<String>>,
 }
 
 impl Counters {
     pub(super) fn add(n: &AtomicU64, by: u64) {
         n.fetch_add(by, Ordering::Relaxed);
+    }
+
+    pub(super) fn refuse(&self, why: String) {
+        *self.refused.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(why);
+    }
+
+    fn refused(&self) -> Option<String> {
+        self.refused.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 }
 
@@ -248,7 +259,7 @@ impl Peer {
             last_sync_ms: Some(c.last_sync_ms.load(Ordering::Relaxed)).filter(|&t| t > 0),
             last_error: match &*self.attempt.borrow() {
                 Attempt::Failed(e) | Attempt::Refused(e) => Some(e.clone()),
-                _ => None,
+                _ => c.refused(),
             },
             bytes_sent: c.bytes_sent.load(Ordering::Relaxed),
             bytes_received: c.bytes_received.load(Ordering::Relaxed),
@@ -257,7 +268,7 @@ impl Peer {
         };
         if let Some(s) = self.live() {
             info.connected = true;
-            info.last_error = None;
+            info.last_error = c.refused();
             let (peer_behind, we_behind) = s.progress.behind(last_seq);
             info.peer_behind = Some(peer_behind);
             info.we_behind = Some(we_behind);

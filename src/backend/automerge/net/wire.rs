@@ -33,6 +33,9 @@ pub const VERSION: u8 = 2;
 pub const MAX_FRAME: usize = 16 * 1024 * 1024;
 /// Document payloads per `Changes` frame stay under this, leaving room for framing.
 pub const CHANGES_BUDGET: usize = 8 * 1024 * 1024;
+// Every document a store accepts fits in one frame's changes.
+const _: () = assert!(crate::sync::validate::MAX_HISTORY_BYTES <= CHANGES_BUDGET);
+const _: () = assert!(CHANGES_BUDGET + 64 * 1024 < MAX_FRAME);
 
 /// A hash of an Automerge change.
 pub type Hash = [u8; 32];
