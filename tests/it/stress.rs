@@ -310,3 +310,44 @@ fn a_large_upsert_through_a_node_is_cut_into_requests_that_fit() {
     node.ok_with_stdin(&["upsert", "units", "-q"], &docs);
     assert_eq!(node.json(&["query", "units", "--count"]), json!(3_000));
 }
+
+/// Defect 12: a batch written through a node is one transaction, so `kill -9` of the node
+/// in the middle leaves all of it or none of it, and a writer that saw the node die says
+/// how many documents it knows were stored.
+#[test]
+fn a_batch_through_a_node_killed_mid_write_is_all_or_nothing() {
+    use std::io::Write;
+    let node = Node::new();
+    node.ok(&["upsert", "batches", "w", "--set", "x=1"]);
+    let count = || node.ok(&["query", "batches", "--count"]).trim().parse::<usize>().expect("a count");
+    for round in 0..8u64 {
+        let before = count();
+        node.start();
+        let pid = node_pid(&node);
+        let input: String = (0..200).map(|j| format!("{{\"id\":\"b{round}-{j}\",\"x\":{j}}}\n")).collect();
+        let mut writer = node
+            .spawn(&["upsert", "batches"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("upsert runs");
+        writer.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("input written");
+        // The fault strikes at a different moment of the write each round (not a wait for
+        // anything: any moment must leave the batch whole or absent).
+        std::thread::sleep(Duration::from_millis(round * 6));
+        // SAFETY: kill(2) of the node this test started.
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        wait_until("the killed node to exit", Duration::from_secs(10), || !pid_alive(pid));
+        let out = writer.wait_with_output().expect("upsert ends");
+        let stored = count() - before;
+        eprintln!("round {round}: stored {stored}, exit {:?}", out.status.code());
+        assert!(stored == 0 || stored == 200, "round {round}: {stored} of a 200-document batch stored");
+        if out.status.success() {
+            assert_eq!(stored, 200, "round {round}: acknowledged but not stored");
+        } else {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains("stored"), "round {round}: the error says what was stored: {stderr}");
+        }
+    }
+}
