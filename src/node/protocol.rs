@@ -187,19 +187,7 @@ pub async fn write_line(writer: &mut (impl AsyncWrite + Unpin), value: &impl Ser
 /// How many bytes `value` takes as JSON, without keeping them: for cutting batches to fit
 /// [`BATCH_BYTES`].
 pub fn encoded_len(value: &impl Serialize) -> usize {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 += buf.len();
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut count = Count(0);
-    let _ = serde_json::to_writer(&mut count, value);
-    count.0
+    crate::sync::validate::json_len(value)
 }
 
 /// The envelope of a request to send.

@@ -110,7 +110,7 @@ pub fn fields(fields: &Map<String, Value>) -> Result<(), String> {
     if deepest > MAX_DEPTH {
         return Err(format!("the document is nested {deepest} levels deep; the limit is {MAX_DEPTH}"));
     }
-    let size = json_size(fields);
+    let size = json_len(fields);
     if size > MAX_DOCUMENT_BYTES {
         return Err(format!("the document is {size} bytes as JSON; the limit is {MAX_DOCUMENT_BYTES}"));
     }
@@ -148,8 +148,8 @@ pub fn depth(value: &Value) -> usize {
     deepest
 }
 
-/// The length of a map's JSON form, without building it.
-fn json_size(fields: &Map<String, Value>) -> usize {
+/// The length of a value's JSON form, without building it.
+pub fn json_len(value: &impl serde::Serialize) -> usize {
     struct Count(usize);
     impl std::io::Write for Count {
         fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -161,7 +161,7 @@ fn json_size(fields: &Map<String, Value>) -> usize {
         }
     }
     let mut count = Count(0);
-    let _ = serde_json::to_writer(&mut count, fields);
+    let _ = serde_json::to_writer(&mut count, value);
     count.0
 }
 

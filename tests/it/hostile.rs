@@ -306,11 +306,7 @@ fn a_full_disk_says_how_many_documents_were_stored() {
         return;
     };
     let dir = disk.0.join("node");
-    let peat = |args: &[&str]| {
-        let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_peat"));
-        cmd.env_clear().arg("--dir").arg(&dir).args(args);
-        cmd
-    };
+    let peat = |args: &[&str]| peat_in(&dir, args);
     // 30,000 documents of ~150 bytes: 3 transactions, far more than 2 MiB.
     let docs: String =
         (0..30_000).map(|i| format!("{{\"id\":\"u{i}\",\"pad\":\"{}\"}}\n", "p".repeat(120))).collect();
@@ -330,6 +326,13 @@ fn a_full_disk_says_how_many_documents_were_stored() {
     assert_eq!(String::from_utf8_lossy(&count.stdout), format!("{stored}\n"), "{count:?}");
     let again = peat(&["upsert", "units", "after", "--set", "x=1"]).output().unwrap();
     assert!(again.status.success(), "{again:?}");
+}
+
+/// `peat --dir DIR ARGS...` with an empty environment.
+fn peat_in(dir: &std::path::Path, args: &[&str]) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_peat"));
+    cmd.env_clear().arg("--dir").arg(dir).args(args);
+    cmd
 }
 
 /// Stops the node of `dir` when dropped (before its tmpfs is unmounted).
@@ -353,11 +356,7 @@ fn a_node_whose_disk_filled_up_serves_reads_and_writes_again_once_space_is_freed
         return;
     };
     let dir = disk.0.join("node");
-    let peat = |args: &[&str]| {
-        let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_peat"));
-        cmd.env_clear().arg("--dir").arg(&dir).args(args);
-        cmd
-    };
+    let peat = |args: &[&str]| peat_in(&dir, args);
     peat(&["init", "--listen", "127.0.0.1:0"]).assert().success();
     peat(&["upsert", "units", "first", "--set", "x=1"]).assert().success();
     peat(&["sync", "start"]).assert().success();
