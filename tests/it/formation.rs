@@ -98,7 +98,11 @@ fn one_ticket_joins_the_whole_formation_and_writes_on_every_host_converge() {
         peer(&c, &a_id).is_some_and(|p| p["connected"] == true)
     });
     let a_on_c = peer(&c, &a_id).unwrap();
-    assert_eq!(a_on_c["source"], "exchange", "C learned A from a member: {a_on_c}");
+    // Either C learned A from B, or A learned C from B and dialed first: both are exchange.
+    assert!(
+        a_on_c["source"] == "exchange" || a_on_c["source"] == "incoming",
+        "C found A through a member, not its config: {a_on_c}"
+    );
 
     a.ok(&["upsert", "units", "from-a", "--set", "host=a"]);
     b.ok(&["upsert", "units", "from-b", "--set", "host=b"]);
