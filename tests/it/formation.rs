@@ -18,10 +18,6 @@ fn init(host: &Host, args: &[&str]) -> (Node, String) {
     (node, ticket.to_string())
 }
 
-fn node_id(node: &Node) -> String {
-    node.json(&["status", "-o", "json"])["node_id"].as_str().unwrap().to_string()
-}
-
 /// What `peat peers -o json` on `node` says about the peer `id`.
 fn peer(node: &Node, id: &str) -> Option<Value> {
     node.json(&["peers", "-o", "json"]).as_array().unwrap().iter().find(|p| p["id"] == id).cloned()
@@ -86,7 +82,7 @@ fn one_ticket_joins_the_whole_formation_and_writes_on_every_host_converge() {
         let addrs = peat::home::Ticket::decode(ticket).unwrap().addrs;
         assert!(addrs.contains(&host.addr(7890)), "the ticket of {} carries {addrs:?}", host.ip);
     }
-    let (a_id, b_id) = (node_id(&a), node_id(&b));
+    let (a_id, b_id) = (a.id(), b.id());
     let config = std::fs::read_to_string(c.dir.join("config.toml")).unwrap();
     assert!(config.contains(&b_id) && !config.contains(&a_id), "C knows only B: {config}");
     for node in [&a, &b, &c] {
@@ -164,7 +160,7 @@ fn a_dead_link_is_noticed_and_a_write_crosses_within_seconds_of_its_return() {
     start(&a, &[]);
     start(&b, &[]);
     sync_wait(&[&b, &a]);
-    let a_id = node_id(&a);
+    let a_id = a.id();
 
     lan.cut(1);
     // Keep-alives find the dead path: both sides drop the connection (no one says so).
@@ -195,7 +191,7 @@ fn a_node_restarted_on_another_port_is_found_again() {
     let watch = watch_for(&a, "after-restart", "30s");
     b.ok(&["upsert", "units", "after-restart", "--set", "from=b"]);
     arrived(watch, "after-restart", "a write on B reaches A on its new port");
-    let a_on_b = peer(&b, &node_id(&a)).expect("B still knows A");
+    let a_on_b = peer(&b, &a.id()).expect("B still knows A");
     assert!(
         a_on_b["addrs"].to_string().contains(&lan.hosts[0].addr(7891).to_string()),
         "B learned A's new address from the connection: {a_on_b}"
@@ -239,7 +235,7 @@ fn hosts_with_no_route_to_each_other_sync_through_a_relay() {
     let watch = watch_for(&b, "over-relay", "30s");
     a.ok(&["upsert", "units", "over-relay", "--set", "from=a"]);
     arrived(watch, "over-relay", "a write on A reaches B through the relay");
-    let a_on_b = peer(&b, &node_id(&a)).expect("B knows A");
+    let a_on_b = peer(&b, &a.id()).expect("B knows A");
     assert_eq!(
         (&a_on_b["connected"], &a_on_b["relayed"]),
         (&Value::Bool(true), &Value::Bool(true)),
@@ -256,7 +252,7 @@ fn a_removed_peer_is_blocked_until_added_again() {
     start(&a, &[]);
     start(&c, &[]);
     c.ok(&["sync", "wait", "--timeout", "20s"]);
-    let (a_id, c_id) = (node_id(&a), node_id(&c));
+    let (a_id, c_id) = (a.id(), c.id());
 
     a.ok(&["peers", "remove", &c_id]);
     wait_until("C to see A refuse it", Duration::from_secs(20), || {

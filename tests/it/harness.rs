@@ -83,6 +83,11 @@ impl Node {
         self.running.set(false);
     }
 
+    /// The node's id (from `peat status`, so with or without a running node).
+    pub fn id(&self) -> String {
+        self.json(&["status", "-o", "json"])["node_id"].as_str().expect("status names the node").to_string()
+    }
+
     /// `ID@HOST:PORT` of the running node, as peers dial it.
     pub fn addr(&self) -> String {
         let status = self.json(&["sync", "status", "--output", "json"]);

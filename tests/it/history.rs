@@ -4,10 +4,6 @@
 use crate::harness::Node;
 use serde_json::Value;
 
-fn node_id(node: &Node) -> String {
-    node.json(&["sync", "status", "--output", "json"])["node_id"].as_str().unwrap().to_string()
-}
-
 /// The `_conflicts` of document `x` as `get --conflicts` prints them.
 fn conflicts(node: &Node) -> Value {
     node.json(&["get", "units", "x", "--conflicts", "--output", "json"])[0]["_conflicts"].clone()
@@ -19,7 +15,7 @@ fn concurrent_writes_of_one_field_show_both_values_and_the_same_winner_on_both_n
     let b = Node::joining(&a);
     a.start();
     b.start();
-    let (id_a, id_b) = (node_id(&a), node_id(&b));
+    let (id_a, id_b) = (a.id(), b.id());
     b.ok(&["peers", "add", &a.addr()]);
     a.ok(&["upsert", "units", "x", "--set", "speed=1", "--set", "name=Alpha", "--wait-for-sync"]);
     assert_eq!(conflicts(&b), Value::Null, "one writer so far: no _conflicts");

@@ -271,14 +271,20 @@ fn doctor_finds_damage_and_repair_salvages_the_readable_documents() {
 struct Tmpfs(std::path::PathBuf);
 
 impl Tmpfs {
-    fn mount(path: &std::path::Path, size: &str) -> Option<Self> {
-        std::fs::create_dir_all(path).unwrap();
+    /// A 2 MiB tmpfs at `under/disk`, soon full; `None` (and a line saying the test is
+    /// skipped) where mounting is not allowed.
+    fn small(under: &std::path::Path) -> Option<Self> {
+        let path = under.join("disk");
+        std::fs::create_dir_all(&path).unwrap();
         let ok = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0700"), "tmpfs"])
-            .arg(path)
+            .args(["-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs"])
+            .arg(&path)
             .status()
             .is_ok_and(|s| s.success());
-        ok.then(|| Self(path.to_path_buf()))
+        if !ok {
+            println!("skipped: mounting a tmpfs needs root");
+        }
+        ok.then_some(Self(path))
     }
 
     fn resize(&self, size: &str) {
@@ -301,10 +307,7 @@ impl Drop for Tmpfs {
 #[test]
 fn a_full_disk_says_how_many_documents_were_stored() {
     let tmp = tempfile::tempdir().unwrap();
-    let Some(disk) = Tmpfs::mount(&tmp.path().join("disk"), "2m") else {
-        println!("skipped: mounting a tmpfs needs root");
-        return;
-    };
+    let Some(disk) = Tmpfs::small(tmp.path()) else { return };
     let dir = disk.0.join("node");
     let peat = |args: &[&str]| peat_in(&dir, args);
     // 30,000 documents of ~150 bytes: 3 transactions, far more than 2 MiB.
@@ -351,10 +354,7 @@ impl Drop for Running {
 #[test]
 fn a_node_whose_disk_filled_up_serves_reads_and_writes_again_once_space_is_freed() {
     let tmp = tempfile::tempdir().unwrap();
-    let Some(disk) = Tmpfs::mount(&tmp.path().join("disk"), "2m") else {
-        println!("skipped: mounting a tmpfs needs root");
-        return;
-    };
+    let Some(disk) = Tmpfs::small(tmp.path()) else { return };
     let dir = disk.0.join("node");
     let peat = |args: &[&str]| peat_in(&dir, args);
     peat(&["init", "--listen", "127.0.0.1:0"]).assert().success();

@@ -59,10 +59,6 @@ fn sync_unit_prints_a_hardened_systemd_unit_for_the_directory() {
     assert_eq!(Node::new().run(&["sync", "unit"]).code, Some(3), "no unit for a directory without a node");
 }
 
-fn node_id(node: &Node) -> String {
-    node.json(&["sync", "status", "-o", "json"])["node_id"].as_str().unwrap().to_string()
-}
-
 fn log(node: &Node) -> String {
     std::fs::read_to_string(node.dir.join("node.log")).unwrap_or_default()
 }
@@ -85,7 +81,7 @@ fn node_log_tells_peers_connecting_and_leaving_with_the_reason_and_what_a_catch_
     a.ok_with_stdin(&["upsert", "units"], "{\"id\":\"u1\"}\n{\"id\":\"u2\"}\n{\"id\":\"u3\"}\n");
     a.start();
     b.start();
-    let (id_a, id_b) = (node_id(&a), node_id(&b));
+    let (id_a, id_b) = (a.id(), b.id());
     b.ok(&["peers", "add", &a.addr()]);
     b.ok(&["sync", "wait", "--timeout", "20s"]);
     b.stop();
@@ -109,7 +105,7 @@ fn a_flood_of_refused_handshakes_logs_one_line_for_the_stranger_and_a_count() {
     a.start();
     let stranger = Node::loopback(); // another formation
     stranger.start();
-    let id = node_id(&stranger);
+    let id = stranger.id();
     let addr = a.addr();
     for _ in 0..12 {
         stranger.peat(&["peers", "add", &addr]).assert().code(4);
@@ -130,7 +126,7 @@ fn sighup_reloads_peers_from_config_toml_dialing_new_ones_and_keeping_connection
     for node in [&a, &b, &c] {
         node.start();
     }
-    let (id_a, id_b, id_c) = (node_id(&a), node_id(&b), node_id(&c));
+    let (id_a, id_b, id_c) = (a.id(), b.id(), c.id());
     b.ok(&["peers", "add", &a.addr()]);
     assert!(connected(&b, &id_a));
 

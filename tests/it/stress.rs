@@ -225,9 +225,6 @@ fn ctrl_c_on_a_long_upsert_says_how_many_were_stored_and_the_node_stops_there() 
 }
 
 /// The node id of a node.
-fn node_id(node: &Node) -> String {
-    node.json(&["status", "-o", "json"])["node_id"].as_str().unwrap().to_string()
-}
 
 /// The `last_error` a node's `peers` shows for the peer `id`, if any.
 fn peer_error(node: &Node, id: &str) -> String {
@@ -245,7 +242,7 @@ fn a_rekey_cuts_off_a_removed_node_while_connected_members_keep_syncing() {
     for node in [&a, &b, &c] {
         node.start();
     }
-    let (a_id, b_id, c_id) = (node_id(&a), node_id(&b), node_id(&c));
+    let (a_id, b_id, c_id) = (a.id(), b.id(), c.id());
     b.ok(&["peers", "add", &a.addr()]);
     c.ok(&["peers", "add", &a.addr()]);
     // One formation: C's write reaches A and, through it, B.
