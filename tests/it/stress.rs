@@ -224,8 +224,6 @@ fn ctrl_c_on_a_long_upsert_says_how_many_were_stored_and_the_node_stops_there() 
     assert_eq!(node.json(&["query", "units", "--count"]), json!(stored), "the node holds what was reported");
 }
 
-/// The node id of a node.
-
 /// The `last_error` a node's `peers` shows for the peer `id`, if any.
 fn peer_error(node: &Node, id: &str) -> String {
     let peers = node.json(&["peers", "-o", "json"]);
