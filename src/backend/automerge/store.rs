@@ -19,9 +19,9 @@ use crate::backend::select::from_json;
 use crate::backend::{Committed, Selector};
 use crate::sync::plan::Access;
 use crate::sync::{
-    CollectionInfo, Conflict, DELETED_FIELD, DocInput, Document, Error, ExportEvent, ExportFormat,
-    ExportRecord, ExportRequest, HistoryEntry, ImportSummary, ORIGIN_LOCAL, Plan, QueryRequest, Result, plan,
-    validate,
+    CollectionInfo, CollectionSettings, Conflict, DELETED_FIELD, DocInput, Document, Error, ExportEvent,
+    ExportFormat, ExportRecord, ExportRequest, HistoryEntry, ImportSummary, ORIGIN_LOCAL, Plan, QueryRequest,
+    Result, plan, settings, validate,
 };
 use automerge::transaction::CommitOptions;
 
@@ -187,6 +187,16 @@ impl Store {
         let table = txn.open_table(PROJECTIONS).map_err(db_err)?;
         let Some(bytes) = table.get((collection, id)).map_err(db_err)? else { return Ok(None) };
         Ok(Some(from_json(collection, parse_projection(bytes.value())?)))
+    }
+
+    /// A collection's settings, as its document in the settings collection says (the
+    /// defaults when it has none).
+    #[allow(dead_code)] // until the history, priority and expiry work reads it
+    pub fn settings(&self, collection: &str) -> Result<CollectionSettings> {
+        Ok(match self.get(settings::SETTINGS_COLLECTION, collection)? {
+            Some(doc) if !doc.deleted => CollectionSettings::from_fields(&doc.fields),
+            _ => CollectionSettings::default(),
+        })
     }
 
     /// The Automerge document itself, for sync.
