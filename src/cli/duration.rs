@@ -1,6 +1,15 @@
-//! Durations on the command line: `30` (seconds), `1.5s`, `250ms`, `2m`, `1h`.
+//! Durations on the command line: `30` (seconds), `1.5s`, `250ms`, `2m`, `1h`, `7d`.
 
 use std::time::Duration;
+
+/// Parses a time to live: a duration of at least one second, in whole seconds (rounded up).
+pub fn ttl(s: &str) -> Result<u64, String> {
+    let d = parse(s)?;
+    if d.is_zero() {
+        return Err(format!("'{s}': a time to live must be longer than 0"));
+    }
+    Ok(d.as_secs() + u64::from(d.subsec_nanos() > 0))
+}
 
 /// Parses a duration; for clap's `value_parser`.
 pub fn parse(s: &str) -> Result<Duration, String> {
@@ -13,7 +22,8 @@ pub fn parse(s: &str) -> Result<Duration, String> {
         "ms" => 0.001,
         "m" => 60.0,
         "h" => 3600.0,
-        _ => return Err(format!("'{s}': unknown unit '{unit}' (use ms, s, m or h)")),
+        "d" => 86_400.0,
+        _ => return Err(format!("'{s}': unknown unit '{unit}' (use ms, s, m, h or d)")),
     };
     Duration::try_from_secs_f64(n * scale).map_err(|_| format!("'{s}' is out of range"))
 }
@@ -29,6 +39,9 @@ mod tests {
         assert_eq!(parse("250ms").unwrap(), Duration::from_millis(250));
         assert_eq!(parse("2m").unwrap(), Duration::from_secs(120));
         assert_eq!(parse("1h").unwrap(), Duration::from_secs(3600));
+        assert_eq!(parse("2d").unwrap(), Duration::from_secs(172_800));
+        assert_eq!(ttl("1.5s").unwrap(), 2);
+        assert!(ttl("0s").is_err());
         for bad in ["", "s", "5x", "-1s", "1.2.3"] {
             assert!(parse(bad).is_err(), "{bad}");
         }

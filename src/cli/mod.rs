@@ -2,6 +2,7 @@
 //! opens a backend for the directory and makes one trait call on it.
 
 mod backup;
+mod collection;
 mod complete;
 mod conflicts;
 mod context;
@@ -89,6 +90,7 @@ pub enum Command {
     Query(query::Args),
     Get(get::Args),
     History(history::Args),
+    Collection(collection::Args),
     Remove(remove::Args),
     Status(status::Args),
     Watch(watch::Args),
@@ -212,6 +214,7 @@ impl Command {
             Command::Query(args) => query::run(ctx, args).await,
             Command::Get(args) => get::run(ctx, args).await,
             Command::History(args) => history::run(ctx, args).await,
+            Command::Collection(args) => collection::run(ctx, args).await,
             Command::Remove(args) => remove::run(ctx, args).await,
             Command::Status(args) => status::run(ctx, args).await,
             Command::Watch(args) => watch::run(ctx, args).await,

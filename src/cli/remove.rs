@@ -29,6 +29,7 @@ pub struct Args {
 
 pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     super::check_names(&args.collection, &args.ids)?;
+    crate::sync::validate::writable_collection(&args.collection).map_err(crate::sync::Error::invalid)?;
     let backend = ctx.reader().await?;
     let store = backend.document_store();
     let mut removed = Vec::new();

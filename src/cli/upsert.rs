@@ -11,7 +11,7 @@ use super::conflicts::CONFLICTS_FIELD;
 use super::input::{self, parse_set};
 use super::interrupt::Interrupt;
 use crate::node::protocol::{BATCH_BYTES, encoded_len};
-use crate::sync::{DocInput, Error, Path, SyncDirection, validate};
+use crate::sync::{DocInput, Error, Path, SyncDirection, TTL_FIELD, validate};
 
 /// Most documents committed in one transaction.
 const CHUNK: usize = 10_000;
@@ -56,6 +56,10 @@ pub struct Args {
     /// Make each document equal to the input (drop fields it does not name)
     #[arg(long)]
     pub replace: bool,
+    /// Each document expires this long after its last update (e.g. 90s, 10m, 1d), on every
+    /// node; kept in its `_ttl` field (seconds), which overrides the collection's `--ttl`
+    #[arg(long, value_name = "DURATION", value_parser = super::duration::ttl)]
+    pub ttl: Option<u64>,
     /// Then wait until connected peers hold the change (default 30s; needs a running node)
     #[arg(long, value_name = "TIMEOUT", num_args = 0..=1, default_missing_value = "30s", value_parser = super::duration::parse)]
     pub wait_for_sync: Option<std::time::Duration>,
@@ -65,7 +69,7 @@ pub struct Args {
 const LIST_IDS: usize = 10;
 
 pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
-    validate::collection(&args.collection).map_err(Error::invalid)?;
+    validate::writable_collection(&args.collection).map_err(Error::invalid)?;
     if let Some(id) = &args.id {
         validate::id(id).map_err(Error::invalid)?;
     }
@@ -79,7 +83,11 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
                 return Err(interrupted(ctx, &[], ""));
             };
             let backend = backend?;
-            let doc = DocInput { id: args.id.clone(), replace: args.replace, sets, ..DocInput::default() };
+            let mut doc =
+                DocInput { id: args.id.clone(), replace: args.replace, sets, ..DocInput::default() };
+            if let Some(ttl) = args.ttl {
+                doc.fields.insert(TTL_FIELD.into(), ttl.into());
+            }
             let ids = backend.document_store().upsert(&args.collection, vec![doc]).await?;
             (backend, ids)
         }
@@ -265,6 +273,9 @@ fn to_input(
         )));
     }
     let mut doc = DocInput::from_object(fields, args.replace).map_err(at)?;
+    if let Some(ttl) = args.ttl {
+        doc.fields.insert(TTL_FIELD.into(), ttl.into());
+    }
     if let Some(id) = &args.id {
         doc.id = Some(id.clone());
     }

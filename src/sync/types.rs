@@ -11,6 +11,9 @@ use super::query::{Path, Query};
 
 /// The field that marks a removed document in its JSON form. Reserved: users cannot set it.
 pub const DELETED_FIELD: &str = "_deleted";
+/// A document's own time to live in seconds: it expires that long after its last update
+/// (overriding its collection's `ttl` setting). `upsert --ttl` sets it.
+pub const TTL_FIELD: &str = "_ttl";
 /// The field that carries the document id in its JSON form.
 pub const ID_FIELD: &str = "id";
 

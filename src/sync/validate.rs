@@ -5,7 +5,8 @@
 use serde_json::{Map, Value};
 
 use super::query::Path;
-use super::types::{DELETED_FIELD, DocInput, ID_FIELD};
+use super::settings::SYSTEM_PREFIX;
+use super::types::{DELETED_FIELD, DocInput, ID_FIELD, TTL_FIELD};
 
 /// Longest collection name, in bytes.
 pub const MAX_COLLECTION_LEN: usize = 64;
@@ -34,6 +35,18 @@ pub fn collection(name: &str) -> Result<(), String> {
     }
     if let Some(c) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))) {
         return Err(format!("collection name {name:?} has {c:?}; use letters, digits, '_', '-' and '.'"));
+    }
+    Ok(())
+}
+
+/// Checks a collection a user writes documents to: a valid name, and not one of the
+/// node's own (`_peat.*`), which change only through their own commands.
+pub fn writable_collection(name: &str) -> Result<(), String> {
+    collection(name)?;
+    if name.starts_with(SYSTEM_PREFIX) {
+        return Err(format!(
+            "collection '{name}' belongs to the node; change a collection's settings with `peat collection`"
+        ));
     }
     Ok(())
 }
@@ -74,6 +87,11 @@ pub fn input(collection_name: &str, doc: &DocInput) -> Result<(), String> {
     }
     if doc.fields.contains_key(DELETED_FIELD) {
         return Err(format!("the field '{DELETED_FIELD}' is reserved; remove documents with `peat remove`"));
+    }
+    if let Some(ttl) = doc.fields.get(TTL_FIELD)
+        && ttl.as_u64().is_none_or(|s| s == 0)
+    {
+        return Err(format!("'{TTL_FIELD}' is a time to live in seconds; {ttl} is not a positive integer"));
     }
     if doc.fields.contains_key(ID_FIELD) {
         return Err(format!("the field '{ID_FIELD}' is the document id; give it as the id"));

@@ -11,6 +11,8 @@
 //!   paging, secrets on their own line, the upsert summary
 //! - [`data`]: `export`/`import` in both formats, `backup`/`restore` of a node that then
 //!   syncs again, config.toml edits that keep hand-written comments
+//! - [`expiry`]: `peat collection` settings that sync, and documents that expire (`--ttl`)
+//!   on every node
 //! - [`history`]: `history` and `get/query --conflicts` after concurrent writes on two nodes
 //! - [`interop`]: Automerge exports read by the JavaScript library, its documents imported and synced
 //! - [`service`]: the node's log (`logs`, `log_level`, SIGHUP) and `sync unit`
@@ -43,6 +45,7 @@ mod linksim;
 mod chaos;
 mod cli;
 mod data;
+mod expiry;
 mod field;
 mod formation;
 mod generated;

@@ -33,9 +33,18 @@ fn commit_time(seconds: i64) -> Option<String> {
     Some(clock::rfc3339(UNIX_EPOCH + Duration::from_secs(seconds)))
 }
 
-/// The seconds since the epoch that a commit records.
+/// The seconds since the epoch that a commit records and expiry counts by.
 pub fn now_seconds() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64) + clock_offset()
+}
+
+/// Seconds added to this node's clock, from `PEAT_TEST_CLOCK_OFFSET` (for tests of nodes
+/// whose clocks disagree; 0 otherwise).
+fn clock_offset() -> i64 {
+    static OFFSET: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    *OFFSET.get_or_init(|| {
+        std::env::var("PEAT_TEST_CLOCK_OFFSET").ok().and_then(|s| s.parse().ok()).unwrap_or(0)
+    })
 }
 
 /// What one patch did, path by path (an insert of several values is one change each).

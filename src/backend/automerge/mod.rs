@@ -3,6 +3,7 @@
 
 pub(crate) mod convert;
 pub(crate) mod doctor;
+mod expiry;
 pub(crate) mod history;
 pub mod net;
 pub(crate) mod store;
@@ -109,10 +110,17 @@ impl DataSyncBackend for AutomergeBackend {
         let actor = automerge::ActorId::from(node_id.as_bytes().as_slice());
         let path = config.store.clone();
         let _ = self.config.set(config);
-        let store = tokio::task::spawn_blocking(move || Store::open_guarded(&path, actor))
-            .await
-            .map_err(|e| Error::context("store task", e))??;
-        self.store.set(Arc::new(store)).map_err(|_| Error::failed("backend is already initialized"))
+        let store = tokio::task::spawn_blocking(move || {
+            let store = Store::open_guarded(&path, actor)?;
+            // What expired while no node ran is gone before anyone reads it.
+            store.guarded(|s| s.expire_due(expiry::SWEEP_AT_OPEN))?;
+            Ok::<_, Error>(store)
+        })
+        .await
+        .map_err(|e| Error::context("store task", e))??;
+        let store = Arc::new(store);
+        tokio::spawn(expiry::sweep(Arc::downgrade(&store)));
+        self.store.set(store).map_err(|_| Error::failed("backend is already initialized"))
     }
 
     async fn shutdown(&self) -> Result<()> {

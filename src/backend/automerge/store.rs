@@ -13,6 +13,7 @@ use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefi
 use serde_json::Value;
 use tokio::sync::broadcast;
 
+use super::expiry::{self, Expiry};
 use super::{convert, history};
 use crate::backend::select::Order;
 use crate::backend::select::from_json;
@@ -70,7 +71,7 @@ fn damaged(path: &Path, panic: &str) -> Error {
     ))
 }
 
-fn db_err(err: impl Into<redb::Error>) -> Error {
+pub(super) fn db_err(err: impl Into<redb::Error>) -> Error {
     Error::context("store", err.into())
 }
 
@@ -197,6 +198,22 @@ impl Store {
             Some(doc) if !doc.deleted => CollectionSettings::from_fields(&doc.fields),
             _ => CollectionSettings::default(),
         })
+    }
+
+    /// Deletes up to `limit` documents whose time to live is up (see [`expiry`]); returns how
+    /// many. Cheap when none is due: one range read.
+    pub fn expire_due(&self, limit: usize) -> Result<usize> {
+        let txn = self.db()?.begin_read().map_err(db_err)?;
+        if !expiry::pending(&txn, expiry::now())? {
+            return Ok(0);
+        }
+        drop(txn);
+        let mut expired = 0;
+        self.write(|w| {
+            expired = w.expire(limit)?;
+            Ok(())
+        })?;
+        Ok(expired)
     }
 
     /// The Automerge document itself, for sync.
@@ -489,6 +506,7 @@ impl Store {
         copy_table(&from, &to, CHANGES)?;
         copy_table(&from, &to, COUNTS)?;
         copy_table(&from, &to, HEADS)?;
+        expiry::copy(&from, &to)?;
         copy_table(&from, &to, META)
     }
 
@@ -508,12 +526,17 @@ impl Store {
 const COPY_BATCH: usize = 10_000;
 
 /// Copies one table from a read transaction into `to`, committing every [`COPY_BATCH`].
-fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
+pub(super) fn copy_table<K: redb::Key + 'static, V: redb::Value + 'static>(
     from: &ReadTransaction,
     to: &Database,
     table: TableDefinition<K, V>,
 ) -> Result<()> {
-    let source = from.open_table(table).map_err(db_err)?;
+    let source = match from.open_table(table) {
+        Ok(source) => source,
+        // A table never written (expiry on a store without expiring documents) is empty.
+        Err(redb::TableError::TableDoesNotExist(_)) => return Ok(()),
+        Err(e) => return Err(db_err(e)),
+    };
     let mut entries = source.iter().map_err(db_err)?.peekable();
     loop {
         let txn = to.begin_write().map_err(db_err)?;
@@ -699,6 +722,9 @@ pub struct Writer<'txn> {
     changes: redb::Table<'txn, u64, Key<'static>>,
     counts: redb::Table<'txn, &'static str, u64>,
     heads: redb::Table<'txn, Key<'static>, &'static [u8]>,
+    expiry: Expiry<'txn>,
+    /// Collection settings read in this transaction (a batch reads its collection's once).
+    settings: std::collections::HashMap<String, CollectionSettings>,
     actor: &'txn ActorId,
     next_seq: u64,
     /// The changed documents with their new log positions.
@@ -716,6 +742,8 @@ impl<'txn> Writer<'txn> {
             changes,
             counts: txn.open_table(COUNTS).map_err(db_err)?,
             heads: txn.open_table(HEADS).map_err(db_err)?,
+            expiry: Expiry::open(txn)?,
+            settings: std::collections::HashMap::new(),
             actor,
             next_seq,
             committed: Vec::new(),
@@ -802,7 +830,8 @@ impl<'txn> Writer<'txn> {
             if doc.get_heads().is_empty() {
                 return Ok(false);
             }
-            self.put(prepare(collection, id, &mut doc, false, Some(bytes))?)?;
+            let prepared = prepare(collection, id, &mut doc, false, Some(bytes))?;
+            self.put_merged(prepared, &mut doc)?;
             return Ok(true);
         };
         let mut doc = AutoCommit::load(&existing.saved).map_err(|e| Error::context("corrupt document", e))?;
@@ -811,7 +840,8 @@ impl<'txn> Writer<'txn> {
         if doc.get_heads() == before {
             return Ok(false);
         }
-        self.put(prepare(collection, id, &mut doc, existing.live, None)?)?;
+        let prepared = prepare(collection, id, &mut doc, existing.live, None)?;
+        self.put_merged(prepared, &mut doc)?;
         Ok(true)
     }
 
@@ -867,6 +897,18 @@ impl<'txn> Writer<'txn> {
             .map_err(|e| Error::invalid(format!("{collection}/{id}: {e}")))?;
         let key = (collection, id);
         let deleted = p.document.deleted;
+        let expires_at = match (deleted, p.updated) {
+            (false, Some(updated)) => self.ttl_secs(&p.document)?.map(|ttl| updated.saturating_add(ttl)),
+            _ => None,
+        };
+        if expires_at.is_some_and(|at| at <= expiry::now()) {
+            // Expired already (a peer's old copy): it no longer exists here.
+            return self.purge(collection, id);
+        }
+        self.expiry.set(key, expires_at)?;
+        if expiry::is_settings(collection) {
+            self.expiry.recheck_from_start(id)?;
+        }
         self.docs.insert(key, p.saved.as_slice()).map_err(db_err)?;
         self.heads.insert(key, p.heads.as_slice()).map_err(db_err)?;
         self.projections.insert(key, p.projection.as_slice()).map_err(db_err)?;
@@ -885,6 +927,111 @@ impl<'txn> Writer<'txn> {
         }
         self.committed.push((seq, p.document));
         Ok(())
+    }
+
+    /// Stores a document merged from a peer, working out when it last changed first if it
+    /// has a time to live (reading change times costs, so only then).
+    fn put_merged(&mut self, mut p: Prepared, doc: &mut AutoCommit) -> Result<()> {
+        if !p.document.deleted && self.ttl_secs(&p.document)?.is_some() {
+            p.updated = Some(newest_change_time(doc));
+        }
+        self.put(p)
+    }
+
+    /// A document's time to live in seconds, by its own `_ttl` or its collection's setting.
+    fn ttl_secs(&mut self, document: &Document) -> Result<Option<u64>> {
+        if !self.settings.contains_key(&document.collection) {
+            let key = (settings::SETTINGS_COLLECTION, document.collection.as_str());
+            let found = match self.projections.get(key).map_err(db_err)? {
+                Some(bytes) => {
+                    let doc = from_json(settings::SETTINGS_COLLECTION, parse_projection(bytes.value())?);
+                    if doc.deleted {
+                        CollectionSettings::default()
+                    } else {
+                        CollectionSettings::from_fields(&doc.fields)
+                    }
+                }
+                None => CollectionSettings::default(),
+            };
+            self.settings.insert(document.collection.clone(), found);
+        }
+        Ok(expiry::ttl_secs(&document.fields, &self.settings[&document.collection]))
+    }
+
+    /// Deletes a document outright, with its log entry and expiry (expiry leaves no
+    /// tombstone); observers see it removed.
+    fn purge(&mut self, collection: &str, id: &str) -> Result<()> {
+        let key = (collection, id);
+        self.expiry.set(key, None)?;
+        let was_live = match self.projections.remove(key).map_err(db_err)? {
+            Some(p) => p.value().first() == Some(&LIVE),
+            None => return Ok(()),
+        };
+        self.docs.remove(key).map_err(db_err)?;
+        self.heads.remove(key).map_err(db_err)?;
+        if let Some(old) = self.doc_seq.remove(key).map_err(db_err)? {
+            self.changes.remove(old.value()).map_err(db_err)?;
+        }
+        if was_live {
+            let n = self.counts.get(collection).map_err(db_err)?.map_or(0, |v| v.value());
+            self.counts.insert(collection, n.saturating_sub(1)).map_err(db_err)?;
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let gone = Document {
+            collection: collection.into(),
+            id: id.into(),
+            fields: serde_json::Map::new(),
+            deleted: true,
+            conflicts: Vec::new(),
+        };
+        self.committed.push((seq, gone));
+        Ok(())
+    }
+
+    /// Deletes up to `limit` documents whose time is up, after re-checking up to `limit`
+    /// documents of a collection whose `ttl` setting changed. Returns how many it deleted.
+    fn expire(&mut self, limit: usize) -> Result<usize> {
+        self.recheck(limit)?;
+        let due = self.expiry.due(expiry::now(), limit)?;
+        for (collection, id) in &due {
+            self.purge(collection, id)?;
+        }
+        Ok(due.len())
+    }
+
+    /// Works out the expiry of the next `limit` documents of a collection whose `ttl`
+    /// setting changed.
+    fn recheck(&mut self, limit: usize) -> Result<()> {
+        let Some((collection, from)) = self.expiry.next_recheck()? else { return Ok(()) };
+        let mut batch = Vec::new();
+        let range = (collection.as_str(), from.as_str())..;
+        for entry in self.projections.range(range).map_err(db_err)? {
+            let (key, bytes) = entry.map_err(db_err)?;
+            let (c, id) = key.value();
+            if c != collection || batch.len() == limit {
+                break;
+            }
+            batch.push((id.to_string(), from_json(c, parse_projection(bytes.value())?)));
+        }
+        for (id, document) in &batch {
+            let ttl = if document.deleted { None } else { self.ttl_secs(document)? };
+            let expires_at = match ttl {
+                Some(ttl) => {
+                    let saved = self.docs.get((collection.as_str(), id.as_str())).map_err(db_err)?;
+                    let saved =
+                        saved.ok_or_else(|| Error::failed("store: a projection without its document"))?;
+                    let mut doc =
+                        AutoCommit::load(saved.value()).map_err(|e| Error::context("corrupt document", e))?;
+                    Some(newest_change_time(&mut doc).saturating_add(ttl))
+                }
+                None => None,
+            };
+            self.expiry.set((collection.as_str(), id.as_str()), expires_at)?;
+        }
+        // The next check starts after the last id done (a NUL makes the next key strictly greater).
+        let reached = (batch.len() == limit).then(|| format!("{}\0", batch.last().map_or("", |(id, _)| id)));
+        self.expiry.recheck_reached(&collection, reached.as_deref())
     }
 
     fn finish(self) -> Result<Vec<(u64, Document)>> {
@@ -909,6 +1056,9 @@ struct Prepared {
     heads: Vec<u8>,
     projection: Vec<u8>,
     was_live: bool,
+    /// When the document last changed (Unix seconds, as its newest change records it), for
+    /// expiry; `None` when not worked out (a merge of a document without a time to live).
+    updated: Option<u64>,
 }
 
 /// One upsert: a new document with plain fields is built in one batch (the bulk-ingest
@@ -923,6 +1073,7 @@ fn upsert_one(
     if existing.is_some() || !input.sets.is_empty() || input.fields.is_empty() {
         return change(collection, id, existing, actor, |doc| convert::apply(doc, input));
     }
+    let updated = expiry::now();
     let doc = convert::create(&input.fields, actor)?;
     let saved = doc.save();
     let heads = doc.get_heads().iter().flat_map(|h| h.0).collect();
@@ -931,7 +1082,14 @@ fn upsert_one(
     let deleted = fields.remove(DELETED_FIELD) == Some(serde_json::Value::Bool(true));
     let document =
         Document { collection: collection.into(), id: id.into(), fields, deleted, conflicts: Vec::new() };
-    Ok(Some(Prepared { projection: projection(&document)?, document, saved, heads, was_live: false }))
+    Ok(Some(Prepared {
+        projection: projection(&document)?,
+        document,
+        saved,
+        heads,
+        was_live: false,
+        updated: Some(updated),
+    }))
 }
 
 /// Loads (or creates) a document, lets `f` change it as `actor`, and prepares it for the
@@ -950,8 +1108,9 @@ fn change(
     doc.set_actor(actor.clone());
     let before: Vec<ChangeHash> = doc.get_heads();
     f(&mut doc)?;
-    // The time is advisory (history shows it); Automerge orders by causality alone.
-    let options = || CommitOptions::default().with_time(history::now_seconds());
+    // History shows the time and expiry counts from it; Automerge orders by causality alone.
+    let now = expiry::now();
+    let options = || CommitOptions::default().with_time(now as i64);
     doc.commit_with(options());
     if existing.is_none() && doc.get_heads().is_empty() {
         // A new document with no fields still exists: an empty change gives it a history.
@@ -960,7 +1119,9 @@ fn change(
     if doc.get_heads() == before {
         return Ok(None);
     }
-    prepare(collection, id, &mut doc, existing.is_some_and(|e| e.live), None).map(Some)
+    let mut prepared = prepare(collection, id, &mut doc, existing.is_some_and(|e| e.live), None)?;
+    prepared.updated = Some(now);
+    Ok(Some(prepared))
 }
 
 /// Encodes a document for the tables; `saved` is its saved form when already at hand.
@@ -976,7 +1137,14 @@ fn prepare(
         Document { collection: collection.into(), id: id.into(), fields, deleted, conflicts: Vec::new() };
     let saved = saved.map_or_else(|| doc.save(), <[u8]>::to_vec);
     let heads = doc.get_heads().iter().flat_map(|h| h.0).collect();
-    Ok(Prepared { projection: projection(&document)?, document, saved, heads, was_live })
+    Ok(Prepared { projection: projection(&document)?, document, saved, heads, was_live, updated: None })
+}
+
+/// When a document last changed: the newest time its heads record (Unix seconds).
+fn newest_change_time(doc: &mut AutoCommit) -> u64 {
+    let heads = doc.get_heads();
+    let times = heads.iter().filter_map(|h| doc.get_change_by_hash(h).map(|c| c.timestamp()));
+    times.max().unwrap_or(0).max(0) as u64
 }
 
 /// A projection: the state byte, then the document's JSON form.
