@@ -4,6 +4,7 @@
 pub(crate) mod convert;
 pub(crate) mod doctor;
 pub(crate) mod history;
+mod index;
 pub mod net;
 pub(crate) mod store;
 
@@ -227,6 +228,21 @@ impl DocumentStore for AutomergeBackend {
     async fn conflicts(&self, collection: &str, id: &str) -> Result<Option<Vec<crate::sync::Conflict>>> {
         let (collection, id) = (collection.to_string(), id.to_string());
         self.blocking(move |s| s.conflicts(&collection, &id)).await
+    }
+
+    async fn add_index(&self, collection: &str, path: &crate::sync::Path) -> Result<crate::sync::IndexInfo> {
+        let (collection, path) = (collection.to_string(), path.clone());
+        self.blocking(move |s| s.add_index(&collection, &path, |_| {})).await
+    }
+
+    async fn indexes(&self, collection: Option<&str>) -> Result<Vec<crate::sync::IndexInfo>> {
+        let collection = collection.map(str::to_string);
+        self.blocking(move |s| s.indexes(collection.as_deref())).await
+    }
+
+    async fn remove_index(&self, collection: &str, path: &crate::sync::Path) -> Result<()> {
+        let (collection, path) = (collection.to_string(), path.clone());
+        self.blocking(move |s| s.remove_index(&collection, &path)).await
     }
 }
 

@@ -13,6 +13,7 @@ use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefi
 use serde_json::Value;
 use tokio::sync::broadcast;
 
+use super::index::{self, Maintainer};
 use super::{convert, history};
 use crate::backend::select::Order;
 use crate::backend::select::from_json;
@@ -53,7 +54,7 @@ const CACHE_BYTES: usize = 32 * 1024 * 1024;
 const EVENT_BUFFER: usize = 65_536;
 
 /// The open database, read-locked against a reopen while in use.
-struct Db<'a>(RwLockReadGuard<'a, Option<Database>>);
+pub(super) struct Db<'a>(RwLockReadGuard<'a, Option<Database>>);
 
 impl std::ops::Deref for Db<'_> {
     type Target = Database;
@@ -70,7 +71,7 @@ fn damaged(path: &Path, panic: &str) -> Error {
     ))
 }
 
-fn db_err(err: impl Into<redb::Error>) -> Error {
+pub(super) fn db_err(err: impl Into<redb::Error>) -> Error {
     Error::context("store", err.into())
 }
 
@@ -280,7 +281,8 @@ impl Store {
     pub fn count(&self, collection: &str, request: &QueryRequest) -> Result<u64> {
         let txn = self.db()?.begin_read().map_err(db_err)?;
         let mut n = 0;
-        read(&txn, collection, &Plan::of(request).access, |_, bytes| {
+        let plan = Plan::with_indexes(request, &index::ready_paths(&txn, collection)?);
+        read(&txn, collection, &plan.access, false, |_, bytes| {
             if request.deleted.admits(is_removed(bytes)) && request.filter.matches(&parse_projection(bytes)?)
             {
                 n += 1;
@@ -359,7 +361,7 @@ impl Store {
 
     /// The open database. After a failed reopen it is opened again here, so a store whose
     /// disk filled up serves again once space is freed.
-    fn db(&self) -> Result<Db<'_>> {
+    pub(super) fn db(&self) -> Result<Db<'_>> {
         if self.db.read().unwrap_or_else(PoisonError::into_inner).is_none() {
             self.reopen()?;
         }
@@ -383,6 +385,17 @@ impl Store {
         *db = Some(reopened);
         tracing::info!("reopened {} after a failed write", self.path.display());
         Ok(())
+    }
+
+    /// Runs `f` in one write transaction (committed when it succeeds), as [`Store::writing`].
+    pub(super) fn write_tables<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
+        let mut out = None;
+        self.writing(|| {
+            let txn = self.db()?.begin_write().map_err(db_err)?;
+            out = Some(f(&txn)?);
+            txn.commit().map_err(db_err)
+        })?;
+        Ok(out.expect("a committed write has its result"))
     }
 
     /// Runs a write; after one that failed (not for bad input), the next reopens the
@@ -489,6 +502,8 @@ impl Store {
         copy_table(&from, &to, CHANGES)?;
         copy_table(&from, &to, COUNTS)?;
         copy_table(&from, &to, HEADS)?;
+        copy_table(&from, &to, index::INDEXES)?;
+        copy_table(&from, &to, index::ENTRIES)?;
         copy_table(&from, &to, META)
     }
 
@@ -579,7 +594,7 @@ fn select(
     request: &QueryRequest,
     mut emit: impl FnMut(Document) -> bool,
 ) -> Result<u64> {
-    let plan = Plan::of(request);
+    let plan = Plan::with_indexes(request, &index::ready_paths(txn, collection)?);
     let mut sent = 0;
     let mut send = |json: Value| {
         sent += 1;
@@ -589,7 +604,7 @@ fn select(
         // Hold the sort keys and ids, not the documents; read each again in order.
         let path = request.order_by.clone().expect("a sorted plan has an order");
         let mut order = Order::new(path, request.descending, None);
-        read(txn, collection, &plan.access, |id, bytes| {
+        read(txn, collection, &plan.access, false, |id, bytes| {
             if request.deleted.admits(is_removed(bytes)) {
                 let json = parse_projection(bytes)?;
                 if request.filter.matches(&json) {
@@ -607,9 +622,12 @@ fn select(
         }
         return Ok(sent);
     }
-    let mut selector = Selector::new(request);
+    // Read in index order, documents go out as they match: the order needs no sorting.
+    let unordered = QueryRequest { order_by: None, ..request.clone() };
+    let by_index = plan.ordering == plan::Ordering::ByIndex;
+    let mut selector = Selector::new(if by_index { &unordered } else { request });
     let mut wanted = true;
-    read(txn, collection, &plan.access, |_, bytes| {
+    read(txn, collection, &plan.access, by_index && request.descending, |_, bytes| {
         if !selector.wants(is_removed(bytes)) {
             return Ok(true);
         }
@@ -622,16 +640,26 @@ fn select(
     Ok(sent)
 }
 
-/// Passes the id and projection of each document `access` names, in id order, to `f` until
-/// it returns false.
+/// Passes the id and projection of each document `access` names to `f` until it returns
+/// false: in id order, or in index order (`descending` walks an index backwards).
 fn read(
     txn: &ReadTransaction,
     collection: &str,
     access: &Access,
+    descending: bool,
     mut f: impl FnMut(&str, &[u8]) -> Result<bool>,
 ) -> Result<()> {
     let table = txn.open_table(PROJECTIONS).map_err(db_err)?;
     match access {
+        Access::Index { path, range } => index::read(txn, collection, path, range, descending, |id| {
+            match table.get((collection, id)).map_err(db_err)? {
+                Some(bytes) => f(id, bytes.value()),
+                None => Err(Error::failed(format!(
+                    "store: index on '{path}' names {collection}/{id}, which is not stored; rebuild it \
+                     with `peat index remove` and `peat index add`"
+                ))),
+            }
+        })?,
         Access::Keys(ids) => {
             for id in ids {
                 if let Some(bytes) = table.get((collection, id.as_str())).map_err(db_err)?
@@ -668,6 +696,8 @@ fn init_meta(db: &Database) -> Result<[u8; 16]> {
         txn.open_table(CHANGES).map_err(db_err)?;
         txn.open_table(COUNTS).map_err(db_err)?;
         txn.open_table(HEADS).map_err(db_err)?;
+        txn.open_table(index::INDEXES).map_err(db_err)?;
+        txn.open_table(index::ENTRIES).map_err(db_err)?;
         let mut meta = txn.open_table(META).map_err(db_err)?;
         let existing = meta.get("store_id").map_err(db_err)?.map(|v| v.value().to_vec());
         match existing {
@@ -684,7 +714,7 @@ fn init_meta(db: &Database) -> Result<[u8; 16]> {
 }
 
 /// The JSON form of a projection (its state byte is also in the JSON, as `_deleted`).
-fn parse_projection(bytes: &[u8]) -> Result<Value> {
+pub(super) fn parse_projection(bytes: &[u8]) -> Result<Value> {
     const FIX: &str = "check the store with `peat doctor`, rebuild it with `peat repair`";
     let json = bytes.get(1..).ok_or_else(|| Error::failed(format!("store: empty projection; {FIX}")))?;
     serde_json::from_slice(json).map_err(|e| Error::failed(format!("store: corrupt projection ({e}); {FIX}")))
@@ -699,6 +729,7 @@ pub struct Writer<'txn> {
     changes: redb::Table<'txn, u64, Key<'static>>,
     counts: redb::Table<'txn, &'static str, u64>,
     heads: redb::Table<'txn, Key<'static>, &'static [u8]>,
+    index: Maintainer<'txn>,
     actor: &'txn ActorId,
     next_seq: u64,
     /// The changed documents with their new log positions.
@@ -716,6 +747,7 @@ impl<'txn> Writer<'txn> {
             changes,
             counts: txn.open_table(COUNTS).map_err(db_err)?,
             heads: txn.open_table(HEADS).map_err(db_err)?,
+            index: Maintainer::new(txn)?,
             actor,
             next_seq,
             committed: Vec::new(),
@@ -869,7 +901,9 @@ impl<'txn> Writer<'txn> {
         let deleted = p.document.deleted;
         self.docs.insert(key, p.saved.as_slice()).map_err(db_err)?;
         self.heads.insert(key, p.heads.as_slice()).map_err(db_err)?;
-        self.projections.insert(key, p.projection.as_slice()).map_err(db_err)?;
+        let old = self.projections.insert(key, p.projection.as_slice()).map_err(db_err)?;
+        self.index.update(old.as_ref().map(|o| o.value()), &p.document)?;
+        drop(old);
         let seq = self.next_seq;
         self.next_seq += 1;
         if let Some(old) = self.doc_seq.insert(key, seq).map_err(db_err)? {
