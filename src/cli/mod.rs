@@ -15,6 +15,7 @@ mod get;
 mod hints;
 mod history;
 mod import;
+mod index;
 mod init;
 pub(crate) mod input;
 mod interrupt;
@@ -90,6 +91,7 @@ pub enum Command {
     Get(get::Args),
     History(history::Args),
     Remove(remove::Args),
+    Index(index::Args),
     Status(status::Args),
     Watch(watch::Args),
     Peers(peers::Args),
@@ -213,6 +215,7 @@ impl Command {
             Command::Get(args) => get::run(ctx, args).await,
             Command::History(args) => history::run(ctx, args).await,
             Command::Remove(args) => remove::run(ctx, args).await,
+            Command::Index(args) => index::run(ctx, args).await,
             Command::Status(args) => status::run(ctx, args).await,
             Command::Watch(args) => watch::run(ctx, args).await,
             Command::Peers(args) => peers::run(ctx, args).await,
