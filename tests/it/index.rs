@@ -162,3 +162,44 @@ fn an_index_on_a_running_node_follows_changes_from_a_peer() {
     a.stop();
     b.stop();
 }
+
+#[test]
+fn an_unlimited_order_without_an_index_sorts_in_spilled_runs() {
+    let node = Node::new();
+    node.ok_with_stdin(&["upsert", "units"], &ndjson(0..500));
+    let want: Vec<String> = {
+        // v's order (see ndjson): null, true, numbers, strings, missing last; ties by id.
+        let all = node.json(&["query", "units", "-o", "json"]);
+        let mut docs: Vec<(u8, f64, String, String)> = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                let id = d["id"].as_str().unwrap().to_string();
+                match d.get("v") {
+                    Some(Value::Null) => (0, 0.0, String::new(), id),
+                    Some(Value::Bool(_)) => (1, 0.0, String::new(), id),
+                    Some(Value::Number(n)) => (2, n.as_f64().unwrap(), String::new(), id),
+                    Some(Value::String(s)) => (3, 0.0, s.clone(), id),
+                    _ => (6, 0.0, String::new(), id),
+                }
+            })
+            .collect();
+        docs.sort_by(|a, b| (a.0, a.1, &a.2, &a.3).partial_cmp(&(b.0, b.1, &b.2, &b.3)).unwrap());
+        docs.into_iter().map(|d| d.3).collect()
+    };
+    let out = node
+        .peat(&["query", "units", "--order-by", "v", "-o", "ndjson", "-v"])
+        .env("PEAT_SORT_RUN_DOCS", "40")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("500 ids, 12 runs spilled"), "{stderr}");
+    let got: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(got, want);
+}

@@ -15,9 +15,8 @@ use tokio::sync::broadcast;
 
 use super::index::{self, Maintainer};
 use super::{convert, history};
-use crate::backend::select::Order;
 use crate::backend::select::from_json;
-use crate::backend::{Committed, Selector};
+use crate::backend::{Committed, ExternalSort, Selector};
 use crate::sync::plan::Access;
 use crate::sync::{
     CollectionInfo, CollectionSettings, Conflict, DELETED_FIELD, DocInput, Document, Error, ExportEvent,
@@ -601,20 +600,22 @@ fn select(
         emit(from_json(collection, json))
     };
     if plan.ordering == plan::Ordering::SortKeys {
-        // Hold the sort keys and ids, not the documents; read each again in order.
+        // Sort the keys and ids (spilled in bounded runs), not the documents; read each
+        // again in order.
         let path = request.order_by.clone().expect("a sorted plan has an order");
-        let mut order = Order::new(path, request.descending, None);
+        let mut order = ExternalSort::new(path, request.descending);
         read(txn, collection, &plan.access, false, |id, bytes| {
             if request.deleted.admits(is_removed(bytes)) {
                 let json = parse_projection(bytes)?;
                 if request.filter.matches(&json) {
-                    order.push(&json, id.to_string());
+                    order.push(&json, id.to_string())?;
                 }
             }
             Ok(true)
         })?;
         let projections = txn.open_table(PROJECTIONS).map_err(db_err)?;
-        for id in order.into_sorted() {
+        for id in order.into_sorted()? {
+            let id = id?;
             let Some(bytes) = projections.get((collection, id.as_str())).map_err(db_err)? else { continue };
             if !send(parse_projection(bytes.value())?) {
                 break;
