@@ -9,5 +9,5 @@ mod observe;
 mod select;
 
 pub(crate) use external_sort::ExternalSort;
-pub(crate) use observe::{Committed, Opening, spawn_observer};
+pub(crate) use observe::{Committed, INITIAL_BUFFER, Opening, spawn_observer};
 pub(crate) use select::Selector;

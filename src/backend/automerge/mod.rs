@@ -179,7 +179,29 @@ impl DocumentStore for AutomergeBackend {
         let (owned, request) = (collection.to_string(), QueryRequest::matching(filter.clone()));
         let opening = match start {
             Start::Now { initial } => {
-                let (seq, matches) = self.blocking(move |s| s.snapshot(&owned, &request)).await?;
+                // Read on a thread of its own, at the observer's pace: the position first,
+                // then the documents of that same read transaction.
+                let store = Arc::clone(self.store()?);
+                let (at, seq) = tokio::sync::oneshot::channel();
+                let (tx, matches) = tokio::sync::mpsc::channel(crate::backend::INITIAL_BUFFER);
+                tokio::task::spawn_blocking(move || {
+                    let mut at = Some(at);
+                    let read = store.guarded(|s| {
+                        let sent = |seq| {
+                            if let Some(at) = at.take() {
+                                let _ = at.send(Ok(seq));
+                            }
+                        };
+                        s.snapshot(&owned, &request, sent, |doc| tx.blocking_send(Ok(doc)).is_ok())
+                    });
+                    if let Err(e) = read {
+                        match at.take() {
+                            Some(at) => drop(at.send(Err(e))),
+                            None => drop(tx.blocking_send(Err(e))),
+                        }
+                    }
+                });
+                let seq = seq.await.map_err(|e| Error::context("store task", e))??;
                 Opening::Snapshot { seq, matches, report: initial }
             }
             Start::After { seq: since, matching } => {

@@ -243,17 +243,19 @@ impl Store {
         Ok(self.load(collection, id)?.map(|doc| history::conflicts(&doc)))
     }
 
-    /// The documents matching `request` and the change-log position they are current at, read
-    /// in one transaction: where an observer starts.
-    pub fn snapshot(&self, collection: &str, request: &QueryRequest) -> Result<(u64, Vec<Document>)> {
+    /// The change-log position, passed to `at`, then the documents matching `request` as
+    /// they are at it, passed to `emit` until it wants no more; read in one transaction:
+    /// where an observer starts.
+    pub fn snapshot(
+        &self,
+        collection: &str,
+        request: &QueryRequest,
+        at: impl FnOnce(u64),
+        emit: impl FnMut(Document) -> bool,
+    ) -> Result<()> {
         let txn = self.db()?.begin_read().map_err(db_err)?;
-        let seq = last_seq(&txn)?;
-        let mut docs = Vec::new();
-        select(&txn, collection, request, |doc| {
-            docs.push(doc);
-            true
-        })?;
-        Ok((seq, docs))
+        at(last_seq(&txn)?);
+        select(&txn, collection, request, emit).map(drop)
     }
 
     /// The documents of a collection changed after log position `since`, each at its latest
