@@ -10,6 +10,8 @@
 //!
 //! Times are of whole processes (start, open the store, answer), medians of 5.
 
+// Helpers shared by the benches; this one uses the process and timing ones only.
+#[allow(dead_code)]
 mod common;
 
 use std::time::Duration;
@@ -48,7 +50,11 @@ fn main() {
     println!("query speed == 500      scan {:.0} ms, indexed {:.1} ms", ms(scanned), ms(indexed));
     let (out, top_indexed) = median(&node, &top);
     assert_eq!(lines(&out), 5);
-    println!("order-by --limit 5      scan (top-k) {:.0} ms, indexed {:.1} ms", ms(top_scanned), ms(top_indexed));
+    println!(
+        "order-by --limit 5      scan (top-k) {:.0} ms, indexed {:.1} ms",
+        ms(top_scanned),
+        ms(top_indexed)
+    );
 
     let (out, sorted) = node.run(&["query", "bench", "--order-by", "lat", "-o", "ndjson"]);
     assert_eq!(lines(&out), n, "every document, sorted");
