@@ -28,7 +28,11 @@ pub struct Args {
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// List the indexes (the default), of one collection or all
-    #[command(after_help = "Examples:\n  peat index list\n  peat index list units -o json")]
+    #[command(
+        long_about = "List the indexes of this node (of one collection, or of all): collection \
+and field path, by collection. Indexes are local: another node lists its own.",
+        after_help = "Examples:\n  peat index list\n  peat index list units -o json"
+    )]
     List {
         /// Only this collection's indexes
         #[arg(add = clap_complete::ArgValueCompleter::new(super::complete::collections))]
