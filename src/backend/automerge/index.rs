@@ -173,15 +173,10 @@ fn key_bounds(range: &Range) -> (Vec<u8>, Vec<u8>) {
 
 impl Store {
     /// Defines an index and builds it over the collection's documents, a chunk per write
-    /// transaction; `progress` gets the count indexed so far. Writes in between keep the
+    /// transaction (the count so far logged at info). Writes in between keep the
     /// built part current; queries use the index once it is complete. Adding an index that
     /// exists changes nothing.
-    pub fn add_index(
-        &self,
-        collection: &str,
-        path: &Path,
-        mut progress: impl FnMut(u64),
-    ) -> Result<IndexInfo> {
+    pub fn add_index(&self, collection: &str, path: &Path) -> Result<IndexInfo> {
         let p = path.to_string();
         let exists = self.write_tables(|txn| {
             if txn.open_table(COUNTS).map_err(db_err)?.get(collection).map_err(db_err)?.is_none() {
@@ -195,14 +190,14 @@ impl Store {
             Ok(ready == Some(true))
         })?;
         if !exists {
-            self.build(collection, path, &mut progress)?;
+            self.build(collection, path)?;
         }
         Ok(IndexInfo { collection: collection.to_string(), path: p })
     }
 
     /// Indexes the collection's documents from the first id on, [`BUILD_CHUNK`] per
     /// transaction, then marks the index complete.
-    fn build(&self, collection: &str, path: &Path, progress: &mut impl FnMut(u64)) -> Result<()> {
+    fn build(&self, collection: &str, path: &Path) -> Result<()> {
         let p = path.to_string();
         let mut next: Option<String> = Some(String::new());
         let mut done = 0u64;
@@ -228,7 +223,7 @@ impl Store {
                 done += indexed as u64;
                 Ok(())
             })?;
-            progress(done);
+            tracing::info!("index {collection}.{p}: {done} documents indexed");
         }
         self.write_tables(|txn| {
             let mut indexes = txn.open_table(INDEXES).map_err(db_err)?;
@@ -318,7 +313,7 @@ mod tests {
             ["v == 3", "v > -2", "v <= 3 and v > -7", "v < 0", "v == x", "v >= null", "n > 4 and v == 3"];
         let before: Vec<_> = queries.iter().map(|q| ids(&s, q, None, false)).collect();
         let sorted = [ids(&s, "n >= 0", Some("v"), false), ids(&s, "n >= 0", Some("v"), true)];
-        s.add_index("c", &"v".parse().unwrap(), |_| {}).unwrap();
+        s.add_index("c", &"v".parse().unwrap()).unwrap();
         for (q, want) in queries.iter().zip(&before) {
             let mut got = ids(&s, q, None, false);
             got.sort();

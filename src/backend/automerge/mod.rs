@@ -254,7 +254,7 @@ impl DocumentStore for AutomergeBackend {
 
     async fn add_index(&self, collection: &str, path: &crate::sync::Path) -> Result<crate::sync::IndexInfo> {
         let (collection, path) = (collection.to_string(), path.clone());
-        self.blocking(move |s| s.add_index(&collection, &path, |_| {})).await
+        self.blocking(move |s| s.add_index(&collection, &path)).await
     }
 
     async fn indexes(&self, collection: Option<&str>) -> Result<Vec<crate::sync::IndexInfo>> {
