@@ -20,10 +20,12 @@
 //!           the printer (data on stdout, messages on stderr) and the exit status
 //! node/     the daemon (start, stop, pid file), the control socket server, the client
 //!           backend, choosing a backend for a command, a node's status
-//! backend/  memory (the mock), automerge (store: redb + Automerge; net: sync over Iroh),
-//!           shared query execution and change observation
+//! backend/  memory (the mock), automerge (store: redb + Automerge; index: secondary
+//!           indexes; net: sync over Iroh), shared query execution, the external sort and
+//!           change observation
 //! home/     the persistence directory: paths, config.toml, keys, the lock, join tickets
-//! sync/     traits, types, errors, the query language, naming rules
+//! sync/     traits, types, errors, the query language and its plans, order-preserving
+//!           index keys, naming rules
 //! ```
 //!
 //! Backends receive what they need (a store path, keys, a [`ConfigFile`](home::ConfigFile)

@@ -273,7 +273,11 @@ impl DocumentStore for MemoryBackend {
             Start::Now { initial } => {
                 // Position first: a change between the two is reported again, never lost.
                 let seq = self.inner.lock().seq;
-                let matches = self.inner.select(collection, &QueryRequest::matching(filter.clone()));
+                let found = self.inner.select(collection, &QueryRequest::matching(filter.clone()));
+                let (tx, matches) = tokio::sync::mpsc::channel(found.len().max(1));
+                for doc in found {
+                    let _ = tx.try_send(Ok(doc));
+                }
                 Opening::Snapshot { seq, matches, report: initial }
             }
             Start::After { seq, matching } => {

@@ -16,6 +16,7 @@ mod get;
 mod hints;
 mod history;
 mod import;
+mod index;
 mod init;
 pub(crate) mod input;
 mod interrupt;
@@ -92,6 +93,7 @@ pub enum Command {
     History(history::Args),
     Collection(collection::Args),
     Remove(remove::Args),
+    Index(index::Args),
     Status(status::Args),
     Watch(watch::Args),
     Peers(peers::Args),
@@ -216,6 +218,7 @@ impl Command {
             Command::History(args) => history::run(ctx, args).await,
             Command::Collection(args) => collection::run(ctx, args).await,
             Command::Remove(args) => remove::run(ctx, args).await,
+            Command::Index(args) => index::run(ctx, args).await,
             Command::Status(args) => status::run(ctx, args).await,
             Command::Watch(args) => watch::run(ctx, args).await,
             Command::Peers(args) => peers::run(ctx, args).await,

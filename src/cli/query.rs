@@ -83,10 +83,12 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     if paged {
         request.limit = Some(TERMINAL_ROWS);
     }
-    if args.explain {
-        return explain(ctx, &request);
-    }
     let backend = ctx.reader().await?;
+    if args.explain {
+        let indexes = backend.document_store().indexes(Some(&args.collection)).await;
+        ctx.close(backend).await?;
+        return explain(ctx, &request, &indexes?);
+    }
     let store = backend.document_store();
     let found = if args.count {
         let n = store.count(&args.collection, &request).await?;
@@ -152,9 +154,11 @@ async fn write_results(ctx: &Context, mut stream: QueryStream, fields: &[Path]) 
     Ok(n)
 }
 
-/// Prints how the query would run, without running it.
-fn explain(ctx: &Context, request: &QueryRequest) -> anyhow::Result<()> {
-    let plan = Plan::of(request);
+/// Prints how the query would run over a collection with these indexes, without running it.
+fn explain(ctx: &Context, request: &QueryRequest, indexes: &[crate::sync::IndexInfo]) -> anyhow::Result<()> {
+    let paths =
+        indexes.iter().map(|i| i.path.parse()).collect::<Result<Vec<Path>, _>>().map_err(Error::failed)?;
+    let plan = Plan::with_indexes(request, &paths);
     if ctx.printer.for_people() {
         ctx.printer.line(&plan)?;
     } else {

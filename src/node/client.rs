@@ -214,6 +214,15 @@ impl DocumentStore for ClientBackend {
     async fn conflicts(&self, collection: &str, id: &str) -> Result<Option<Vec<Conflict>>> {
         self.call(Request::Conflicts { collection: collection.into(), id: id.into() }).await
     }
+    async fn add_index(&self, collection: &str, path: &crate::sync::Path) -> Result<crate::sync::IndexInfo> {
+        self.call(Request::AddIndex { collection: collection.into(), path: path.clone() }).await
+    }
+    async fn indexes(&self, collection: Option<&str>) -> Result<Vec<crate::sync::IndexInfo>> {
+        self.call(Request::Indexes { collection: collection.map(Into::into) }).await
+    }
+    async fn remove_index(&self, collection: &str, path: &crate::sync::Path) -> Result<()> {
+        self.call(Request::RemoveIndex { collection: collection.into(), path: path.clone() }).await
+    }
 }
 
 #[async_trait]

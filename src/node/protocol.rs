@@ -84,6 +84,18 @@ pub enum Request {
         collection: String,
         id: String,
     },
+    /// Define and build a secondary index (answered once it is built).
+    AddIndex {
+        collection: String,
+        path: crate::sync::Path,
+    },
+    Indexes {
+        collection: Option<String>,
+    },
+    RemoveIndex {
+        collection: String,
+        path: crate::sync::Path,
+    },
     Peers,
     AddPeer {
         addr: String,
@@ -231,7 +243,10 @@ impl Request {
             }
             Request::Query { collection, .. }
             | Request::Count { collection, .. }
-            | Request::Observe { collection, .. } => named(collection, None),
+            | Request::Observe { collection, .. }
+            | Request::AddIndex { collection, .. }
+            | Request::RemoveIndex { collection, .. } => named(collection, None),
+            Request::Indexes { collection: Some(collection) } => named(collection, None),
             Request::Export { request } => request.collections.iter().try_for_each(|c| named(c, None)),
             Request::Import { records } => records.iter().try_for_each(|r| named(&r.collection, Some(&r.id))),
             _ => Ok(()),

@@ -4,6 +4,7 @@ mod archive;
 pub mod clock;
 pub mod error;
 mod history;
+pub mod order_key;
 pub mod plan;
 pub mod query;
 pub mod settings;

@@ -9,8 +9,8 @@ use async_trait::async_trait;
 
 use super::{
     BackendConfig, ChangeStream, CollectionInfo, Conflict, DocInput, Document, Error, ExportRecord,
-    ExportRequest, ExportStream, HistoryEntry, ImportSummary, PeerEventStream, PeerInfo, Query, QueryRequest,
-    QueryStream, Rekeyed, Result, Start, SyncDirection, SyncEventStream, SyncStatus,
+    ExportRequest, ExportStream, HistoryEntry, ImportSummary, IndexInfo, PeerEventStream, PeerInfo, Query,
+    QueryRequest, QueryStream, Rekeyed, Result, Start, SyncDirection, SyncEventStream, SyncStatus,
 };
 
 /// Documents in collections: write, read, remove, observe.
@@ -62,6 +62,22 @@ pub trait DocumentStore: Send + Sync {
     async fn conflicts(&self, collection: &str, id: &str) -> Result<Option<Vec<Conflict>>> {
         let _ = (collection, id);
         Err(Error::failed("this backend keeps no concurrent values"))
+    }
+    /// Defines a secondary index on `path` and builds it over the existing documents; queries
+    /// use it from then on. `NotFound` for an unknown collection; an existing index is kept.
+    async fn add_index(&self, collection: &str, path: &super::query::Path) -> Result<IndexInfo> {
+        let _ = (collection, path);
+        Err(Error::failed("this backend keeps no indexes"))
+    }
+    /// The secondary indexes of one collection, or of all.
+    async fn indexes(&self, collection: Option<&str>) -> Result<Vec<IndexInfo>> {
+        let _ = collection;
+        Err(Error::failed("this backend keeps no indexes"))
+    }
+    /// Drops a secondary index. `NotFound` when there is no such index.
+    async fn remove_index(&self, collection: &str, path: &super::query::Path) -> Result<()> {
+        let _ = (collection, path);
+        Err(Error::failed("this backend keeps no indexes"))
     }
 }
 

@@ -109,6 +109,13 @@ pub struct QueryRequest {
     pub conflicts: bool,
 }
 
+/// A secondary index: documents of a collection ordered by their value at a path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexInfo {
+    pub collection: String,
+    pub path: String,
+}
+
 impl Default for QueryRequest {
     fn default() -> Self {
         Self {

@@ -32,6 +32,7 @@ fn ids(node: &Node) -> Vec<String> {
 fn an_expired_document_is_removed_on_every_node_and_not_sent_to_a_later_joiner() {
     let (a, b) = linked();
     a.ok(&["upsert", "units", "keep", "--set", "v=1", "--wait-for-sync"]);
+    a.ok(&["index", "add", "units", "v"]);
     let (mut on_a, mut on_b) = (watch_doc(&a, "brief", 2), watch_doc(&b, "brief", 2));
     a.ok(&["upsert", "units", "brief", "--set", "v=2", "--ttl", "3s", "--wait-for-sync"]);
     for watch in [&mut on_a, &mut on_b] {
@@ -54,6 +55,11 @@ fn an_expired_document_is_removed_on_every_node_and_not_sent_to_a_later_joiner()
         assert_eq!(ids(node), ["keep"]);
         assert_eq!(node.run(&["get", "units", "brief", "--include-deleted"]).code, Some(3));
     }
+    // Its index entry went with it.
+    assert_eq!(
+        a.json(&["query", "units", "--where", "v >= 0", "-o", "json"]),
+        serde_json::json!([{"id": "keep", "v": 1}])
+    );
     let c = Node::joining(&a);
     c.start();
     c.ok(&["peers", "add", &a.addr()]);

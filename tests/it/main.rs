@@ -27,6 +27,7 @@
 //!   and concurrent writes converge and lose no acknowledged write (`PEAT_CHAOS_SEED`,
 //!   `PEAT_CHAOS_SECS`)
 //! - [`million`]: large results streamed in bounded memory, key lookups, top-k, `--explain`
+//! - [`index`]: secondary indexes answer as scans do, stay current (also through sync), `--explain`
 //! - [`hostile`]: hostile input, permissions, damaged stores (`doctor`, `repair`), a full disk
 //!   (tmpfs), a peer's bad document
 //! - [`generated`]: the clap definition, `--help`, completions and man pages
@@ -51,6 +52,7 @@ mod formation;
 mod generated;
 mod history;
 mod hostile;
+mod index;
 mod interop;
 mod million;
 mod node;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::harness::Node;
 
 /// The resident memory of a process, in bytes.
-fn rss(pid: u32) -> u64 {
+pub fn rss(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("process status");
     let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("VmRSS");
     line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024

@@ -115,3 +115,46 @@ fn removing_a_document_a_watch_never_saw_match_is_not_an_event() {
         [("added", "high")]
     );
 }
+
+/// The initial events stream at the reader's pace (the node never holds the collection), and
+/// a write made while they stream comes after them, once, as a change.
+#[test]
+fn initial_events_stream_in_bounded_memory_and_a_write_during_them_follows_them_once() {
+    const DOCS: usize = 20_000;
+    let node = Node::loopback();
+    let pad = "x".repeat(2_400);
+    let input: String = (0..DOCS)
+        .map(|i| format!("{}\n", serde_json::json!({"id": format!("d{i:05}"), "speed": i, "pad": pad})))
+        .collect();
+    node.ok_with_stdin(&["upsert", "units"], &input);
+    node.start();
+    let pid = node.json(&["sync", "status", "-o", "json"])["pid"].as_u64().unwrap() as u32;
+    // A count reads every document: the store's page cache (32 MB) is full before measuring.
+    assert_eq!(node.ok(&["query", "units", "--count"]).trim(), DOCS.to_string());
+    let before = crate::million::rss(pid);
+    let count = (DOCS + 2).to_string();
+    let mut watch = Watch::start(&node, &["units", "-o", "ndjson", "--count", &count, "--timeout", "120s"]);
+    // 48 MB of initial events: nearly all are unread (pipes hold far less) when these writes
+    // commit, after the snapshot was read.
+    let first = watch.next_event();
+    assert_eq!((first["id"].as_str(), first["initial"].as_bool()), (Some("d00000"), Some(true)));
+    node.ok(&["upsert", "units", "d19999", "--set", "speed=-1"]);
+    node.ok(&["upsert", "units", "new", "--set", "speed=7"]);
+    let mut peak = 0;
+    for i in 1..DOCS {
+        let event = watch.next_event();
+        assert_eq!(event["id"], format!("d{i:05}"), "every document once, in order");
+        assert_eq!((event["event"].as_str(), event["initial"].as_bool()), (Some("added"), Some(true)));
+        if i % 1000 == 0 {
+            peak = crate::million::rss(pid).max(peak);
+        }
+        if i == DOCS - 1 {
+            assert_eq!(event["document"]["speed"], i, "as the snapshot saw it");
+        }
+    }
+    let grew = peak.saturating_sub(before);
+    assert!(grew < 40 << 20, "the node grew by {} MB while streaming 48 MB", grew >> 20);
+    let (code, rest) = watch.finish();
+    assert_eq!(code, Some(0));
+    assert_eq!(summary(&rest), [row("updated", "d19999", -1), row("added", "new", 7)]);
+}

@@ -5,6 +5,7 @@ pub(crate) mod convert;
 pub(crate) mod doctor;
 mod expiry;
 pub(crate) mod history;
+mod index;
 pub mod net;
 pub(crate) mod store;
 
@@ -186,7 +187,29 @@ impl DocumentStore for AutomergeBackend {
         let (owned, request) = (collection.to_string(), QueryRequest::matching(filter.clone()));
         let opening = match start {
             Start::Now { initial } => {
-                let (seq, matches) = self.blocking(move |s| s.snapshot(&owned, &request)).await?;
+                // Read on a thread of its own, at the observer's pace: the position first,
+                // then the documents of that same read transaction.
+                let store = Arc::clone(self.store()?);
+                let (at, seq) = tokio::sync::oneshot::channel();
+                let (tx, matches) = tokio::sync::mpsc::channel(crate::backend::INITIAL_BUFFER);
+                tokio::task::spawn_blocking(move || {
+                    let mut at = Some(at);
+                    let read = store.guarded(|s| {
+                        let sent = |seq| {
+                            if let Some(at) = at.take() {
+                                let _ = at.send(Ok(seq));
+                            }
+                        };
+                        s.snapshot(&owned, &request, sent, |doc| tx.blocking_send(Ok(doc)).is_ok())
+                    });
+                    if let Err(e) = read {
+                        match at.take() {
+                            Some(at) => drop(at.send(Err(e))),
+                            None => drop(tx.blocking_send(Err(e))),
+                        }
+                    }
+                });
+                let seq = seq.await.map_err(|e| Error::context("store task", e))??;
                 Opening::Snapshot { seq, matches, report: initial }
             }
             Start::After { seq: since, matching } => {
@@ -235,6 +258,21 @@ impl DocumentStore for AutomergeBackend {
     async fn conflicts(&self, collection: &str, id: &str) -> Result<Option<Vec<crate::sync::Conflict>>> {
         let (collection, id) = (collection.to_string(), id.to_string());
         self.blocking(move |s| s.conflicts(&collection, &id)).await
+    }
+
+    async fn add_index(&self, collection: &str, path: &crate::sync::Path) -> Result<crate::sync::IndexInfo> {
+        let (collection, path) = (collection.to_string(), path.clone());
+        self.blocking(move |s| s.add_index(&collection, &path)).await
+    }
+
+    async fn indexes(&self, collection: Option<&str>) -> Result<Vec<crate::sync::IndexInfo>> {
+        let collection = collection.map(str::to_string);
+        self.blocking(move |s| s.indexes(collection.as_deref())).await
+    }
+
+    async fn remove_index(&self, collection: &str, path: &crate::sync::Path) -> Result<()> {
+        let (collection, path) = (collection.to_string(), path.clone());
+        self.blocking(move |s| s.remove_index(&collection, &path)).await
     }
 }
 

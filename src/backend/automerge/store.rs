@@ -14,10 +14,10 @@ use serde_json::Value;
 use tokio::sync::broadcast;
 
 use super::expiry::{self, Expiry};
+use super::index::{self, Maintainer};
 use super::{convert, history};
-use crate::backend::select::Order;
 use crate::backend::select::from_json;
-use crate::backend::{Committed, Selector};
+use crate::backend::{Committed, ExternalSort, Selector};
 use crate::sync::plan::Access;
 use crate::sync::{
     CollectionInfo, CollectionSettings, Conflict, DELETED_FIELD, DocInput, Document, Error, ExportEvent,
@@ -54,7 +54,7 @@ const CACHE_BYTES: usize = 32 * 1024 * 1024;
 const EVENT_BUFFER: usize = 65_536;
 
 /// The open database, read-locked against a reopen while in use.
-struct Db<'a>(RwLockReadGuard<'a, Option<Database>>);
+pub(super) struct Db<'a>(RwLockReadGuard<'a, Option<Database>>);
 
 impl std::ops::Deref for Db<'_> {
     type Target = Database;
@@ -260,17 +260,19 @@ impl Store {
         Ok(self.load(collection, id)?.map(|doc| history::conflicts(&doc)))
     }
 
-    /// The documents matching `request` and the change-log position they are current at, read
-    /// in one transaction: where an observer starts.
-    pub fn snapshot(&self, collection: &str, request: &QueryRequest) -> Result<(u64, Vec<Document>)> {
+    /// The change-log position, passed to `at`, then the documents matching `request` as
+    /// they are at it, passed to `emit` until it wants no more; read in one transaction:
+    /// where an observer starts.
+    pub fn snapshot(
+        &self,
+        collection: &str,
+        request: &QueryRequest,
+        at: impl FnOnce(u64),
+        emit: impl FnMut(Document) -> bool,
+    ) -> Result<()> {
         let txn = self.db()?.begin_read().map_err(db_err)?;
-        let seq = last_seq(&txn)?;
-        let mut docs = Vec::new();
-        select(&txn, collection, request, |doc| {
-            docs.push(doc);
-            true
-        })?;
-        Ok((seq, docs))
+        at(last_seq(&txn)?);
+        select(&txn, collection, request, emit).map(drop)
     }
 
     /// The documents of a collection changed after log position `since`, each at its latest
@@ -297,7 +299,8 @@ impl Store {
     pub fn count(&self, collection: &str, request: &QueryRequest) -> Result<u64> {
         let txn = self.db()?.begin_read().map_err(db_err)?;
         let mut n = 0;
-        read(&txn, collection, &Plan::of(request).access, |_, bytes| {
+        let plan = Plan::with_indexes(request, &index::ready_paths(&txn, collection)?);
+        read(&txn, collection, &plan.access, false, |_, bytes| {
             if request.deleted.admits(is_removed(bytes)) && request.filter.matches(&parse_projection(bytes)?)
             {
                 n += 1;
@@ -376,7 +379,7 @@ impl Store {
 
     /// The open database. After a failed reopen it is opened again here, so a store whose
     /// disk filled up serves again once space is freed.
-    fn db(&self) -> Result<Db<'_>> {
+    pub(super) fn db(&self) -> Result<Db<'_>> {
         if self.db.read().unwrap_or_else(PoisonError::into_inner).is_none() {
             self.reopen()?;
         }
@@ -400,6 +403,17 @@ impl Store {
         *db = Some(reopened);
         tracing::info!("reopened {} after a failed write", self.path.display());
         Ok(())
+    }
+
+    /// Runs `f` in one write transaction (committed when it succeeds), as [`Store::writing`].
+    pub(super) fn write_tables<T>(&self, f: impl FnOnce(&WriteTransaction) -> Result<T>) -> Result<T> {
+        let mut out = None;
+        self.writing(|| {
+            let txn = self.db()?.begin_write().map_err(db_err)?;
+            out = Some(f(&txn)?);
+            txn.commit().map_err(db_err)
+        })?;
+        Ok(out.expect("a committed write has its result"))
     }
 
     /// Runs a write; after one that failed (not for bad input), the next reopens the
@@ -507,6 +521,8 @@ impl Store {
         copy_table(&from, &to, COUNTS)?;
         copy_table(&from, &to, HEADS)?;
         expiry::copy(&from, &to)?;
+        copy_table(&from, &to, index::INDEXES)?;
+        copy_table(&from, &to, index::ENTRIES)?;
         copy_table(&from, &to, META)
     }
 
@@ -602,27 +618,29 @@ fn select(
     request: &QueryRequest,
     mut emit: impl FnMut(Document) -> bool,
 ) -> Result<u64> {
-    let plan = Plan::of(request);
+    let plan = Plan::with_indexes(request, &index::ready_paths(txn, collection)?);
     let mut sent = 0;
     let mut send = |json: Value| {
         sent += 1;
         emit(from_json(collection, json))
     };
     if plan.ordering == plan::Ordering::SortKeys {
-        // Hold the sort keys and ids, not the documents; read each again in order.
+        // Sort the keys and ids (spilled in bounded runs), not the documents; read each
+        // again in order.
         let path = request.order_by.clone().expect("a sorted plan has an order");
-        let mut order = Order::new(path, request.descending, None);
-        read(txn, collection, &plan.access, |id, bytes| {
+        let mut order = ExternalSort::new(path, request.descending);
+        read(txn, collection, &plan.access, false, |id, bytes| {
             if request.deleted.admits(is_removed(bytes)) {
                 let json = parse_projection(bytes)?;
                 if request.filter.matches(&json) {
-                    order.push(&json, id.to_string());
+                    order.push(&json, id.to_string())?;
                 }
             }
             Ok(true)
         })?;
         let projections = txn.open_table(PROJECTIONS).map_err(db_err)?;
-        for id in order.into_sorted() {
+        for id in order.into_sorted()? {
+            let id = id?;
             let Some(bytes) = projections.get((collection, id.as_str())).map_err(db_err)? else { continue };
             if !send(parse_projection(bytes.value())?) {
                 break;
@@ -630,9 +648,12 @@ fn select(
         }
         return Ok(sent);
     }
-    let mut selector = Selector::new(request);
+    // Read in index order, documents go out as they match: the order needs no sorting.
+    let unordered = QueryRequest { order_by: None, ..request.clone() };
+    let by_index = plan.ordering == plan::Ordering::ByIndex;
+    let mut selector = Selector::new(if by_index { &unordered } else { request });
     let mut wanted = true;
-    read(txn, collection, &plan.access, |_, bytes| {
+    read(txn, collection, &plan.access, by_index && request.descending, |_, bytes| {
         if !selector.wants(is_removed(bytes)) {
             return Ok(true);
         }
@@ -645,16 +666,26 @@ fn select(
     Ok(sent)
 }
 
-/// Passes the id and projection of each document `access` names, in id order, to `f` until
-/// it returns false.
+/// Passes the id and projection of each document `access` names to `f` until it returns
+/// false: in id order, or in index order (`descending` walks an index backwards).
 fn read(
     txn: &ReadTransaction,
     collection: &str,
     access: &Access,
+    descending: bool,
     mut f: impl FnMut(&str, &[u8]) -> Result<bool>,
 ) -> Result<()> {
     let table = txn.open_table(PROJECTIONS).map_err(db_err)?;
     match access {
+        Access::Index { path, range } => index::read(txn, collection, path, range, descending, |id| {
+            match table.get((collection, id)).map_err(db_err)? {
+                Some(bytes) => f(id, bytes.value()),
+                None => Err(Error::failed(format!(
+                    "store: index on '{path}' names {collection}/{id}, which is not stored; rebuild it \
+                     with `peat index remove` and `peat index add`"
+                ))),
+            }
+        })?,
         Access::Keys(ids) => {
             for id in ids {
                 if let Some(bytes) = table.get((collection, id.as_str())).map_err(db_err)?
@@ -691,6 +722,8 @@ fn init_meta(db: &Database) -> Result<[u8; 16]> {
         txn.open_table(CHANGES).map_err(db_err)?;
         txn.open_table(COUNTS).map_err(db_err)?;
         txn.open_table(HEADS).map_err(db_err)?;
+        txn.open_table(index::INDEXES).map_err(db_err)?;
+        txn.open_table(index::ENTRIES).map_err(db_err)?;
         let mut meta = txn.open_table(META).map_err(db_err)?;
         let existing = meta.get("store_id").map_err(db_err)?.map(|v| v.value().to_vec());
         match existing {
@@ -707,7 +740,7 @@ fn init_meta(db: &Database) -> Result<[u8; 16]> {
 }
 
 /// The JSON form of a projection (its state byte is also in the JSON, as `_deleted`).
-fn parse_projection(bytes: &[u8]) -> Result<Value> {
+pub(super) fn parse_projection(bytes: &[u8]) -> Result<Value> {
     const FIX: &str = "check the store with `peat doctor`, rebuild it with `peat repair`";
     let json = bytes.get(1..).ok_or_else(|| Error::failed(format!("store: empty projection; {FIX}")))?;
     serde_json::from_slice(json).map_err(|e| Error::failed(format!("store: corrupt projection ({e}); {FIX}")))
@@ -725,6 +758,7 @@ pub struct Writer<'txn> {
     expiry: Expiry<'txn>,
     /// Collection settings read in this transaction (a batch reads its collection's once).
     settings: std::collections::HashMap<String, CollectionSettings>,
+    index: Maintainer<'txn>,
     actor: &'txn ActorId,
     next_seq: u64,
     /// The changed documents with their new log positions.
@@ -744,6 +778,7 @@ impl<'txn> Writer<'txn> {
             heads: txn.open_table(HEADS).map_err(db_err)?,
             expiry: Expiry::open(txn)?,
             settings: std::collections::HashMap::new(),
+            index: Maintainer::new(txn)?,
             actor,
             next_seq,
             committed: Vec::new(),
@@ -911,7 +946,9 @@ impl<'txn> Writer<'txn> {
         }
         self.docs.insert(key, p.saved.as_slice()).map_err(db_err)?;
         self.heads.insert(key, p.heads.as_slice()).map_err(db_err)?;
-        self.projections.insert(key, p.projection.as_slice()).map_err(db_err)?;
+        let old = self.projections.insert(key, p.projection.as_slice()).map_err(db_err)?;
+        self.index.update(old.as_ref().map(|o| o.value()), &p.document)?;
+        drop(old);
         let seq = self.next_seq;
         self.next_seq += 1;
         if let Some(old) = self.doc_seq.insert(key, seq).map_err(db_err)? {
@@ -964,7 +1001,10 @@ impl<'txn> Writer<'txn> {
         let key = (collection, id);
         self.expiry.set(key, None)?;
         let was_live = match self.projections.remove(key).map_err(db_err)? {
-            Some(p) => p.value().first() == Some(&LIVE),
+            Some(p) => {
+                self.index.remove(collection, id, p.value())?;
+                p.value().first() == Some(&LIVE)
+            }
             None => return Ok(()),
         };
         self.docs.remove(key).map_err(db_err)?;
