@@ -7,6 +7,7 @@ mod auth;
 pub(crate) mod book;
 mod connection;
 mod dial;
+mod echo;
 mod endpoint;
 mod exchange;
 mod mdns;
