@@ -12,6 +12,7 @@ mod endpoint;
 mod exchange;
 mod mdns;
 pub(crate) mod peers;
+mod push;
 mod refusals;
 mod rekey;
 mod session;
