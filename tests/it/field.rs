@@ -156,9 +156,10 @@ fn gzipped(data: &str) -> usize {
 
 /// Frames are zstd-compressed on a connection where both nodes read them (negotiated by
 /// ALPN): the initial sync of the bench documents costs a fraction of what plain frames did
-/// (24 times `gzip -c` of their NDJSON). The aim of 1.5 times is out of reach of
-/// compression alone: each document carries about 70 random bytes of change hashes and
-/// checksums (its log entry's heads, its saved heads), more than gzip needs for a whole one.
+/// (24 times `gzip -c` of their NDJSON), and B does not offer them back to A (7.2 times). The
+/// issue's aim of 1.5 times is out of reach of compression alone: each document carries about
+/// 70 random bytes of change hashes and checksums (its log entry's heads, its saved heads),
+/// more than gzip needs for a whole one.
 #[test]
 fn the_initial_sync_of_the_bench_documents_is_compressed_on_the_wire() {
     let Some(field) = Field::new(2, LinkConfig::default(), 12) else { return };
@@ -179,5 +180,41 @@ fn the_initial_sync_of_the_bench_documents_is_compressed_on_the_wire() {
         (ab + ba) as f64 / N as f64,
         docs.len()
     );
-    assert!(ratio < 12.0, "{ratio:.1} x gzip: are frames compressed?");
+    assert!(ratio < 9.0, "{ratio:.1} x gzip: are frames compressed?");
+    // B does not offer back to A the documents it just received from A (it did: 200 KB).
+    assert!(ba * 10 < ab, "B->A carried {ba} B for {ab} B A->B: are documents echoed back?");
+}
+
+/// A write to a `critical` collection crosses a 1 Mbit/s link within 2 s while a catch-up of
+/// 10,000 documents of a `bulk` collection is still in flight: it is pushed on a QUIC stream
+/// of its own that goes first, not queued behind the catch-up in the change log.
+#[test]
+fn a_critical_write_overtakes_a_bulk_catch_up_on_a_slow_link() {
+    let link = LinkConfig {
+        delay: Duration::from_millis(20),
+        rate: Some(125_000),
+        queue: 64 * 1024,
+        ..Default::default()
+    };
+    let Some(field) = Field::new(2, link, 13) else { return };
+    const N: usize = 10_000;
+    let a = field.start_node(0, None);
+    a.ok_with_stdin(
+        &["upsert", "_peat.collections"],
+        "{\"id\":\"units\",\"priority\":\"bulk\"}\n{\"id\":\"alerts\",\"priority\":\"critical\"}\n",
+    );
+    a.ok_with_stdin(&["upsert", "units"], &bench_documents(N));
+    let b = field.start_node(1, Some(&Field::ticket(&a)));
+    let _logs = LogsOnFailure(&[("A", &a), ("B", &b)]);
+    // The catch-up is under way: B holds some of the units.
+    let (code, _) = Watch::start(&b, &["units", "--count", "1", "--timeout", "60s"]).finish();
+    assert_eq!(code, Some(0), "the catch-up never began");
+
+    let watch = Watch::start(&b, &["alerts", "--count", "1", "--timeout", "2s", "-o", "ndjson"]);
+    a.ok(&["upsert", "alerts", "fire", "--set", "level=9"]);
+    let (code, events) = watch.finish();
+    let held = b.json(&["query", "units", "--count", "-o", "json"]).as_u64().unwrap();
+    assert_eq!(code, Some(0), "the critical write did not cross within 2 s ({held} of {N} units on B)");
+    assert_eq!(events[0]["id"], "fire");
+    assert!((held as usize) < N, "the bulk catch-up was over before the critical write crossed");
 }

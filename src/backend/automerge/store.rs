@@ -192,7 +192,6 @@ impl Store {
 
     /// A collection's settings, as its document in the settings collection says (the
     /// defaults when it has none).
-    #[allow(dead_code)] // until the history, priority and expiry work reads it
     pub fn settings(&self, collection: &str) -> Result<CollectionSettings> {
         Ok(match self.get(settings::SETTINGS_COLLECTION, collection)? {
             Some(doc) if !doc.deleted => CollectionSettings::from_fields(&doc.fields),

@@ -13,7 +13,7 @@ use tokio::time::Instant;
 use super::auth::{self, Failure};
 use super::peers::{Attempt, Progress, Session};
 use super::wire::{self, Msg};
-use super::{Shared, exchange, rekey, session};
+use super::{Shared, exchange, push, rekey, session};
 use crate::sync::PeerEvent;
 
 /// How long a connection may take to connect and authenticate.
@@ -191,6 +191,7 @@ pub(super) async fn run(
     shared.members.send_modify(|v| *v += 1);
     shared.tasks.spawn(exchange::run(shared.clone(), conn.clone(), peer));
     shared.tasks.spawn(rekey::serve(shared.clone(), conn.clone(), peer));
+    shared.tasks.spawn(push::run(shared.clone(), conn.clone(), peer));
     let _ = shared.peer_events.send(PeerEvent::Connected { id: peer.to_string() });
     let started = Instant::now();
     let send = session::Outgoing { stream: send, compress: conn.alpn() == wire::ALPN_ZSTD };

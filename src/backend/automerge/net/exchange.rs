@@ -2,7 +2,8 @@
 //! (ids and addresses, only of this formation: every peer in the table proved the key), on
 //! a unidirectional stream of its own, again whenever they change; each dials those it does
 //! not know, up to `max_peers`. So a node that joined through one member's ticket ends up
-//! connected to the whole formation.
+//! connected to the whole formation. The peer's other one-way streams, its urgent pushes
+//! ([`super::push`]), are read here too.
 
 use std::sync::Arc;
 
@@ -43,15 +44,38 @@ async fn tell(shared: &Shared, conn: &Connection, peer: EndpointId) -> crate::sy
     }
 }
 
-/// Learns the members the peer tells.
+/// Reads the peer's unidirectional streams: its members (one stream) and its urgent pushes
+/// (one stream per class, [`super::push`]). A stream may open at any time.
 async fn learn(shared: &Arc<Shared>, conn: &Connection, peer: EndpointId) -> crate::sync::Result<()> {
-    let mut recv = conn.accept_uni().await.map_err(|e| crate::sync::Error::context("exchange stream", e))?;
+    let mut readers = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = conn.accept_uni() => {
+                let recv = accepted.map_err(|e| crate::sync::Error::context("exchange stream", e))?;
+                readers.spawn(read_stream(shared.clone(), recv, peer));
+            }
+            Some(ended) = readers.join_next() => {
+                if let Ok(Err(e)) = ended {
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
+/// Handles the messages of one of the peer's unidirectional streams.
+async fn read_stream(
+    shared: Arc<Shared>,
+    mut recv: iroh::endpoint::RecvStream,
+    peer: EndpointId,
+) -> crate::sync::Result<()> {
     while let Some((msg, _)) = wire::read(&mut recv).await? {
         match msg {
             Msg::Members { members } => shared.learn_members(&peer, members),
+            Msg::Push { docs } => super::push::merge(&shared, &peer, docs).await?,
             other => {
                 return Err(crate::sync::Error::invalid(format!(
-                    "unexpected message on the exchange stream: {other:?}"
+                    "unexpected message on a one-way stream: {other:?}"
                 )));
             }
         }

@@ -25,6 +25,7 @@ use tokio::io::BufReader;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
+use super::echo::PeerHolds;
 use super::peers::{Counters, Progress, now_ms};
 use super::wire::{self, CHANGES_BUDGET, DocChanges, Entry, Msg, Want};
 use super::{Shared, blocking};
@@ -96,9 +97,10 @@ pub(super) async fn run(
     out_tx.send(Msg::Subscribe { since: cursor }).await.map_err(|_| closed())?;
 
     let acked_rx = progress.acked.subscribe();
+    let holds = Arc::new(PeerHolds::default());
     let mut tasks = JoinSet::new();
     tasks.spawn(write_frames(send, out_rx, stop.clone()));
-    tasks.spawn(feed(shared.clone(), out_tx.clone(), since_rx, acked_rx, stop.clone()));
+    tasks.spawn(feed(shared.clone(), out_tx.clone(), since_rx, acked_rx, holds.clone(), stop.clone()));
     tasks.spawn(heads(shared.clone(), out_tx.clone(), queried_rx, progress.asked.subscribe(), stop.clone()));
     tasks.spawn(serve(
         shared.clone(),
@@ -124,6 +126,7 @@ pub(super) async fn run(
             summary: Summary::new(&counters),
             counters,
             progress: progress.clone(),
+            holds,
         }
         .run(pull_rx, queued.clone(), stop),
     );
@@ -288,12 +291,14 @@ async fn write_frames(
     }
 }
 
-/// Streams our change log to the peer from where it subscribed, then live.
+/// Streams our change log to the peer from where it subscribed, then live, but for the
+/// entries the peer is known to hold (`holds`: it sent us those documents).
 async fn feed(
     shared: Arc<Shared>,
     out: mpsc::Sender<Msg>,
     mut since: watch::Receiver<Option<u64>>,
     mut acked: watch::Receiver<u64>,
+    holds: Arc<PeerHolds>,
     mut stop: watch::Receiver<()>,
 ) -> Result<()> {
     let mut sent = tokio::select! {
@@ -322,6 +327,10 @@ async fn feed(
         sent = upto;
         let entries = log
             .into_iter()
+            .filter(|e| {
+                let heads: Vec<_> = e.heads.iter().map(|h| h.0).collect();
+                !holds.take_if_held(&e.collection, &e.id, &heads)
+            })
             .map(|e| Entry {
                 collection: e.collection,
                 id: e.id,
@@ -483,6 +492,8 @@ struct Puller {
     /// Where the merged cursor is published, for waits and `peers`.
     progress: Arc<Progress>,
     summary: Summary,
+    /// Where the heads of the peer's entries we ask for are recorded, for the feed.
+    holds: Arc<PeerHolds>,
 }
 
 /// How often a live session logs what it exchanged; the first catch-up logs at once.
@@ -578,7 +589,8 @@ impl Puller {
         }
         let store = self.shared.store.clone();
         let entries_len = entries.len();
-        let wants = blocking(move || wanted(&store, entries)).await?;
+        let holds = self.holds.clone();
+        let wants = blocking(move || wanted(&store, entries, &holds)).await?;
         let batch = self.first_batch + self.batches.len() as u64;
         let chunks: Vec<Vec<Want>> = wants.chunks(WANT_CHUNK).map(<[Want]>::to_vec).collect();
         let held = entries_len.saturating_sub(wants.len()) as u64;
@@ -691,8 +703,13 @@ impl Puller {
     }
 }
 
-/// The entries whose heads this store does not hold, as `Want`s with our heads.
-fn wanted(store: &crate::backend::automerge::Store, entries: Vec<Entry>) -> Result<Vec<Want>> {
+/// The entries whose heads this store does not hold, as `Want`s with our heads; the peer's
+/// heads of those are recorded in `holds`.
+fn wanted(
+    store: &crate::backend::automerge::Store,
+    entries: Vec<Entry>,
+    holds: &PeerHolds,
+) -> Result<Vec<Want>> {
     let local = store.heads_of(entries.iter().map(|e| (e.collection.as_str(), e.id.as_str())))?;
     let mut wants = Vec::new();
     for (entry, ours) in entries.into_iter().zip(local) {
@@ -700,6 +717,7 @@ fn wanted(store: &crate::backend::automerge::Store, entries: Vec<Entry>) -> Resu
         if ours == entry.heads || (!ours.is_empty() && holds_all(store, &entry)?) {
             continue;
         }
+        holds.record(&entry.collection, &entry.id, &entry.heads);
         wants.push(Want { collection: entry.collection, id: entry.id, have: ours });
     }
     Ok(wants)

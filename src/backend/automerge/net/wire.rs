@@ -74,6 +74,8 @@ pub enum Msg {
     Rekey { key: [u8; 32] },
     /// The answer to `Rekey`: the key is stored; the sender reconnects with it.
     Rekeyed,
+    /// Documents of an urgent collection, whole, on a stream of their class ([`super::push`]).
+    Push { docs: Vec<DocChanges> },
 }
 
 /// A member of the formation as peer exchange tells it: its node id and addresses.

@@ -1,0 +1,164 @@
+//! Field benchmark: two nodes whose only path to each other is the link simulator
+//! (`tests/it/linksim.rs`, hosts in network namespaces as `tests/it/field.rs` builds them),
+//! on the links of the field. Needs root (network namespaces); prints each figure with its
+//! goal.
+//!
+//!     cargo bench --bench field
+//!
+//! - 1 Mbit/s, 100 ms, 5% loss: the initial sync of 10,000 documents (time against the
+//!   floor: `gzip -c` of their NDJSON at the link's rate); beacons catch-up after a partition
+//!   (100 documents written 60 times each; bytes against `gzip -c` of their current state);
+//!   the time a write takes to cross once the partition heals
+//! - 1 Mbit/s, 100 ms, 30% loss: 1,000 documents converge
+//! - 64 kbit/s, 200 ms: a 1,000-document catch-up (time against the floor)
+
+#[allow(dead_code)]
+#[path = "../tests/it/harness.rs"]
+mod harness;
+#[allow(dead_code)]
+#[path = "../tests/it/hosts.rs"]
+mod hosts;
+#[allow(dead_code)]
+#[path = "../tests/it/linksim.rs"]
+mod linksim;
+
+use std::time::{Duration, Instant};
+
+use harness::{Node, Watch};
+use hosts::Field;
+use linksim::LinkConfig;
+
+/// 1 Mbit/s in bytes per second.
+const MBIT: u64 = 125_000;
+
+fn main() {
+    let link = |rate: u64, delay_ms: u64, loss: f64| LinkConfig {
+        loss,
+        delay: Duration::from_millis(delay_ms),
+        jitter: Duration::ZERO,
+        rate: Some(rate),
+        queue: 64 * 1024,
+    };
+    let Some(field) = Field::new(2, link(MBIT, 100, 0.05), 20) else { return };
+    println!("field benchmark (link simulator, two nodes)");
+    println!("1 Mbit/s, 100 ms, 5% loss:");
+    let (a, b) = catch_up(&field, 10_000, MBIT);
+    beacons(&field, &a, &b);
+    write_after_heal(&field, &a, &b);
+    drop((a, b, field));
+
+    let Some(field) = Field::new(2, link(MBIT, 100, 0.3), 21) else { return };
+    println!("1 Mbit/s, 100 ms, 30% loss:");
+    let a = field.start_node(0, None);
+    let b = field.start_node(1, Some(&Field::ticket(&a)));
+    let start = Instant::now();
+    a.ok_with_stdin(&["upsert", "units"], &documents(0..1000));
+    b.ok(&["sync", "wait", "--timeout", "600s"]);
+    let count = b.json(&["query", "units", "--count", "-o", "json"]);
+    println!("  1,000 documents converged in {:.1} s ({count} on B)", start.elapsed().as_secs_f64());
+    drop((a, b, field));
+
+    let Some(field) = Field::new(2, link(8_000, 200, 0.0), 22) else { return };
+    println!("64 kbit/s, 200 ms:");
+    let _nodes = catch_up(&field, 1000, 8_000);
+}
+
+/// A node A on host 0 holding `n` bench documents, then B joining it: prints how long B
+/// took to hold them all against the floor of their compressed bytes at `rate`.
+fn catch_up(field: &Field, n: usize, rate: u64) -> (Node, Node) {
+    let docs = documents(0..n);
+    let a = field.start_node(0, None);
+    a.ok_with_stdin(&["upsert", "units"], &docs);
+    let start = Instant::now();
+    let b = field.start_node(1, Some(&Field::ticket(&a)));
+    b.ok(&["sync", "wait", "--timeout", "900s"]);
+    let took = start.elapsed().as_secs_f64();
+    assert_eq!(b.json(&["query", "units", "--count", "-o", "json"]), n, "B holds every document");
+    let floor = gzipped(&docs) as f64 / rate as f64;
+    let bytes = field.sim.total().passed_bytes;
+    println!(
+        "  initial sync of {n} documents: {took:.1} s, {:.1} x the floor of {floor:.1} s (goal <= 2 x); \
+         {bytes} B on the link",
+        took / floor
+    );
+    (a, b)
+}
+
+/// Beacons: 100 documents updated 60 times on A while the link is cut, then the catch-up
+/// once it heals. The collection asks for the `latest` history policy.
+fn beacons(field: &Field, a: &Node, b: &Node) {
+    a.ok_with_stdin(&["upsert", "_peat.collections"], "{\"id\":\"beacons\",\"history\":\"latest\"}\n");
+    a.ok_with_stdin(&["upsert", "beacons"], &beacon_round(0));
+    b.ok(&["sync", "wait", "--timeout", "120s"]);
+    field.sim.partition(&[vec![0], vec![1]]);
+    for round in 1..=60 {
+        a.ok_with_stdin(&["upsert", "beacons"], &beacon_round(round));
+    }
+    let before = field.sim.total().passed_bytes;
+    let start = Instant::now();
+    field.sim.heal();
+    b.ok(&["sync", "wait", "--timeout", "600s"]);
+    let took = start.elapsed().as_secs_f64();
+    let bytes = field.sim.total().passed_bytes - before;
+    let state = gzipped(&beacon_round(60));
+    assert_eq!(b.all("beacons"), a.all("beacons"), "B holds the beacons' current state");
+    println!(
+        "  beacons catch-up (100 x 60 updates): {bytes} B in {took:.1} s, {:.1} x their current state \
+         of {state} B gzipped (goal <= 2 x)",
+        bytes as f64 / state as f64
+    );
+}
+
+/// How long a write on A takes to reach B once a partition between them heals.
+fn write_after_heal(field: &Field, a: &Node, b: &Node) {
+    field.sim.partition(&[vec![0], vec![1]]);
+    let watch =
+        Watch::start(b, &["units", "--where", "id == after-heal", "--count", "1", "--timeout", "120s"]);
+    a.ok(&["upsert", "units", "after-heal", "--set", "n=1"]);
+    let start = Instant::now();
+    field.sim.heal();
+    let (code, _) = watch.finish();
+    assert_eq!(code, Some(0), "the write crossed after the heal");
+    println!("  a write crossed {:.2} s after the heal (goal <= 2 s)", start.elapsed().as_secs_f64());
+}
+
+/// The bench documents of `benches/common` (`write_documents`).
+fn documents(range: std::ops::Range<usize>) -> String {
+    range
+        .map(|i| {
+            format!(
+                "{{\"id\":\"u{i:07}\",\"name\":\"unit {i}\",\"speed\":{},\"lat\":{:.5},\"lon\":{:.5},\"active\":{}}}\n",
+                i % 1000,
+                59.0 + (i % 997) as f64 * 1e-3,
+                18.0 + (i % 991) as f64 * 1e-3,
+                i % 3 == 0
+            )
+        })
+        .collect()
+}
+
+/// Round `round` of 100 beacons' positions.
+fn beacon_round(round: usize) -> String {
+    (0..100)
+        .map(|i| {
+            format!(
+                "{{\"id\":\"b{i:03}\",\"round\":{round},\"lat\":{:.5},\"lon\":{:.5}}}\n",
+                59.0 + (i * 7 + round) as f64 * 1e-4,
+                18.0 + (i * 3 + round) as f64 * 1e-4
+            )
+        })
+        .collect()
+}
+
+/// `gzip -c` of `data`: how many bytes.
+fn gzipped(data: &str) -> usize {
+    use std::io::Write;
+    let mut gzip = std::process::Command::new("gzip")
+        .arg("-c")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("gzip runs");
+    gzip.stdin.take().unwrap().write_all(data.as_bytes()).unwrap();
+    gzip.wait_with_output().unwrap().stdout.len()
+}
