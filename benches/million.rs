@@ -57,7 +57,12 @@ fn main() {
     let pid = node_pid(&served);
     reset_peak(pid);
     let (took, peak) = measured(served.peat(&["upsert", "bench", "--file", file, "-o", "ndjson"]));
-    report("ingest (through node)", &rate(n, took), "≥ 50,000 docs/s", n as f64 / took.as_secs_f64() >= 50_000.0);
+    report(
+        "ingest (through node)",
+        &rate(n, took),
+        "≥ 50,000 docs/s",
+        n as f64 / took.as_secs_f64() >= 50_000.0,
+    );
     report_mb("  peak memory of upsert", peak, 150);
     report_mb("  peak memory of the node", proc_kb(pid, "VmHWM:"), 150);
     full_query(&served, pid, n);
@@ -92,7 +97,8 @@ fn in_process(node: &Node, n: usize) {
             ms(p50) <= 5.0,
         );
 
-        let selective = QueryRequest { filter: Query::parse("speed == 500").unwrap(), ..QueryRequest::default() };
+        let selective =
+            QueryRequest { filter: Query::parse("speed == 500").unwrap(), ..QueryRequest::default() };
         let (took, found) = timed_query(&*backend, &selective).await;
         assert_eq!(found, n / 1000, "the query finds every match");
         let name = if indexed { "selective query, indexed" } else { "selective query, no index" };
@@ -114,7 +120,8 @@ fn in_process(node: &Node, n: usize) {
 
 /// `peat index add bench speed`, if this build has indexes; whether it does.
 fn add_index(node: &Node) -> bool {
-    let out = node.peat(&["index", "add", "bench", "speed"]).stdout(Stdio::null()).stderr(Stdio::piped()).output();
+    let out =
+        node.peat(&["index", "add", "bench", "speed"]).stdout(Stdio::null()).stderr(Stdio::piped()).output();
     let out = out.expect("runs");
     if out.status.success() {
         return true;

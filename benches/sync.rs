@@ -21,7 +21,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{Node, Watch, env_count, header, ms, node_pid, percentile, proc_kb, sync_wait, thousands, write_documents};
+use common::{
+    Node, Watch, env_count, header, ms, node_pid, percentile, proc_kb, sync_wait, thousands, write_documents,
+};
 
 /// How long any `sync wait` may take.
 const TIMEOUT: &str = "300s";

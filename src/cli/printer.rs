@@ -122,7 +122,11 @@ impl Printer {
     /// A writer for ids that arrive a batch at a time (an upsert of a stream): the same text
     /// as [`Printer::ids`] of them all, written as they come.
     pub fn id_writer(&self) -> IdWriter {
-        IdWriter { format: self.format, out: io::BufWriter::with_capacity(64 * 1024, io::stdout()), written: 0 }
+        IdWriter {
+            format: self.format,
+            out: io::BufWriter::with_capacity(64 * 1024, io::stdout()),
+            written: 0,
+        }
     }
 
     /// One record (such as a status): key/value rows on a terminal, values cut to fit except

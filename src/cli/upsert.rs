@@ -7,10 +7,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Map, Value};
 
 use super::Context;
-use super::printer::IdWriter;
 use super::conflicts::CONFLICTS_FIELD;
 use super::input::{self, parse_set};
 use super::interrupt::Interrupt;
+use super::printer::IdWriter;
 use crate::node::protocol::{BATCH_BYTES, encoded_len};
 use crate::sync::{DocInput, Error, Path, SyncDirection, validate};
 
@@ -100,7 +100,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
             };
             let backend = backend?;
             let store = backend.document_store();
-            match write_stream(ctx, store, &args, &sets, first, items, &mut interrupt, &mut stored).await {
+            match write_stream(store, &args, &sets, first, items, &mut interrupt, &mut stored).await {
                 Ok(true) => {}
                 Ok(false) => {
                     ctx.close(backend).await?;
@@ -141,12 +141,15 @@ struct Stored {
     held: Option<Vec<String>>,
     out: IdWriter,
     started: std::time::Instant,
+    /// `--quiet`: no progress on stderr.
+    quiet: bool,
 }
 
 impl Stored {
     fn new(ctx: &Context) -> Self {
         let held = ctx.printer.to_terminal().then(Vec::new);
-        Self { count: 0, held, out: ctx.printer.id_writer(), started: std::time::Instant::now() }
+        let (out, quiet) = (ctx.printer.id_writer(), ctx.printer.quiet());
+        Self { count: 0, held, out, started: std::time::Instant::now(), quiet }
     }
 
     /// The ids of one stored batch.
@@ -215,7 +218,6 @@ fn source(args: &Args) -> anyhow::Result<Option<(Box<dyn Read + Send>, String)>>
 /// input pauses, each chunk's ids going to `stored`. Ctrl-C stops it after the chunk in
 /// flight (a chunk still being read is dropped): then it returns false.
 async fn write_stream(
-    ctx: &Context,
     store: &dyn crate::sync::DocumentStore,
     args: &Args,
     sets: &[(Path, Value)],
@@ -224,7 +226,7 @@ async fn write_stream(
     interrupt: &mut Interrupt,
     stored: &mut Stored,
 ) -> anyhow::Result<bool> {
-    let progress = progress_bar(ctx.printer.quiet());
+    let progress = progress_bar(stored.quiet);
     let mut seen = 0usize;
     let mut next_chunk = Some(first);
     // Take the first document of a chunk, then more until the chunk is full, the input ends
@@ -238,9 +240,9 @@ async fn write_stream(
             // A chunk also fits in one control-socket request of a node.
             bytes += item.as_ref().map_or(0, encoded_len);
             let doc = item.and_then(|fields| to_input(fields, args, sets, seen));
-            chunk.push(
-                doc.map_err(|e| Error::new(e.kind, format!("{} ({})", e.message, stored_before(stored.count))))?,
-            );
+            chunk.push(doc.map_err(|e| {
+                Error::new(e.kind, format!("{} ({})", e.message, stored_before(stored.count)))
+            })?);
             next = if chunk.len() < CHUNK && bytes < BATCH_BYTES {
                 match interrupt.or(tokio::time::timeout(IDLE, items.recv())).await {
                     Some(next) => next.ok().flatten(),
