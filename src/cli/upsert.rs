@@ -107,8 +107,9 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
                     return Err(stored.interrupted(ctx, "; the rest of the input was not written"));
                 }
                 Err(e) => {
-                    // The ids stored before the error are printed, as a whole JSON value.
-                    let _ = stored.finish(ctx);
+                    // The ids stored before the error are printed, as a whole JSON value;
+                    // the error says how many.
+                    let _ = stored.close();
                     return Err(e);
                 }
             }
@@ -164,26 +165,30 @@ impl Stored {
     }
 
     /// Ends the output: the ids kept, if few, or the summary line.
-    fn finish(mut self, ctx: &Context) -> std::io::Result<()> {
-        if let Some(held) = self.held.take() {
-            self.out.ids(&held)?;
-        }
-        self.out.finish()?;
-        if self.count > LIST_IDS {
-            let secs = self.started.elapsed().as_secs_f64();
-            let rate = (self.count as f64 / secs.max(1e-3)).round() as u64;
-            ctx.printer.note(format!("wrote {} documents in {secs:.2}s ({rate} documents/s)", self.count));
+    fn finish(self, ctx: &Context) -> std::io::Result<()> {
+        let (count, started) = (self.count, self.started);
+        self.close()?;
+        if count > LIST_IDS {
+            let secs = started.elapsed().as_secs_f64();
+            let rate = (count as f64 / secs.max(1e-3)).round() as u64;
+            ctx.printer.note(format!("wrote {count} documents in {secs:.2}s ({rate} documents/s)"));
         }
         Ok(())
     }
 
-    /// The end of an interrupted upsert: the ids kept, how many were stored, and exit 130.
-    fn interrupted(mut self, ctx: &Context, rest: &str) -> anyhow::Error {
+    /// Ends the output with the ids kept, if few.
+    fn close(mut self) -> std::io::Result<()> {
         if let Some(held) = self.held.take() {
-            let _ = self.out.ids(&held);
+            self.out.ids(&held)?;
         }
-        let _ = self.out.finish();
-        ctx.printer.note(format!("interrupted: {}{rest}", stored(self.count)));
+        self.out.finish()
+    }
+
+    /// The end of an interrupted upsert: the ids kept, how many were stored, and exit 130.
+    fn interrupted(self, ctx: &Context, rest: &str) -> anyhow::Error {
+        let count = self.count;
+        let _ = self.close();
+        ctx.printer.note(format!("interrupted: {}{rest}", stored(count)));
         Error::interrupted().into()
     }
 }
