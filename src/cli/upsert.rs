@@ -107,9 +107,11 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
                     return Err(stored.interrupted(ctx, "; the rest of the input was not written"));
                 }
                 Err(e) => {
-                    // The ids stored before the error are printed, as a whole JSON value;
-                    // the error says how many.
-                    let _ = stored.close();
+                    // The ids stored before the error, if any, are printed as a whole JSON
+                    // value; the error says how many.
+                    if stored.count > 0 {
+                        let _ = stored.close();
+                    }
                     return Err(e);
                 }
             }
