@@ -7,6 +7,7 @@
 //! - query: a selective `--where` over every document, next to `jq` over the same NDJSON
 //! - live latency: from a `peat upsert` process to the event on a `peat watch` (p50/p99)
 
+#[allow(dead_code)] // each benchmark uses a part of it
 mod common;
 
 use std::process::{Command, Stdio};

@@ -14,14 +14,16 @@
 //! Every wait is on an event with a deadline (`sync wait --timeout`, a watch's events read
 //! with a deadline, `watch --count --timeout`), never a sleep.
 
+#[allow(dead_code)] // each benchmark uses a part of it
 mod common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Node, Watch, env_count, header, ms, percentile, thousands, write_documents};
+use common::{
+    Node, Watch, env_count, header, ms, node_pid, percentile, proc_kb, sync_wait, thousands, write_documents,
+};
 
 /// How long any `sync wait` may take.
 const TIMEOUT: &str = "300s";
@@ -101,8 +103,8 @@ fn initial_sync(a: &Node, b: &Node, n: usize) -> (Duration, u64) {
     b.run(&["peers", "add", &addr]);
     // B's wait returns once its session with A is up (B has nothing to send); then A's
     // returns once B acknowledged every document.
-    sync_wait(b);
-    sync_wait(a);
+    sync_wait(b, TIMEOUT);
+    sync_wait(a, TIMEOUT);
     let took = start.elapsed();
     assert_eq!(b.json(&["query", "units", "--count"]), n, "B holds every document");
     (took, wire_bytes(a))
@@ -120,30 +122,11 @@ fn resync(a: &Node, b: &mut Node, n: usize, changed: usize) -> (Duration, u64) {
     let before = wire_bytes(a);
     b.start();
     let start = Instant::now();
-    sync_wait(a);
+    sync_wait(a, TIMEOUT);
     let took = start.elapsed();
     let got = b.json(&["query", "units", "--where", "tag == changed", "--count"]);
     assert_eq!(got, ids.len(), "B holds every change");
     (took, wire_bytes(a) - before)
-}
-
-/// `peat sync wait`: returns once every connected peer acknowledged this node's change log.
-/// A node that has not yet registered the peer that just dialed it answers at once that it
-/// knows no peer; that alone is retried, a bounded number of times.
-fn sync_wait(node: &Node) {
-    let attempts = 100;
-    for attempt in 1..=attempts {
-        let out = node.peat(&["sync", "wait", "--timeout", TIMEOUT]).stderr(Stdio::piped()).output();
-        let out = out.expect("runs");
-        if out.status.success() {
-            return;
-        }
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            stderr.contains("no peer is known") && attempt < attempts,
-            "peat sync wait failed (attempt {attempt}): {stderr}"
-        );
-    }
 }
 
 /// UDP bytes this node sent to and received from its peers so far.
@@ -155,10 +138,7 @@ fn wire_bytes(node: &Node) -> u64 {
 
 /// Resident memory of the running node process, in KiB.
 fn rss_kb(node: &Node) -> u64 {
-    let pid = node.json(&["sync", "status"])["pid"].as_u64().expect("a running node");
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).expect("VmRSS");
-    line.split_whitespace().nth(1).and_then(|kb| kb.parse().ok()).expect("VmRSS in kB")
+    proc_kb(node_pid(node), "VmRSS:")
 }
 
 /// `samples` writes on A, each timed to its event on a watch on B. Returns, sorted in ms, the

@@ -148,20 +148,60 @@ impl Drop for Watch {
     }
 }
 
-/// `n` small documents (about five fields each) as NDJSON, written to `path`. Ids are
-/// `u0000000` to `u{n-1}`, zero-padded to seven digits.
+/// `n` small documents (about five fields each) as NDJSON, written to `path` as they are
+/// made. Ids are `u0000000` to `u{n-1}`, zero-padded to seven digits.
 pub fn write_documents(path: &Path, n: usize) {
-    let mut s = String::with_capacity(n * 100);
+    let file = std::fs::File::create(path).expect("documents file");
+    let mut out = std::io::BufWriter::new(file);
     for i in 0..n {
-        s += &format!(
-            "{{\"id\":\"u{i:07}\",\"name\":\"unit {i}\",\"speed\":{},\"lat\":{:.5},\"lon\":{:.5},\"active\":{}}}\n",
+        writeln!(
+            out,
+            "{{\"id\":\"u{i:07}\",\"name\":\"unit {i}\",\"speed\":{},\"lat\":{:.5},\"lon\":{:.5},\"active\":{}}}",
             i % 1000,
             59.0 + (i % 997) as f64 * 1e-3,
             18.0 + (i % 991) as f64 * 1e-3,
             i % 3 == 0
+        )
+        .expect("documents written");
+    }
+    out.flush().expect("documents written");
+}
+
+/// `peat sync wait`: returns once every connected peer acknowledged this node's change log.
+/// A node that has not yet registered the peer that just dialed it answers at once that it
+/// knows no peer; that alone is retried, a bounded number of times.
+pub fn sync_wait(node: &Node, timeout: &str) {
+    let attempts = 100;
+    for attempt in 1..=attempts {
+        let out = node.peat(&["sync", "wait", "--timeout", timeout]).stderr(Stdio::piped()).output();
+        let out = out.expect("runs");
+        if out.status.success() {
+            return;
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("no peer is known") && attempt < attempts,
+            "peat sync wait failed (attempt {attempt}): {stderr}"
         );
     }
-    std::fs::write(path, s).expect("documents written");
+}
+
+/// A figure of /proc/PID/status in KiB (`VmRSS`, or `VmHWM`: the peak since start or since
+/// [`reset_peak`]).
+pub fn proc_kb(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    let line = status.lines().find(|l| l.starts_with(field)).unwrap_or_else(|| panic!("no {field}"));
+    line.split_whitespace().nth(1).and_then(|kb| kb.parse().ok()).expect("a figure in kB")
+}
+
+/// Starts a new peak for `VmHWM` of a process (Linux: writing 5 to clear_refs).
+pub fn reset_peak(pid: u32) {
+    std::fs::write(format!("/proc/{pid}/clear_refs"), "5").expect("clear_refs (needs the process's owner)");
+}
+
+/// The pid of a node's running process.
+pub fn node_pid(node: &Node) -> u32 {
+    node.json(&["sync", "status"])["pid"].as_u64().expect("a running node") as u32
 }
 
 /// The value at fraction `p` (0.5 for the median) of sorted values.

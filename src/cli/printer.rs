@@ -119,6 +119,16 @@ impl Printer {
         DocumentWriter::new(*self, columns, io::BufWriter::with_capacity(64 * 1024, io::stdout()))
     }
 
+    /// A writer for ids that arrive a batch at a time (an upsert of a stream): the same text
+    /// as [`Printer::ids`] of them all, written as they come.
+    pub fn id_writer(&self) -> IdWriter {
+        IdWriter {
+            format: self.format,
+            out: io::BufWriter::with_capacity(64 * 1024, io::stdout()),
+            written: 0,
+        }
+    }
+
     /// One record (such as a status): key/value rows on a terminal, values cut to fit except
     /// ids, which are never cut.
     pub fn record(&self, record: &impl Serialize) -> io::Result<()> {
@@ -235,6 +245,46 @@ impl<W: Write> DocumentWriter<W> {
         }
         self.out.flush()?;
         Ok(self.out)
+    }
+}
+
+/// Writes ids as they come; see [`Printer::id_writer`].
+pub struct IdWriter {
+    format: Format,
+    out: io::BufWriter<io::Stdout>,
+    written: usize,
+}
+
+impl IdWriter {
+    /// Writes a batch of ids and hands them to stdout.
+    pub fn ids(&mut self, ids: &[String]) -> io::Result<()> {
+        let out = &mut self.out;
+        for id in ids {
+            match self.format {
+                Format::Table => writeln!(out, "{id}")?,
+                Format::Ndjson => {
+                    serde_json::to_writer(&mut *out, &serde_json::json!({ "id": id }))?;
+                    writeln!(out)?;
+                }
+                Format::Json => {
+                    // The same text as a pretty-printed array of strings.
+                    out.write_all(if self.written == 0 { b"[\n  " } else { b",\n  " })?;
+                    serde_json::to_writer(&mut *out, id)?;
+                }
+            }
+            self.written += 1;
+        }
+        out.flush()
+    }
+
+    /// Ends the output (closes the JSON array).
+    pub fn finish(mut self) -> io::Result<()> {
+        match self.format {
+            Format::Json if self.written == 0 => self.out.write_all(b"[]\n")?,
+            Format::Json => self.out.write_all(b"\n]\n")?,
+            Format::Table | Format::Ndjson => {}
+        }
+        self.out.flush()
     }
 }
 

@@ -10,6 +10,7 @@ use super::Context;
 use super::conflicts::CONFLICTS_FIELD;
 use super::input::{self, parse_set};
 use super::interrupt::Interrupt;
+use super::printer::IdWriter;
 use crate::node::protocol::{BATCH_BYTES, encoded_len};
 use crate::sync::{DocInput, Error, Path, SyncDirection, TTL_FIELD, validate};
 
@@ -27,8 +28,8 @@ A whole object sets the fields it names; --replace makes the document equal to i
 one path only (VALUE is parsed as JSON, else taken as a string). Unchanged values make no change, \
 so concurrent edits of other fields on other nodes survive the merge. A document without an id \
 gets a UUID v7. Input is committed in transactions of up to 10,000 documents; the ids are printed \
-(on a terminal, more than 10 documents end with one summary line on stderr instead: count, time, \
-rate). The input is read before the store is opened, so `peat query c | peat upsert c` works \
+as each one commits (on a terminal, more than 10 documents end with one summary line on stderr \
+instead: count, time, rate). The input is read before the store is opened, so `peat query c | peat upsert c` works \
 without a node; an input with no documents is an error (exit 2) and creates nothing. Ctrl-C \
 stops after the batch in flight, prints the ids stored and says how many (exit 130).",
     after_help = "Examples:\n  \
@@ -76,11 +77,11 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let sets = args.sets.iter().map(|s| parse_set(s)).collect::<Result<Vec<_>, _>>()?;
     let source = source(&args)?;
     let mut interrupt = Interrupt::listen();
-    let started = std::time::Instant::now();
-    let (backend, ids) = match source {
+    let mut stored = Stored::new(ctx);
+    let backend = match source {
         None => {
             let Some(backend) = interrupt.or(ctx.writer()).await else {
-                return Err(interrupted(ctx, &[], ""));
+                return Err(stored.interrupted(ctx, ""));
             };
             let backend = backend?;
             let mut doc =
@@ -88,8 +89,8 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
             if let Some(ttl) = args.ttl {
                 doc.fields.insert(TTL_FIELD.into(), ttl.into());
             }
-            let ids = backend.document_store().upsert(&args.collection, vec![doc]).await?;
-            (backend, ids)
+            stored.add(backend.document_store().upsert(&args.collection, vec![doc]).await?)?;
+            backend
         }
         Some((reader, name)) => {
             // The input first, the store second: a writer fed by a reader of the same
@@ -97,62 +98,109 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
             // reader still needs it.
             let mut items = input::spawn_reader(reader, name.clone());
             let Some(first) = interrupt.or(items.recv()).await else {
-                return Err(interrupted(ctx, &[], ""));
+                return Err(stored.interrupted(ctx, ""));
             };
             let Some(first) = first else {
                 return Err(Error::invalid(format!("nothing to write: {name} held no documents")).into());
             };
             let Some(backend) = interrupt.or(ctx.writer()).await else {
-                return Err(interrupted(ctx, &[], ""));
+                return Err(stored.interrupted(ctx, ""));
             };
             let backend = backend?;
             let store = backend.document_store();
-            let ids = match write_stream(ctx, store, &args, &sets, first, items, &mut interrupt).await? {
-                Written::All(ids) => ids,
-                Written::Interrupted(ids) => {
+            match write_stream(store, &args, &sets, first, items, &mut interrupt, &mut stored).await {
+                Ok(true) => {}
+                Ok(false) => {
                     ctx.close(backend).await?;
-                    return Err(interrupted(ctx, &ids, "; the rest of the input was not written"));
+                    return Err(stored.interrupted(ctx, "; the rest of the input was not written"));
                 }
-            };
-            (backend, ids)
+                Err(e) => {
+                    // The ids stored before the error, if any, are printed as a whole JSON
+                    // value; the error says how many.
+                    if stored.count > 0 {
+                        let _ = stored.close();
+                    }
+                    return Err(e);
+                }
+            }
+            backend
         }
     };
     if let Some(timeout) = args.wait_for_sync {
         let wait = backend.sync_engine().wait_for_sync(SyncDirection::Push, timeout);
         let Some(waited) = interrupt.or(wait).await else {
             ctx.close(backend).await?;
-            return Err(interrupted(ctx, &ids, "; stopped waiting for peers"));
+            return Err(stored.interrupted(ctx, "; stopped waiting for peers"));
         };
         ctx.close(backend).await?;
-        print_written(ctx, &ids, started.elapsed())?;
+        stored.finish(ctx)?;
         waited?;
     } else {
         ctx.close(backend).await?;
-        print_written(ctx, &ids, started.elapsed())?;
+        stored.finish(ctx)?;
     }
     Ok(())
 }
 
-/// The end of an interrupted upsert: the ids stored, how many, and exit 130.
-fn interrupted(ctx: &Context, ids: &[String], rest: &str) -> anyhow::Error {
-    let _ = ctx.printer.ids(ids);
-    ctx.printer.note(format!("interrupted: {}{rest}", stored(ids.len())));
-    Error::interrupted().into()
+/// The ids stored so far, printed as each batch is stored, so that nothing grows with the
+/// input. On a terminal only the first few are kept: printed at the end if there are no
+/// more, else replaced by one summary line on stderr (which also follows the ids of a large
+/// upsert when they are piped).
+struct Stored {
+    count: usize,
+    /// On a terminal, the ids while there are at most [`LIST_IDS`]; `None` when streaming.
+    held: Option<Vec<String>>,
+    out: IdWriter,
+    started: std::time::Instant,
+    /// `--quiet`: no progress on stderr.
+    quiet: bool,
 }
 
-/// The ids written, except on a terminal after many documents: there one summary line on
-/// stderr (which also follows the ids of a large batch when they are piped).
-fn print_written(ctx: &Context, ids: &[String], took: std::time::Duration) -> std::io::Result<()> {
-    let many = ids.len() > LIST_IDS;
-    if !(many && ctx.printer.to_terminal()) {
-        ctx.printer.ids(ids)?;
+impl Stored {
+    fn new(ctx: &Context) -> Self {
+        let held = ctx.printer.to_terminal().then(Vec::new);
+        let (out, quiet) = (ctx.printer.id_writer(), ctx.printer.quiet());
+        Self { count: 0, held, out, started: std::time::Instant::now(), quiet }
     }
-    if many {
-        let secs = took.as_secs_f64();
-        let rate = (ids.len() as f64 / secs.max(1e-3)).round() as u64;
-        ctx.printer.note(format!("wrote {} documents in {secs:.2}s ({rate} documents/s)", ids.len()));
+
+    /// The ids of one stored batch.
+    fn add(&mut self, ids: Vec<String>) -> std::io::Result<()> {
+        self.count += ids.len();
+        match &mut self.held {
+            Some(held) if self.count <= LIST_IDS => held.extend(ids),
+            Some(held) => held.clear(),
+            None => self.out.ids(&ids)?,
+        }
+        Ok(())
     }
-    Ok(())
+
+    /// Ends the output: the ids kept, if few, or the summary line.
+    fn finish(self, ctx: &Context) -> std::io::Result<()> {
+        let (count, started) = (self.count, self.started);
+        self.close()?;
+        if count > LIST_IDS {
+            let secs = started.elapsed().as_secs_f64();
+            let rate = (count as f64 / secs.max(1e-3)).round() as u64;
+            ctx.printer.note(format!("wrote {count} documents in {secs:.2}s ({rate} documents/s)"));
+        }
+        Ok(())
+    }
+
+    /// Ends the output with the ids kept, if few.
+    fn close(mut self) -> std::io::Result<()> {
+        if let Some(held) = self.held.take() {
+            self.out.ids(&held)?;
+        }
+        self.out.finish()
+    }
+
+    /// The end of an interrupted upsert: the ids kept, how many were stored, and exit 130.
+    fn interrupted(self, ctx: &Context, rest: &str) -> anyhow::Error {
+        let count = self.count;
+        let _ = self.close();
+        ctx.printer.note(format!("interrupted: {}{rest}", stored(count)));
+        Error::interrupted().into()
+    }
 }
 
 /// Where documents come from, if not only from --set.
@@ -181,26 +229,19 @@ fn source(args: &Args) -> anyhow::Result<Option<(Box<dyn Read + Send>, String)>>
     Ok(Some((Box::new(std::io::stdin()), "stdin".into())))
 }
 
-/// What a stream of input wrote: the ids, and whether Ctrl-C stopped it.
-enum Written {
-    All(Vec<String>),
-    Interrupted(Vec<String>),
-}
-
 /// Commits documents as they arrive, from `first` on: a full chunk, or whatever is there when
-/// input pauses. Ctrl-C stops it after the chunk in flight; a chunk still being read is
-/// dropped.
+/// input pauses, each chunk's ids going to `stored`. Ctrl-C stops it after the chunk in
+/// flight (a chunk still being read is dropped): then it returns false.
 async fn write_stream(
-    ctx: &Context,
     store: &dyn crate::sync::DocumentStore,
     args: &Args,
     sets: &[(Path, Value)],
     first: input::Item,
     mut items: tokio::sync::mpsc::Receiver<input::Item>,
     interrupt: &mut Interrupt,
-) -> anyhow::Result<Written> {
-    let progress = progress_bar(ctx.printer.quiet());
-    let mut ids = Vec::new();
+    stored: &mut Stored,
+) -> anyhow::Result<bool> {
+    let progress = progress_bar(stored.quiet);
     let mut seen = 0usize;
     let mut next_chunk = Some(first);
     // Take the first document of a chunk, then more until the chunk is full, the input ends
@@ -214,13 +255,13 @@ async fn write_stream(
             // A chunk also fits in one control-socket request of a node.
             bytes += item.as_ref().map_or(0, encoded_len);
             let doc = item.and_then(|fields| to_input(fields, args, sets, seen));
-            chunk.push(
-                doc.map_err(|e| Error::new(e.kind, format!("{} ({})", e.message, stored_before(ids.len()))))?,
-            );
+            chunk.push(doc.map_err(|e| {
+                Error::new(e.kind, format!("{} ({})", e.message, stored_before(stored.count)))
+            })?);
             next = if chunk.len() < CHUNK && bytes < BATCH_BYTES {
                 match interrupt.or(tokio::time::timeout(IDLE, items.recv())).await {
                     Some(next) => next.ok().flatten(),
-                    None => return Ok(Written::Interrupted(ids)),
+                    None => return Ok(false),
                 }
             } else {
                 None
@@ -232,19 +273,19 @@ async fn write_stream(
             );
         }
         let n = chunk.len() as u64;
-        let stored = store.upsert(&args.collection, chunk).await.map_err(|e| {
-            Error::new(e.kind, format!("{} (stored {} documents before the error)", e.message, ids.len()))
+        let ids = store.upsert(&args.collection, chunk).await.map_err(|e| {
+            Error::new(e.kind, format!("{} (stored {} documents before the error)", e.message, stored.count))
         })?;
-        ids.extend(stored);
+        stored.add(ids)?;
         progress.inc(n);
         if interrupt.is_set() {
             progress.finish_and_clear();
-            return Ok(Written::Interrupted(ids));
+            return Ok(false);
         }
         next_chunk = interrupt.or(items.recv()).await.flatten();
     }
     progress.finish_and_clear();
-    Ok(if interrupt.is_set() { Written::Interrupted(ids) } else { Written::All(ids) })
+    Ok(!interrupt.is_set())
 }
 
 fn stored_before(n: usize) -> String {

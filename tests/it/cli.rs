@@ -64,6 +64,40 @@ fn upsert_set_changes_only_the_named_paths_across_invocations() {
     assert_eq!(node.all("units"), json!([{"id": "u1", "name": "Alpha", "pos": {"lat": 59.5}, "speed": 4}]));
 }
 
+/// `upsert` of a stream prints each batch's ids once it is stored, keeping none of them: an
+/// id comes out while the input is still open (a stream of any length holds no id list).
+#[test]
+fn upsert_prints_the_ids_of_each_batch_once_it_is_stored() {
+    use std::io::{BufRead, Write};
+    use std::process::Stdio;
+    let node = Node::loopback();
+    let mut upsert = node
+        .spawn(&["upsert", "units", "-o", "ndjson"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("upsert starts");
+    let mut input = upsert.stdin.take().unwrap();
+    let stdout = std::io::BufReader::new(upsert.stdout.take().unwrap());
+    let (tx, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    for i in 0..3 {
+        writeln!(input, "{{\"id\":\"u{i}\"}}").unwrap();
+        let line = lines.recv_timeout(std::time::Duration::from_secs(20));
+        assert_eq!(line.expect("the id, while the input is open"), format!("{{\"id\":\"u{i}\"}}"));
+    }
+    drop(input);
+    assert!(upsert.wait().unwrap().success());
+    assert_eq!(node.json(&["query", "units", "--count"]), json!(3));
+}
+
 #[test]
 fn json_round_trips_exactly() {
     let node = Node::new();
