@@ -12,6 +12,7 @@
 //! - [`data`]: `export`/`import` in both formats, `backup`/`restore` of a node that then
 //!   syncs again, config.toml edits that keep hand-written comments
 //! - [`history`]: `history` and `get/query --conflicts` after concurrent writes on two nodes
+//! - [`latest`]: the `latest` history policy: last writer wins, catch-up costs the state
 //! - [`interop`]: Automerge exports read by the JavaScript library, its documents imported and synced
 //! - [`service`]: the node's log (`logs`, `log_level`, SIGHUP) and `sync unit`
 //! - [`stress`]: a node under stress (slow watchers, hung nodes, huge lines, Ctrl-C on a
@@ -49,6 +50,7 @@ mod generated;
 mod history;
 mod hostile;
 mod interop;
+mod latest;
 mod million;
 mod node;
 mod safety;

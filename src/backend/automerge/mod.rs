@@ -4,6 +4,7 @@
 pub(crate) mod convert;
 pub(crate) mod doctor;
 pub(crate) mod history;
+pub(crate) mod latest;
 pub mod net;
 pub(crate) mod store;
 

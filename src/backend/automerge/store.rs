@@ -13,15 +13,15 @@ use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefi
 use serde_json::Value;
 use tokio::sync::broadcast;
 
-use super::{convert, history};
+use super::{convert, history, latest};
 use crate::backend::select::Order;
 use crate::backend::select::from_json;
 use crate::backend::{Committed, Selector};
 use crate::sync::plan::Access;
 use crate::sync::{
     CollectionInfo, CollectionSettings, Conflict, DELETED_FIELD, DocInput, Document, Error, ExportEvent,
-    ExportFormat, ExportRecord, ExportRequest, HistoryEntry, ImportSummary, ORIGIN_LOCAL, Plan, QueryRequest,
-    Result, plan, settings, validate,
+    ExportFormat, ExportRecord, ExportRequest, HistoryEntry, HistoryPolicy, ImportSummary, ORIGIN_LOCAL,
+    Plan, QueryRequest, Result, plan, settings, validate,
 };
 use automerge::transaction::CommitOptions;
 
@@ -733,7 +733,7 @@ impl<'txn> Writer<'txn> {
     ) -> Result<bool> {
         let existing = self.existing(collection, id)?;
         match change(collection, id, existing.as_ref(), self.actor, f)? {
-            Some(prepared) => self.put(prepared).map(|()| true),
+            Some(prepared) => self.put_local(prepared).map(|()| true),
             None => Ok(false),
         }
     }
@@ -747,7 +747,7 @@ impl<'txn> Writer<'txn> {
             for (id, input) in ids.iter().zip(inputs) {
                 let existing = self.existing(collection, id)?;
                 if let Some(prepared) = upsert_one(collection, id, input, existing.as_ref(), self.actor)? {
-                    self.put(prepared)?;
+                    self.put_local(prepared)?;
                 }
             }
             return Ok(());
@@ -774,7 +774,7 @@ impl<'txn> Writer<'txn> {
         });
         for p in prepared {
             if let Some(p) = p? {
-                self.put(p)?;
+                self.put_local(p)?;
             }
         }
         Ok(())
@@ -806,12 +806,78 @@ impl<'txn> Writer<'txn> {
             return Ok(true);
         };
         let mut doc = AutoCommit::load(&existing.saved).map_err(|e| Error::context("corrupt document", e))?;
+        // A document stamped under the `latest` policy is replaced, not merged; one stored
+        // before the policy applied merges as usual until its next local write.
+        if latest::Hlc::of(&doc).is_some() && self.latest(collection)? {
+            return self.replace_if_later(collection, id, doc, &existing, bytes);
+        }
         let before = doc.get_heads();
         doc.load_incremental(bytes).map_err(bad)?;
         if doc.get_heads() == before {
             return Ok(false);
         }
         self.put(prepare(collection, id, &mut doc, existing.live, None)?)?;
+        Ok(true)
+    }
+
+    /// Whether `collection` keeps only the latest state, as its settings read in this write.
+    fn latest(&self, collection: &str) -> Result<bool> {
+        let Some(bytes) =
+            self.projections.get((settings::SETTINGS_COLLECTION, collection)).map_err(db_err)?
+        else {
+            return Ok(false);
+        };
+        let doc = from_json(settings::SETTINGS_COLLECTION, parse_projection(bytes.value())?);
+        Ok(!doc.deleted && CollectionSettings::from_fields(&doc.fields).history == HistoryPolicy::Latest)
+    }
+
+    /// Stores a local write. In a `latest` collection the document is first rebuilt as a
+    /// fresh one-change document of its new state, stamped with the next clock reading.
+    fn put_local(&mut self, mut p: Prepared) -> Result<()> {
+        let (collection, id) = (p.document.collection.clone(), p.document.id.clone());
+        if !self.latest(&collection)? {
+            return self.put(p);
+        }
+        let last = match self.existing(&collection, &id)? {
+            Some(e) => latest::Hlc::of(
+                &AutoCommit::load(&e.saved).map_err(|e| Error::context("corrupt document", e))?,
+            ),
+            None => None,
+        };
+        let hlc = latest::Hlc::next(last.as_ref(), latest::wall_ms(), self.actor);
+        let mut doc = latest::fresh(&p.document.fields, p.document.deleted, &hlc, self.actor)?;
+        p.saved = doc.save();
+        p.heads = doc.get_heads().iter().flat_map(|h| h.0).collect();
+        self.put(p)
+    }
+
+    /// A peer's version of a document of a `latest` collection: it replaces ours when it
+    /// carries the later clock (last writer wins), and is dropped otherwise. `bytes` are a
+    /// whole document or, for a document stored before the policy applied, changes to ours.
+    fn replace_if_later(
+        &mut self,
+        collection: &str,
+        id: &str,
+        ours: AutoCommit,
+        existing: &Existing,
+        bytes: &[u8],
+    ) -> Result<bool> {
+        let bad = |e: automerge::AutomergeError| {
+            Error::invalid(format!("malformed changes for {collection}/{id}: {e}"))
+        };
+        let whole = AutoCommit::load(bytes).ok().filter(|d| latest::Hlc::of(d).is_some());
+        let mut incoming = match whole {
+            Some(doc) => doc,
+            None => {
+                let mut merged = ours.clone();
+                merged.load_incremental(bytes).map_err(bad)?;
+                merged
+            }
+        };
+        if !latest::wins(&incoming, &ours) {
+            return Ok(false);
+        }
+        self.put(prepare(collection, id, &mut incoming, existing.live, None)?)?;
         Ok(true)
     }
 
@@ -845,13 +911,13 @@ impl<'txn> Writer<'txn> {
                 Some(_) => self.edit(collection, id, convert::mark_removed),
                 None => {
                     let created = upsert_one(collection, id, &input, None, self.actor)?;
-                    created.map(|p| self.put(p)).transpose()?;
+                    created.map(|p| self.put_local(p)).transpose()?;
                     self.edit(collection, id, convert::mark_removed)
                 }
             };
         }
         match upsert_one(collection, id, &input, existing.as_ref(), self.actor)? {
-            Some(prepared) => self.put(prepared).map(|()| true),
+            Some(prepared) => self.put_local(prepared).map(|()| true),
             None => Ok(false),
         }
     }
