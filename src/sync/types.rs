@@ -11,6 +11,8 @@ use super::query::{Path, Query};
 
 /// The field that marks a removed document in its JSON form. Reserved: users cannot set it.
 pub const DELETED_FIELD: &str = "_deleted";
+/// The field holding the clock of a document of a `latest` collection. Reserved and hidden.
+pub const HLC_FIELD: &str = "_hlc";
 /// The field that carries the document id in its JSON form.
 pub const ID_FIELD: &str = "id";
 

@@ -26,7 +26,7 @@ fn am_err(err: automerge::AutomergeError) -> Error {
 pub fn read(doc: &AutoCommit) -> Result<(Map<String, Value>, bool)> {
     let mut fields = read_map(doc, &ROOT, 1)?;
     let deleted = matches!(fields.remove(DELETED_FIELD), Some(Value::Bool(true)));
-    fields.remove(super::latest::HLC_FIELD);
+    fields.remove(crate::sync::HLC_FIELD);
     Ok((fields, deleted))
 }
 

@@ -12,10 +12,7 @@ use automerge::{ActorId, AutoCommit, ROOT, ReadDoc};
 use serde_json::{Map, Value};
 
 use super::convert;
-use crate::sync::{DELETED_FIELD, Error, Result};
-
-/// The field holding a latest document's clock; hidden from users like `_deleted`.
-pub const HLC_FIELD: &str = "_hlc";
+use crate::sync::{DELETED_FIELD, Error, HLC_FIELD, Result};
 
 /// A hybrid logical clock reading: wall milliseconds (never behind the last seen), a counter
 /// for writes within one millisecond, and the writing node as the tie-break.

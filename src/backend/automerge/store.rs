@@ -703,6 +703,8 @@ pub struct Writer<'txn> {
     next_seq: u64,
     /// The changed documents with their new log positions.
     committed: Vec<(u64, Document)>,
+    /// Whether each collection written so far keeps only the latest state.
+    latest: std::collections::HashMap<String, bool>,
 }
 
 impl<'txn> Writer<'txn> {
@@ -719,6 +721,7 @@ impl<'txn> Writer<'txn> {
             actor,
             next_seq,
             committed: Vec::new(),
+            latest: std::collections::HashMap::new(),
         })
     }
 
@@ -820,15 +823,23 @@ impl<'txn> Writer<'txn> {
         Ok(true)
     }
 
-    /// Whether `collection` keeps only the latest state, as its settings read in this write.
-    fn latest(&self, collection: &str) -> Result<bool> {
-        let Some(bytes) =
-            self.projections.get((settings::SETTINGS_COLLECTION, collection)).map_err(db_err)?
-        else {
-            return Ok(false);
-        };
-        let doc = from_json(settings::SETTINGS_COLLECTION, parse_projection(bytes.value())?);
-        Ok(!doc.deleted && CollectionSettings::from_fields(&doc.fields).history == HistoryPolicy::Latest)
+    /// Whether `collection` keeps only the latest state, as its settings read in this write
+    /// (read once per write; a write to the settings forgets what was read).
+    fn latest(&mut self, collection: &str) -> Result<bool> {
+        if let Some(&latest) = self.latest.get(collection) {
+            return Ok(latest);
+        }
+        let latest =
+            match self.projections.get((settings::SETTINGS_COLLECTION, collection)).map_err(db_err)? {
+                Some(bytes) => {
+                    let doc = from_json(settings::SETTINGS_COLLECTION, parse_projection(bytes.value())?);
+                    !doc.deleted
+                        && CollectionSettings::from_fields(&doc.fields).history == HistoryPolicy::Latest
+                }
+                None => false,
+            };
+        self.latest.insert(collection.to_string(), latest);
+        Ok(latest)
     }
 
     /// Stores a local write. In a `latest` collection the document is first rebuilt as a
@@ -932,6 +943,9 @@ impl<'txn> Writer<'txn> {
             .and_then(|()| validate::history(p.saved.len()))
             .map_err(|e| Error::invalid(format!("{collection}/{id}: {e}")))?;
         let key = (collection, id);
+        if collection == settings::SETTINGS_COLLECTION {
+            self.latest.remove(id);
+        }
         let deleted = p.document.deleted;
         self.docs.insert(key, p.saved.as_slice()).map_err(db_err)?;
         self.heads.insert(key, p.heads.as_slice()).map_err(db_err)?;
