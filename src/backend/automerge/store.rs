@@ -856,7 +856,7 @@ impl<'txn> Writer<'txn> {
             None => None,
         };
         let hlc = latest::Hlc::next(last.as_ref(), latest::wall_ms(), self.actor);
-        let mut doc = latest::fresh(&p.document.fields, p.document.deleted, &hlc, self.actor)?;
+        let doc = latest::fresh(&p.document.fields, p.document.deleted, &hlc, self.actor)?;
         p.saved = doc.save();
         p.heads = doc.get_heads().iter().flat_map(|h| h.0).collect();
         self.put(p)
