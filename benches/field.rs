@@ -87,7 +87,7 @@ fn catch_up(field: &Field, n: usize, rate: u64) -> (Node, Node) {
 /// Beacons: 100 documents updated 60 times on A while the link is cut, then the catch-up
 /// once it heals. The collection asks for the `latest` history policy.
 fn beacons(field: &Field, a: &Node, b: &Node) {
-    a.ok_with_stdin(&["upsert", "_peat.collections"], "{\"id\":\"beacons\",\"history\":\"latest\"}\n");
+    a.ok(&["collection", "beacons", "--history", "latest"]);
     a.ok_with_stdin(&["upsert", "beacons"], &beacon_round(0));
     b.ok(&["sync", "wait", "--timeout", "120s"]);
     field.sim.partition(&[vec![0], vec![1]]);

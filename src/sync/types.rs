@@ -14,6 +14,8 @@ pub const DELETED_FIELD: &str = "_deleted";
 /// A document's own time to live in seconds: it expires that long after its last update
 /// (overriding its collection's `ttl` setting). `upsert --ttl` sets it.
 pub const TTL_FIELD: &str = "_ttl";
+/// The field holding the clock of a document of a `latest` collection. Reserved and hidden.
+pub const HLC_FIELD: &str = "_hlc";
 /// The field that carries the document id in its JSON form.
 pub const ID_FIELD: &str = "id";
 

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::query::Path;
 use super::settings::SYSTEM_PREFIX;
-use super::types::{DELETED_FIELD, DocInput, ID_FIELD, TTL_FIELD};
+use super::types::{DELETED_FIELD, DocInput, HLC_FIELD, ID_FIELD, TTL_FIELD};
 
 /// Longest collection name, in bytes.
 pub const MAX_COLLECTION_LEN: usize = 64;
@@ -93,6 +93,11 @@ pub fn input(collection_name: &str, doc: &DocInput) -> Result<(), String> {
     {
         return Err(format!("'{TTL_FIELD}' is a time to live in seconds; {ttl} is not a positive integer"));
     }
+    if doc.fields.contains_key(HLC_FIELD) {
+        return Err(format!(
+            "the field '{HLC_FIELD}' is reserved for the clock of latest-history collections"
+        ));
+    }
     if doc.fields.contains_key(ID_FIELD) {
         return Err(format!("the field '{ID_FIELD}' is the document id; give it as the id"));
     }
@@ -111,8 +116,8 @@ pub fn set(p: &Path, value: &Value) -> Result<(), String> {
     if top == ID_FIELD {
         return Err(format!("cannot set {p}: 'id' is the document id, not a field"));
     }
-    if top == DELETED_FIELD {
-        return Err(format!("cannot set {p}: '{DELETED_FIELD}' is reserved"));
+    if top == DELETED_FIELD || top == HLC_FIELD {
+        return Err(format!("cannot set {p}: '{top}' is reserved"));
     }
     let depth = p.segments().len() + depth(value);
     if depth > MAX_DEPTH {
@@ -228,7 +233,7 @@ mod tests {
     #[test]
     fn sets_cannot_touch_the_id_or_the_tombstone() {
         use serde_json::json;
-        for bad in ["id", "id.x", "id[0]", "_deleted"] {
+        for bad in ["id", "id.x", "id[0]", "_deleted", "_hlc.x"] {
             assert!(set(&Path::parse(bad).unwrap(), &json!(1)).is_err(), "{bad}");
         }
         assert!(set(&Path::parse("idx.id").unwrap(), &json!(1)).is_ok());

@@ -222,6 +222,7 @@ fn bad_input_is_refused_with_exit_2_and_changes_nothing() {
         (&["upsert", "c", "--json", "{nope}"], None, "malformed JSON"),
         (&["upsert", "c", "--json", r#"{"id": 5}"#], None, "'id' must be a string"),
         (&["upsert", "c", "--json", r#"{"_deleted": true}"#], None, "reserved"),
+        (&["upsert", "c", "--json", r#"{"_hlc": "1.0.x"}"#], None, "reserved"),
         (&["upsert", "c", "a/b", "--set", "v=1"], None, "document id"),
         (&["upsert", "../etc", "x", "--set", "v=1"], None, "collection name"),
         (&["upsert", "c", "x", "--set", "novalue"], None, "PATH=VALUE"),

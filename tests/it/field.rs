@@ -199,10 +199,8 @@ fn a_critical_write_overtakes_a_bulk_catch_up_on_a_slow_link() {
     let Some(field) = Field::new(2, link, 13) else { return };
     const N: usize = 10_000;
     let a = field.start_node(0, None);
-    a.ok_with_stdin(
-        &["upsert", "_peat.collections"],
-        "{\"id\":\"units\",\"priority\":\"bulk\"}\n{\"id\":\"alerts\",\"priority\":\"critical\"}\n",
-    );
+    a.ok(&["collection", "units", "--priority", "bulk"]);
+    a.ok(&["collection", "alerts", "--priority", "critical"]);
     a.ok_with_stdin(&["upsert", "units"], &bench_documents(N));
     let b = field.start_node(1, Some(&Field::ticket(&a)));
     let _logs = LogsOnFailure(&[("A", &a), ("B", &b)]);

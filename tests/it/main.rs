@@ -14,6 +14,7 @@
 //! - [`expiry`]: `peat collection` settings that sync, and documents that expire (`--ttl`)
 //!   on every node
 //! - [`history`]: `history` and `get/query --conflicts` after concurrent writes on two nodes
+//! - [`latest`]: the `latest` history policy: last writer wins, catch-up costs the state
 //! - [`interop`]: Automerge exports read by the JavaScript library, its documents imported and synced
 //! - [`service`]: the node's log (`logs`, `log_level`, SIGHUP) and `sync unit`
 //! - [`stress`]: a node under stress (slow watchers, hung nodes, huge lines, Ctrl-C on a
@@ -54,6 +55,7 @@ mod history;
 mod hostile;
 mod index;
 mod interop;
+mod latest;
 mod million;
 mod node;
 mod safety;

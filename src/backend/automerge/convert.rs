@@ -20,12 +20,13 @@ fn am_err(err: automerge::AutomergeError) -> Error {
     Error::context("automerge", err)
 }
 
-/// Reads a document's fields (without the tombstone marker) and whether it is removed.
+/// Reads a document's fields (without the tombstone marker and the `latest` clock) and whether it is removed.
 /// Refuses a document nested deeper than [`validate::MAX_DEPTH`] (a peer's, say) before the
 /// recursion here could get near the stack's end.
 pub fn read(doc: &AutoCommit) -> Result<(Map<String, Value>, bool)> {
     let mut fields = read_map(doc, &ROOT, 1)?;
     let deleted = matches!(fields.remove(DELETED_FIELD), Some(Value::Bool(true)));
+    fields.remove(crate::sync::HLC_FIELD);
     Ok((fields, deleted))
 }
 

@@ -6,6 +6,7 @@ pub(crate) mod doctor;
 mod expiry;
 pub(crate) mod history;
 mod index;
+pub(crate) mod latest;
 pub mod net;
 pub(crate) mod store;
 

@@ -15,14 +15,14 @@ use tokio::sync::broadcast;
 
 use super::expiry::{self, Expiry};
 use super::index::{self, Maintainer};
-use super::{convert, history};
+use super::{convert, history, latest};
 use crate::backend::select::from_json;
 use crate::backend::{Committed, ExternalSort, Selector};
 use crate::sync::plan::Access;
 use crate::sync::{
     CollectionInfo, CollectionSettings, Conflict, DELETED_FIELD, DocInput, Document, Error, ExportEvent,
-    ExportFormat, ExportRecord, ExportRequest, HistoryEntry, ImportSummary, ORIGIN_LOCAL, Plan, QueryRequest,
-    Result, plan, settings, validate,
+    ExportFormat, ExportRecord, ExportRequest, HistoryEntry, HistoryPolicy, ImportSummary, ORIGIN_LOCAL,
+    Plan, QueryRequest, Result, plan, settings, validate,
 };
 use automerge::transaction::CommitOptions;
 
@@ -762,6 +762,8 @@ pub struct Writer<'txn> {
     next_seq: u64,
     /// The changed documents with their new log positions.
     committed: Vec<(u64, Document)>,
+    /// Whether each collection written so far keeps only the latest state.
+    latest: std::collections::HashMap<String, bool>,
 }
 
 impl<'txn> Writer<'txn> {
@@ -781,6 +783,7 @@ impl<'txn> Writer<'txn> {
             actor,
             next_seq,
             committed: Vec::new(),
+            latest: std::collections::HashMap::new(),
         })
     }
 
@@ -795,7 +798,7 @@ impl<'txn> Writer<'txn> {
     ) -> Result<bool> {
         let existing = self.existing(collection, id)?;
         match change(collection, id, existing.as_ref(), self.actor, f)? {
-            Some(prepared) => self.put(prepared).map(|()| true),
+            Some(prepared) => self.put_local(prepared).map(|()| true),
             None => Ok(false),
         }
     }
@@ -809,7 +812,7 @@ impl<'txn> Writer<'txn> {
             for (id, input) in ids.iter().zip(inputs) {
                 let existing = self.existing(collection, id)?;
                 if let Some(prepared) = upsert_one(collection, id, input, existing.as_ref(), self.actor)? {
-                    self.put(prepared)?;
+                    self.put_local(prepared)?;
                 }
             }
             return Ok(());
@@ -836,7 +839,7 @@ impl<'txn> Writer<'txn> {
         });
         for p in prepared {
             if let Some(p) = p? {
-                self.put(p)?;
+                self.put_local(p)?;
             }
         }
         Ok(())
@@ -869,6 +872,11 @@ impl<'txn> Writer<'txn> {
             return Ok(true);
         };
         let mut doc = AutoCommit::load(&existing.saved).map_err(|e| Error::context("corrupt document", e))?;
+        // A document stamped under the `latest` policy is replaced, not merged; one stored
+        // before the policy applied merges as usual until its next local write.
+        if latest::Hlc::of(&doc).is_some() && self.latest(collection)? {
+            return self.replace_if_later(collection, id, doc, &existing, bytes);
+        }
         let before = doc.get_heads();
         doc.load_incremental(bytes).map_err(bad)?;
         if doc.get_heads() == before {
@@ -876,6 +884,76 @@ impl<'txn> Writer<'txn> {
         }
         let prepared = prepare(collection, id, &mut doc, existing.live, None)?;
         self.put_merged(prepared, &mut doc)?;
+        Ok(true)
+    }
+
+    /// Whether `collection` keeps only the latest state, as its settings read in this write
+    /// (read once per write; a write to the settings forgets what was read).
+    fn latest(&mut self, collection: &str) -> Result<bool> {
+        if let Some(&latest) = self.latest.get(collection) {
+            return Ok(latest);
+        }
+        let latest =
+            match self.projections.get((settings::SETTINGS_COLLECTION, collection)).map_err(db_err)? {
+                Some(bytes) => {
+                    let doc = from_json(settings::SETTINGS_COLLECTION, parse_projection(bytes.value())?);
+                    !doc.deleted
+                        && CollectionSettings::from_fields(&doc.fields).history == HistoryPolicy::Latest
+                }
+                None => false,
+            };
+        self.latest.insert(collection.to_string(), latest);
+        Ok(latest)
+    }
+
+    /// Stores a local write. In a `latest` collection the document is first rebuilt as a
+    /// fresh one-change document of its new state, stamped with the next clock reading.
+    fn put_local(&mut self, mut p: Prepared) -> Result<()> {
+        let (collection, id) = (p.document.collection.clone(), p.document.id.clone());
+        if !self.latest(&collection)? {
+            return self.put(p);
+        }
+        let last = match self.existing(&collection, &id)? {
+            Some(e) => latest::Hlc::of(
+                &AutoCommit::load(&e.saved).map_err(|e| Error::context("corrupt document", e))?,
+            ),
+            None => None,
+        };
+        let hlc = latest::Hlc::next(last.as_ref(), latest::wall_ms(), self.actor);
+        let doc = latest::fresh(&p.document.fields, p.document.deleted, &hlc, self.actor)?;
+        p.saved = doc.save();
+        p.heads = doc.get_heads().iter().flat_map(|h| h.0).collect();
+        self.put(p)
+    }
+
+    /// A peer's version of a document of a `latest` collection: it replaces ours when it
+    /// carries the later clock (last writer wins), and is dropped otherwise. `bytes` are a
+    /// whole document or, for a document stored before the policy applied, changes to ours.
+    fn replace_if_later(
+        &mut self,
+        collection: &str,
+        id: &str,
+        ours: AutoCommit,
+        existing: &Existing,
+        bytes: &[u8],
+    ) -> Result<bool> {
+        let bad = |e: automerge::AutomergeError| {
+            Error::invalid(format!("malformed changes for {collection}/{id}: {e}"))
+        };
+        let whole = AutoCommit::load(bytes).ok().filter(|d| latest::Hlc::of(d).is_some());
+        let mut incoming = match whole {
+            Some(doc) => doc,
+            None => {
+                let mut merged = ours.clone();
+                merged.load_incremental(bytes).map_err(bad)?;
+                merged
+            }
+        };
+        if !latest::wins(&incoming, &ours) {
+            return Ok(false);
+        }
+        let prepared = prepare(collection, id, &mut incoming, existing.live, None)?;
+        self.put_merged(prepared, &mut incoming)?;
         Ok(true)
     }
 
@@ -909,13 +987,13 @@ impl<'txn> Writer<'txn> {
                 Some(_) => self.edit(collection, id, convert::mark_removed),
                 None => {
                     let created = upsert_one(collection, id, &input, None, self.actor)?;
-                    created.map(|p| self.put(p)).transpose()?;
+                    created.map(|p| self.put_local(p)).transpose()?;
                     self.edit(collection, id, convert::mark_removed)
                 }
             };
         }
         match upsert_one(collection, id, &input, existing.as_ref(), self.actor)? {
-            Some(prepared) => self.put(prepared).map(|()| true),
+            Some(prepared) => self.put_local(prepared).map(|()| true),
             None => Ok(false),
         }
     }
@@ -930,6 +1008,10 @@ impl<'txn> Writer<'txn> {
             .and_then(|()| validate::history(p.saved.len()))
             .map_err(|e| Error::invalid(format!("{collection}/{id}: {e}")))?;
         let key = (collection, id);
+        if collection == settings::SETTINGS_COLLECTION {
+            self.latest.remove(id);
+            self.settings.remove(id);
+        }
         let deleted = p.document.deleted;
         let expires_at = match (deleted, p.updated) {
             (false, Some(updated)) => self.ttl_secs(&p.document)?.map(|ttl| updated.saturating_add(ttl)),
