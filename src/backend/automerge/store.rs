@@ -5,7 +5,7 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 use std::time::SystemTime;
 
 use automerge::{ActorId, AutoCommit, ChangeHash};
@@ -13,6 +13,7 @@ use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefi
 use serde_json::Value;
 use tokio::sync::broadcast;
 
+use super::cache::DocCache;
 use super::{convert, history};
 use crate::backend::select::Order;
 use crate::backend::select::from_json;
@@ -26,8 +27,13 @@ use crate::sync::{
 use automerge::transaction::CommitOptions;
 
 type Key<'a> = (&'a str, &'a str);
-/// Automerge documents, saved whole.
+/// Automerge documents: each one's base, saved whole when it was created or last compacted.
 pub(super) const DOCS: TableDefinition<Key, &[u8]> = TableDefinition::new("docs");
+/// Changes made to a document since its base, so an update stores only itself: per
+/// document a run of rows numbered from 0, each the total appended so far (u32, little
+/// endian) then Automerge change chunks. Base and chunks concatenated load as one document.
+pub(super) const DELTAS: TableDefinition<DeltaKey, &[u8]> = TableDefinition::new("deltas");
+pub(super) type DeltaKey<'a> = (&'a str, &'a str, u32);
 /// JSON projections: one state byte (`L` live, `D` removed) then the document's JSON form.
 pub(super) const PROJECTIONS: TableDefinition<Key, &[u8]> = TableDefinition::new("projections");
 /// Each document's latest position in the change log.
@@ -84,6 +90,8 @@ pub struct Store {
     actor: ActorId,
     store_id: [u8; 16],
     events: broadcast::Sender<Arc<Committed>>,
+    /// Documents recently changed here, kept loaded for the next change.
+    cache: Mutex<DocCache>,
 }
 
 impl Store {
@@ -113,6 +121,7 @@ impl Store {
             actor,
             store_id,
             events,
+            cache: Mutex::default(),
         })
     }
 
@@ -167,7 +176,7 @@ impl Store {
         self.writing(|| {
             let txn = self.db()?.begin_write().map_err(db_err)?;
             committed = {
-                let mut writer = Writer::new(&txn, &self.actor)?;
+                let mut writer = Writer::new(&txn, &self.actor, &self.cache)?;
                 edits(&mut writer)?;
                 writer.finish()?
             };
@@ -201,10 +210,8 @@ impl Store {
 
     /// The Automerge document itself, for sync.
     pub fn load(&self, collection: &str, id: &str) -> Result<Option<AutoCommit>> {
-        let txn = self.db()?.begin_read().map_err(db_err)?;
-        let table = txn.open_table(DOCS).map_err(db_err)?;
-        let Some(bytes) = table.get((collection, id)).map_err(db_err)? else { return Ok(None) };
-        AutoCommit::load(bytes.value()).map(Some).map_err(|e| Error::context("corrupt document", e))
+        let Some(bytes) = self.raw(collection, id)? else { return Ok(None) };
+        AutoCommit::load(&bytes).map(Some).map_err(|e| Error::context("corrupt document", e))
     }
 
     /// Passes the documents matching a request, ordered and limited, to `emit` as one read
@@ -329,11 +336,13 @@ impl Store {
         keys.into_iter().map(|key| read_heads(&heads, &docs, key)).collect()
     }
 
-    /// The saved Automerge bytes of a document, as stored.
+    /// The Automerge bytes of a document as stored (its base and the changes since), which
+    /// `AutoCommit::load` takes as they are.
     pub fn raw(&self, collection: &str, id: &str) -> Result<Option<Vec<u8>>> {
         let txn = self.db()?.begin_read().map_err(db_err)?;
-        let table = txn.open_table(DOCS).map_err(db_err)?;
-        Ok(table.get((collection, id)).map_err(db_err)?.map(|v| v.value().to_vec()))
+        let docs = txn.open_table(DOCS).map_err(db_err)?;
+        let deltas = txn.open_table(DELTAS).map_err(db_err)?;
+        stored_bytes(&docs, Some(&deltas), (collection, id))
     }
 
     /// The latest sequence number in the change log (0 when empty).
@@ -409,6 +418,7 @@ impl Store {
         let txn = self.db()?.begin_read().map_err(db_err)?;
         let projections = txn.open_table(PROJECTIONS).map_err(db_err)?;
         let docs = txn.open_table(DOCS).map_err(db_err)?;
+        let deltas = txn.open_table(DELTAS).map_err(db_err)?;
         let mut collections = request.collections.clone();
         collections.sort();
         collections.dedup();
@@ -433,15 +443,13 @@ impl Store {
                         ..record(collection, id, deleted)
                     },
                     ExportFormat::Automerge => {
-                        let saved = docs.get((collection, id)).map_err(db_err)?.ok_or_else(|| {
-                            Error::failed(format!(
-                                "store: {collection}/{id} has a projection but no document"
-                            ))
-                        })?;
-                        ExportRecord {
-                            automerge: Some(base64(saved.value())),
-                            ..record(collection, id, deleted)
-                        }
+                        let saved =
+                            stored_bytes(&docs, Some(&deltas), (collection, id))?.ok_or_else(|| {
+                                Error::failed(format!(
+                                    "store: {collection}/{id} has a projection but no document"
+                                ))
+                            })?;
+                        ExportRecord { automerge: Some(base64(&saved)), ..record(collection, id, deleted) }
                     }
                 };
                 if !send(ExportEvent::Doc(record)) {
@@ -484,6 +492,7 @@ impl Store {
         let to = Database::create(path)
             .map_err(|e| Error::context(&format!("cannot create {}", path.display()), e))?;
         copy_table(&from, &to, DOCS)?;
+        copy_table(&from, &to, DELTAS)?;
         copy_table(&from, &to, PROJECTIONS)?;
         copy_table(&from, &to, DOC_SEQ)?;
         copy_table(&from, &to, CHANGES)?;
@@ -564,6 +573,66 @@ fn read_heads(
     let Some(bytes) = docs.get(key).map_err(db_err)? else { return Ok(None) };
     let mut doc = AutoCommit::load(bytes.value()).map_err(|e| Error::context("corrupt document", e))?;
     Ok(Some(doc.get_heads()))
+}
+
+/// A document's Automerge bytes: its base, then the change chunks appended since (`deltas`
+/// is `None` for a store file older than that table).
+pub(super) fn stored_bytes(
+    docs: &impl ReadableTable<Key<'static>, &'static [u8]>,
+    deltas: Option<&impl ReadableTable<DeltaKey<'static>, &'static [u8]>>,
+    key: Key<'_>,
+) -> Result<Option<Vec<u8>>> {
+    let Some(base) = docs.get(key).map_err(db_err)? else { return Ok(None) };
+    let mut bytes = base.value().to_vec();
+    if let Some(deltas) = deltas {
+        for entry in deltas.range(delta_range(key)).map_err(db_err)? {
+            bytes.extend_from_slice(entry.map_err(db_err)?.1.value().get(DELTA_TOTAL..).unwrap_or_default());
+        }
+    }
+    Ok(Some(bytes))
+}
+
+/// Where a delta row's running total ends and its chunks begin.
+const DELTA_TOTAL: usize = 4;
+
+/// The delta rows of one document.
+fn delta_range<'a>(key: Key<'a>) -> std::ops::RangeInclusive<DeltaKey<'a>> {
+    (key.0, key.1, 0)..=(key.0, key.1, u32::MAX)
+}
+
+/// How a document is laid out in the tables: what a write needs to append to it.
+#[derive(Clone, Copy, Default)]
+struct Layout {
+    /// Bytes of its base.
+    base: usize,
+    /// Bytes appended as deltas since.
+    appended: usize,
+    /// The number of the next delta row.
+    next: u32,
+}
+
+impl Layout {
+    fn read(
+        docs: &impl ReadableTable<Key<'static>, &'static [u8]>,
+        deltas: &impl ReadableTable<DeltaKey<'static>, &'static [u8]>,
+        key: Key<'_>,
+    ) -> Result<Option<Self>> {
+        let Some(base) = docs.get(key).map_err(db_err)? else { return Ok(None) };
+        let mut layout = Layout { base: base.value().len(), ..Layout::default() };
+        let last = deltas.range(delta_range(key)).map_err(db_err)?.next_back().transpose().map_err(db_err)?;
+        if let Some((k, v)) = last {
+            let total =
+                v.value().get(..DELTA_TOTAL).and_then(|t| t.try_into().ok()).map_or(0, u32::from_le_bytes);
+            layout.appended = total as usize;
+            layout.next = k.value().2 + 1;
+        }
+        Ok(Some(layout))
+    }
+
+    /// The stored size of the document.
+    fn size(&self) -> usize {
+        self.base + self.appended
+    }
 }
 
 /// The latest sequence number in the change log as `txn` sees it (0 when empty).
@@ -663,6 +732,7 @@ fn init_meta(db: &Database) -> Result<[u8; 16]> {
     let txn = db.begin_write().map_err(db_err)?;
     let id = {
         txn.open_table(DOCS).map_err(db_err)?;
+        txn.open_table(DELTAS).map_err(db_err)?;
         txn.open_table(PROJECTIONS).map_err(db_err)?;
         txn.open_table(DOC_SEQ).map_err(db_err)?;
         txn.open_table(CHANGES).map_err(db_err)?;
@@ -694,29 +764,33 @@ fn parse_projection(bytes: &[u8]) -> Result<Value> {
 /// so the projection, the change log and the counts can never disagree with the documents.
 pub struct Writer<'txn> {
     docs: redb::Table<'txn, Key<'static>, &'static [u8]>,
+    deltas: redb::Table<'txn, DeltaKey<'static>, &'static [u8]>,
     projections: redb::Table<'txn, Key<'static>, &'static [u8]>,
     doc_seq: redb::Table<'txn, Key<'static>, u64>,
     changes: redb::Table<'txn, u64, Key<'static>>,
     counts: redb::Table<'txn, &'static str, u64>,
     heads: redb::Table<'txn, Key<'static>, &'static [u8]>,
     actor: &'txn ActorId,
+    cache: &'txn Mutex<DocCache>,
     next_seq: u64,
     /// The changed documents with their new log positions.
     committed: Vec<(u64, Document)>,
 }
 
 impl<'txn> Writer<'txn> {
-    fn new(txn: &'txn WriteTransaction, actor: &'txn ActorId) -> Result<Self> {
+    fn new(txn: &'txn WriteTransaction, actor: &'txn ActorId, cache: &'txn Mutex<DocCache>) -> Result<Self> {
         let changes = txn.open_table(CHANGES).map_err(db_err)?;
         let next_seq = changes.last().map_err(db_err)?.map_or(0, |(seq, _)| seq.value()) + 1;
         Ok(Self {
             docs: txn.open_table(DOCS).map_err(db_err)?,
+            deltas: txn.open_table(DELTAS).map_err(db_err)?,
             projections: txn.open_table(PROJECTIONS).map_err(db_err)?,
             doc_seq: txn.open_table(DOC_SEQ).map_err(db_err)?,
             changes,
             counts: txn.open_table(COUNTS).map_err(db_err)?,
             heads: txn.open_table(HEADS).map_err(db_err)?,
             actor,
+            cache,
             next_seq,
             committed: Vec::new(),
         })
@@ -732,7 +806,7 @@ impl<'txn> Writer<'txn> {
         f: impl FnOnce(&mut AutoCommit) -> Result<()>,
     ) -> Result<bool> {
         let existing = self.existing(collection, id)?;
-        match change(collection, id, existing.as_ref(), self.actor, f)? {
+        match change(collection, id, existing, self.actor, f)? {
             Some(prepared) => self.put(prepared).map(|()| true),
             None => Ok(false),
         }
@@ -746,26 +820,30 @@ impl<'txn> Writer<'txn> {
         if !distinct || ids.len() < PARALLEL_MIN {
             for (id, input) in ids.iter().zip(inputs) {
                 let existing = self.existing(collection, id)?;
-                if let Some(prepared) = upsert_one(collection, id, input, existing.as_ref(), self.actor)? {
+                if let Some(prepared) = upsert_one(collection, id, input, existing, self.actor)? {
                     self.put(prepared)?;
                 }
             }
             return Ok(());
         }
-        let existing = ids.iter().map(|id| self.existing(collection, id)).collect::<Result<Vec<_>>>()?;
-        let jobs: Vec<_> = ids.iter().zip(inputs).zip(&existing).collect();
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let per_thread = ids.len().div_ceil(threads);
+        let mut jobs = Vec::new();
+        for (n, (id, input)) in ids.iter().zip(inputs).enumerate() {
+            if n % per_thread == 0 {
+                jobs.push(Vec::with_capacity(per_thread));
+            }
+            jobs.last_mut().expect("pushed above").push((id, input, self.existing(collection, id)?));
+        }
         let actor = self.actor;
         let prepared: Vec<Result<Option<Prepared>>> = std::thread::scope(|scope| {
             let workers: Vec<_> = jobs
-                .chunks(jobs.len().div_ceil(threads))
+                .into_iter()
                 .map(|chunk| {
                     scope.spawn(move || {
                         chunk
-                            .iter()
-                            .map(|((id, input), existing)| {
-                                upsert_one(collection, id, input, existing.as_ref(), actor)
-                            })
+                            .into_iter()
+                            .map(|(id, input, existing)| upsert_one(collection, id, input, existing, actor))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -780,14 +858,20 @@ impl<'txn> Writer<'txn> {
         Ok(())
     }
 
-    /// A stored document's saved bytes and whether it is live.
+    /// A stored document (loaded, when the cache holds it at the stored heads; else its
+    /// bytes), its layout and whether it is live.
     fn existing(&self, collection: &str, id: &str) -> Result<Option<Existing>> {
         let key = (collection, id);
-        let Some(saved) = self.docs.get(key).map_err(db_err)?.map(|b| b.value().to_vec()) else {
-            return Ok(None);
-        };
+        let Some(layout) = Layout::read(&self.docs, &self.deltas, key)? else { return Ok(None) };
         let state = self.projections.get(key).map_err(db_err)?.and_then(|p| p.value().first().copied());
-        Ok(Some(Existing { saved, live: state == Some(LIVE) }))
+        let stored_heads = self.heads.get(key).map_err(db_err)?.map(|h| h.value().to_vec());
+        let cached = self.cache.lock().unwrap_or_else(PoisonError::into_inner).take(collection, id);
+        let source =
+            match cached.and_then(|mut doc| (Some(heads_bytes(&mut doc)) == stored_heads).then_some(doc)) {
+                Some(doc) => Source::Loaded(doc),
+                None => Source::Saved(stored_bytes(&self.docs, Some(&self.deltas), key)?.unwrap_or_default()),
+            };
+        Ok(Some(Existing { source, layout, live: state == Some(LIVE) }))
     }
 
     /// Merges Automerge bytes from a peer (a saved document or changes) into a document,
@@ -802,16 +886,18 @@ impl<'txn> Writer<'txn> {
             if doc.get_heads().is_empty() {
                 return Ok(false);
             }
-            self.put(prepare(collection, id, &mut doc, false, Some(bytes))?)?;
+            self.put(prepare(collection, id, doc, None, &[], Some(bytes))?)?;
             return Ok(true);
         };
-        let mut doc = AutoCommit::load(&existing.saved).map_err(|e| Error::context("corrupt document", e))?;
+        let (live, layout) = (existing.live, existing.layout);
+        let mut doc = existing.source.load()?;
         let before = doc.get_heads();
         doc.load_incremental(bytes).map_err(bad)?;
         if doc.get_heads() == before {
+            self.cache.lock().unwrap_or_else(PoisonError::into_inner).put(collection, id, layout.size(), doc);
             return Ok(false);
         }
-        self.put(prepare(collection, id, &mut doc, existing.live, None)?)?;
+        self.put(prepare(collection, id, doc, Some((live, layout)), &before, None)?)?;
         Ok(true)
     }
 
@@ -850,7 +936,7 @@ impl<'txn> Writer<'txn> {
                 }
             };
         }
-        match upsert_one(collection, id, &input, existing.as_ref(), self.actor)? {
+        match upsert_one(collection, id, &input, existing, self.actor)? {
             Some(prepared) => self.put(prepared).map(|()| true),
             None => Ok(false),
         }
@@ -863,11 +949,25 @@ impl<'txn> Writer<'txn> {
         validate::collection(collection)
             .and_then(|()| validate::id(id))
             .and_then(|()| validate::fields(&p.document.fields))
-            .and_then(|()| validate::history(p.saved.len()))
+            .and_then(|()| validate::history(p.size))
             .map_err(|e| Error::invalid(format!("{collection}/{id}: {e}")))?;
         let key = (collection, id);
         let deleted = p.document.deleted;
-        self.docs.insert(key, p.saved.as_slice()).map_err(db_err)?;
+        match &p.stored {
+            Stored::Whole(saved) => {
+                self.docs.insert(key, saved.as_slice()).map_err(db_err)?;
+                if p.layout.next > 0 {
+                    self.deltas.retain_in(delta_range(key), |_, _| false).map_err(db_err)?;
+                }
+            }
+            Stored::Append(chunks) => {
+                let total = u32::try_from(p.layout.appended + chunks.len())
+                    .map_err(|_| Error::invalid(format!("{collection}/{id}: history too large")))?;
+                let mut row = total.to_le_bytes().to_vec();
+                row.extend_from_slice(chunks);
+                self.deltas.insert((collection, id, p.layout.next), row.as_slice()).map_err(db_err)?;
+            }
+        }
         self.heads.insert(key, p.heads.as_slice()).map_err(db_err)?;
         self.projections.insert(key, p.projection.as_slice()).map_err(db_err)?;
         let seq = self.next_seq;
@@ -883,6 +983,9 @@ impl<'txn> Writer<'txn> {
         } else if !p.was_live && deleted && self.counts.get(collection).map_err(db_err)?.is_none() {
             self.counts.insert(collection, 0).map_err(db_err)?;
         }
+        if let Some(doc) = p.doc {
+            self.cache.lock().unwrap_or_else(PoisonError::into_inner).put(collection, id, p.size, doc);
+        }
         self.committed.push((seq, p.document));
         Ok(())
     }
@@ -895,20 +998,63 @@ impl<'txn> Writer<'txn> {
 /// Batches smaller than this are not worth spreading over threads.
 const PARALLEL_MIN: usize = 64;
 
+/// Appended changes past this many bytes (or past the base's size, if larger) are
+/// compacted into a new base, so loading stays proportional to the document, not its edits.
+const COMPACT_MIN: usize = 1024;
+
 /// A stored document as a write finds it.
 struct Existing {
-    saved: Vec<u8>,
+    source: Source,
+    layout: Layout,
     live: bool,
+}
+
+/// Where a write gets a stored document from.
+enum Source {
+    /// The cache held it at the stored heads.
+    Loaded(AutoCommit),
+    /// Its stored bytes, to load.
+    Saved(Vec<u8>),
+}
+
+impl Source {
+    fn load(self) -> Result<AutoCommit> {
+        match self {
+            Source::Loaded(doc) => Ok(doc),
+            Source::Saved(bytes) => {
+                AutoCommit::load(&bytes).map_err(|e| Error::context("corrupt document", e))
+            }
+        }
+    }
+}
+
+/// What a write stores of a document's Automerge form.
+enum Stored {
+    /// A new base (a new document, or a compaction), replacing any appended changes.
+    Whole(Vec<u8>),
+    /// Change chunks appended after the base.
+    Append(Vec<u8>),
 }
 
 /// A changed document encoded for the tables: the CPU-heavy half of a write, which needs no
 /// table and so can run on any thread.
 struct Prepared {
     document: Document,
-    saved: Vec<u8>,
+    stored: Stored,
+    /// The layout the document had before this write.
+    layout: Layout,
+    /// The stored size after it.
+    size: usize,
     heads: Vec<u8>,
     projection: Vec<u8>,
     was_live: bool,
+    /// The changed document, for the cache.
+    doc: Option<AutoCommit>,
+}
+
+/// A document's heads as the heads table holds them: 32-byte hashes concatenated.
+fn heads_bytes(doc: &mut AutoCommit) -> Vec<u8> {
+    doc.get_heads().iter().flat_map(|h| h.0).collect()
 }
 
 /// One upsert: a new document with plain fields is built in one batch (the bulk-ingest
@@ -917,7 +1063,7 @@ fn upsert_one(
     collection: &str,
     id: &str,
     input: &DocInput,
-    existing: Option<&Existing>,
+    existing: Option<Existing>,
     actor: &ActorId,
 ) -> Result<Option<Prepared>> {
     if existing.is_some() || !input.sets.is_empty() || input.fields.is_empty() {
@@ -931,7 +1077,16 @@ fn upsert_one(
     let deleted = fields.remove(DELETED_FIELD) == Some(serde_json::Value::Bool(true));
     let document =
         Document { collection: collection.into(), id: id.into(), fields, deleted, conflicts: Vec::new() };
-    Ok(Some(Prepared { projection: projection(&document)?, document, saved, heads, was_live: false }))
+    Ok(Some(Prepared {
+        projection: projection(&document)?,
+        document,
+        layout: Layout::default(),
+        size: saved.len(),
+        stored: Stored::Whole(saved),
+        heads,
+        was_live: false,
+        doc: None,
+    }))
 }
 
 /// Loads (or creates) a document, lets `f` change it as `actor`, and prepares it for the
@@ -939,13 +1094,13 @@ fn upsert_one(
 fn change(
     collection: &str,
     id: &str,
-    existing: Option<&Existing>,
+    existing: Option<Existing>,
     actor: &ActorId,
     f: impl FnOnce(&mut AutoCommit) -> Result<()>,
 ) -> Result<Option<Prepared>> {
-    let mut doc = match existing {
-        Some(e) => AutoCommit::load(&e.saved).map_err(|e| Error::context("corrupt document", e))?,
-        None => AutoCommit::new(),
+    let (mut doc, was) = match existing {
+        Some(e) => (e.source.load()?, Some((e.live, e.layout))),
+        None => (AutoCommit::new(), None),
     };
     doc.set_actor(actor.clone());
     let before: Vec<ChangeHash> = doc.get_heads();
@@ -953,30 +1108,50 @@ fn change(
     // The time is advisory (history shows it); Automerge orders by causality alone.
     let options = || CommitOptions::default().with_time(history::now_seconds());
     doc.commit_with(options());
-    if existing.is_none() && doc.get_heads().is_empty() {
+    if was.is_none() && doc.get_heads().is_empty() {
         // A new document with no fields still exists: an empty change gives it a history.
         doc.empty_change(options());
     }
     if doc.get_heads() == before {
         return Ok(None);
     }
-    prepare(collection, id, &mut doc, existing.is_some_and(|e| e.live), None).map(Some)
+    prepare(collection, id, doc, was, &before, None).map(Some)
 }
 
-/// Encodes a document for the tables; `saved` is its saved form when already at hand.
+/// Encodes a document for the tables. A stored one (`was`: whether it was live, and its
+/// layout) gets the changes past `before` appended, or a new base once they outgrow it; a
+/// new one is saved whole, as `saved` when that is at hand.
 fn prepare(
     collection: &str,
     id: &str,
-    doc: &mut AutoCommit,
-    was_live: bool,
+    mut doc: AutoCommit,
+    was: Option<(bool, Layout)>,
+    before: &[ChangeHash],
     saved: Option<&[u8]>,
 ) -> Result<Prepared> {
-    let (fields, deleted) = convert::read(doc)?;
+    let (fields, deleted) = convert::read(&doc)?;
     let document =
         Document { collection: collection.into(), id: id.into(), fields, deleted, conflicts: Vec::new() };
-    let saved = saved.map_or_else(|| doc.save(), <[u8]>::to_vec);
-    let heads = doc.get_heads().iter().flat_map(|h| h.0).collect();
-    Ok(Prepared { projection: projection(&document)?, document, saved, heads, was_live })
+    let (was_live, layout) = was.unwrap_or_default();
+    let stored = match (was, saved) {
+        (Some(_), None) => {
+            let chunks: Vec<u8> =
+                doc.get_changes(before).into_iter().flat_map(|mut c| c.bytes().into_owned()).collect();
+            if layout.appended + chunks.len() <= layout.base.max(COMPACT_MIN) {
+                Stored::Append(chunks)
+            } else {
+                Stored::Whole(doc.save())
+            }
+        }
+        (_, saved) => Stored::Whole(saved.map_or_else(|| doc.save(), <[u8]>::to_vec)),
+    };
+    let size = match &stored {
+        Stored::Whole(saved) => saved.len(),
+        Stored::Append(chunks) => layout.size() + chunks.len(),
+    };
+    let heads = heads_bytes(&mut doc);
+    let doc = was.is_some().then_some(doc);
+    Ok(Prepared { projection: projection(&document)?, document, stored, layout, size, heads, was_live, doc })
 }
 
 /// A projection: the state byte, then the document's JSON form.
@@ -1027,6 +1202,58 @@ mod tests {
         assert_eq!(log.len(), 150);
         assert!(log.iter().all(|e| e.id[1..].parse::<i64>().unwrap() % 2 == 0));
         assert_eq!(Some(log[0].heads.clone()), s.heads_of([("c", log[0].id.as_str())]).unwrap()[0]);
+    }
+
+    /// The base bytes and the number of delta rows of a document.
+    fn layout(s: &Store, id: &str) -> (Vec<u8>, usize) {
+        let txn = s.db().unwrap().begin_read().unwrap();
+        let base = txn.open_table(DOCS).unwrap().get(("c", id)).unwrap().unwrap().value().to_vec();
+        let rows = txn.open_table(DELTAS).unwrap().range(delta_range(("c", id))).unwrap().count();
+        (base, rows)
+    }
+
+    #[test]
+    fn updates_append_their_changes_and_compact_into_a_new_base() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b) = (store(&tmp, "a", 1), store(&tmp, "b", 2));
+        set(&a, "v", 0);
+        let (base, rows) = layout(&a, "x");
+        assert_eq!(rows, 0);
+        set(&a, "v", 1);
+        assert_eq!(layout(&a, "x"), (base.clone(), 1), "an update appends, the base stays");
+
+        let mut compactions = 0;
+        for v in 2..600 {
+            set(&a, "v", v);
+            compactions += usize::from(layout(&a, "x").1 == 0);
+        }
+        assert!(compactions > 0, "appended changes outgrew the base");
+        assert!(layout(&a, "x").0 != base);
+        assert_eq!(a.get("c", "x").unwrap().unwrap().fields["v"], 599);
+        assert_eq!(a.history("c", "x").unwrap().unwrap().len(), 600);
+
+        // A peer's change merges into the cached document, and the next local edit keeps it.
+        b.write(|w| w.merge("c", "x", &a.raw("c", "x").unwrap().unwrap()).map(drop)).unwrap();
+        set(&b, "w", 7);
+        a.write(|w| w.merge("c", "x", &b.raw("c", "x").unwrap().unwrap()).map(drop)).unwrap();
+        set(&a, "v", 600);
+        let doc = a.get("c", "x").unwrap().unwrap();
+        assert_eq!((doc.fields["v"].as_i64(), doc.fields["w"].as_i64()), (Some(600), Some(7)));
+        let loaded = a.load("c", "x").unwrap().unwrap();
+        assert_eq!(convert::read(&loaded).unwrap().0, doc.fields);
+        b.write(|w| w.merge("c", "x", &a.raw("c", "x").unwrap().unwrap()).map(drop)).unwrap();
+        assert_eq!(b.get("c", "x").unwrap(), a.get("c", "x").unwrap());
+        assert_eq!(a.heads_of([("c", "x")]).unwrap(), b.heads_of([("c", "x")]).unwrap());
+
+        // The same after a reopen, with an empty cache.
+        let heads = a.heads_of([("c", "x")]).unwrap();
+        drop(a);
+        let a = store(&tmp, "a", 1);
+        assert_eq!(a.get("c", "x").unwrap(), Some(doc));
+        assert_eq!(a.heads_of([("c", "x")]).unwrap(), heads);
+        assert_eq!(a.history("c", "x").unwrap().unwrap().len(), 602);
+        set(&a, "v", 601);
+        assert_eq!(a.get("c", "x").unwrap().unwrap().fields["v"], 601);
     }
 
     #[test]
