@@ -411,6 +411,45 @@ impl Store {
     }
 }
 
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Some(db) = self.db.get_mut().unwrap_or_else(PoisonError::into_inner) {
+            // A damaged file may make redb panic: closing must not.
+            let _ = crate::sync::error::catch_panics(|| compact_if_sparse(db, &self.path));
+        }
+    }
+}
+
+/// Free space past this fraction of the file is given back when the store closes.
+const SPARSE_FRACTION: f64 = 0.2;
+/// ... and past this many bytes, so a small store is never rewritten for little gain.
+const SPARSE_MIN: u64 = 1024 * 1024;
+
+/// Gives back the free pages of a store file when they are a large part of it. redb writes
+/// copy-on-write: a run of transactions (an ingest in batches) leaves a third of the file
+/// free pages, which only a compaction returns.
+fn compact_if_sparse(db: &mut Database, path: &Path) {
+    let Ok(len) = std::fs::metadata(path).map(|m| m.len()) else { return };
+    let used = match db.begin_write().map_err(db_err).and_then(|txn| txn.stats().map_err(db_err)) {
+        Ok(stats) => stats.allocated_pages() * stats.page_size() as u64,
+        Err(_) => return,
+    };
+    let free = len.saturating_sub(used);
+    if free < SPARSE_MIN || (free as f64) < len as f64 * SPARSE_FRACTION {
+        return;
+    }
+    let started = std::time::Instant::now();
+    match db.compact() {
+        Ok(_) => tracing::info!(
+            "compacted {}: {len} -> {} bytes in {:.1} s",
+            path.display(),
+            std::fs::metadata(path).map_or(0, |m| m.len()),
+            started.elapsed().as_secs_f64()
+        ),
+        Err(e) => tracing::warn!("could not compact {}: {e}", path.display()),
+    }
+}
+
 impl Store {
     /// Sends every document `request` asks for to `send`, as one read transaction sees them,
     /// and returns how many; stops early (`Ok`) when `send` says the receiver is gone.
@@ -1254,6 +1293,23 @@ mod tests {
         assert_eq!(a.history("c", "x").unwrap().unwrap().len(), 602);
         set(&a, "v", 601);
         assert_eq!(a.get("c", "x").unwrap().unwrap().fields["v"], 601);
+    }
+
+    #[test]
+    fn closing_gives_back_the_free_pages_an_ingest_left() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = store(&tmp, "s", 1);
+        for batch in 0..40 {
+            s.upsert("c", (0..500).map(|i| doc(&format!("d{batch:02}{i:03}"), i)).collect()).unwrap();
+        }
+        let path = tmp.path().join("s");
+        let before = std::fs::metadata(&path).unwrap().len();
+        drop(s);
+        let after = std::fs::metadata(&path).unwrap().len();
+        assert!(after < before * 4 / 5, "{before} -> {after} bytes");
+        let s = store(&tmp, "s", 1);
+        assert_eq!(s.collections().unwrap()[0].documents, 20_000);
+        assert_eq!(s.get("c", "d39499").unwrap().unwrap().fields["v"], 499);
     }
 
     #[test]
