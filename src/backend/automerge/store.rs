@@ -1091,6 +1091,14 @@ struct Prepared {
     doc: Option<AutoCommit>,
 }
 
+/// The smaller of a new document's saved form and its one change chunk (which carries no
+/// heads hash and loads as a document all the same).
+fn smallest_form(doc: &automerge::Automerge) -> Vec<u8> {
+    let saved = doc.save();
+    let change = doc.get_last_local_change().map(|mut c| c.bytes().into_owned());
+    change.filter(|c| c.len() < saved.len()).unwrap_or(saved)
+}
+
 /// A document's heads as the heads table holds them: 32-byte hashes concatenated.
 fn heads_bytes(doc: &mut AutoCommit) -> Vec<u8> {
     doc.get_heads().iter().flat_map(|h| h.0).collect()
@@ -1109,7 +1117,7 @@ fn upsert_one(
         return change(collection, id, existing, actor, |doc| convert::apply(doc, input));
     }
     let doc = convert::create(&input.fields, actor)?;
-    let saved = doc.save();
+    let saved = smallest_form(&doc);
     let heads = doc.get_heads().iter().flat_map(|h| h.0).collect();
     // The projection is the input itself, read the way `convert::read` reads a document.
     let mut fields = input.fields.clone();
@@ -1310,6 +1318,37 @@ mod tests {
         let s = store(&tmp, "s", 1);
         assert_eq!(s.collections().unwrap()[0].documents, 20_000);
         assert_eq!(s.get("c", "d39499").unwrap().unwrap().fields["v"], 499);
+        // A new document is stored as its one change, smaller than the saved document.
+        let raw = s.raw("c", "d00001").unwrap().unwrap();
+        let mut loaded = AutoCommit::load(&raw).unwrap();
+        assert!(raw.len() < loaded.save().len(), "{} bytes", raw.len());
+        assert_eq!(convert::read(&loaded).unwrap().0, s.get("c", "d00001").unwrap().unwrap().fields);
+    }
+
+    #[test]
+    fn a_store_written_before_the_deltas_table_opens_and_updates() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("old");
+        {
+            let s = store(&tmp, "old", 1);
+            set(&s, "v", 1);
+            // The previous layout: no deltas table, documents saved whole.
+            let mut whole = s.load("c", "x").unwrap().unwrap();
+            let txn = s.db().unwrap().begin_write().unwrap();
+            txn.open_table(DOCS).unwrap().insert(("c", "x"), whole.save().as_slice()).unwrap();
+            txn.delete_table(DELTAS).unwrap();
+            txn.commit().unwrap();
+        }
+        let report = super::super::doctor::verify(&path);
+        assert_eq!((report.documents, report.problems), (1, 0), "{:?}", report.found);
+        let s = store(&tmp, "old", 1);
+        assert_eq!(s.get("c", "x").unwrap().unwrap().fields["v"], 1);
+        set(&s, "v", 2);
+        assert_eq!(layout(&s, "x").1, 1, "the update appended");
+        assert_eq!(s.history("c", "x").unwrap().unwrap().len(), 2);
+        drop(s);
+        let report = super::super::doctor::verify(&path);
+        assert_eq!((report.documents, report.problems), (1, 0), "{:?}", report.found);
     }
 
     #[test]
