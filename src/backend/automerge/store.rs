@@ -925,7 +925,7 @@ impl<'txn> Writer<'txn> {
             if doc.get_heads().is_empty() {
                 return Ok(false);
             }
-            self.put(prepare(collection, id, doc, None, &[], Some(bytes))?)?;
+            self.put(prepare(collection, id, doc, None, None, Some(bytes))?)?;
             return Ok(true);
         };
         let (live, layout) = (existing.live, existing.layout);
@@ -936,7 +936,7 @@ impl<'txn> Writer<'txn> {
             self.cache.lock().unwrap_or_else(PoisonError::into_inner).put(collection, id, layout.size(), doc);
             return Ok(false);
         }
-        self.put(prepare(collection, id, doc, Some((live, layout)), &before, None)?)?;
+        self.put(prepare(collection, id, doc, Some((live, layout)), Some(&before), None)?)?;
         Ok(true)
     }
 
@@ -1162,18 +1162,19 @@ fn change(
     if doc.get_heads() == before {
         return Ok(None);
     }
-    prepare(collection, id, doc, was, &before, None).map(Some)
+    prepare(collection, id, doc, was, None, None).map(Some)
 }
 
 /// Encodes a document for the tables. A stored one (`was`: whether it was live, and its
-/// layout) gets the changes past `before` appended, or a new base once they outgrow it; a
-/// new one is saved whole, as `saved` when that is at hand.
+/// layout) gets its new changes appended (those past `before`, or with `None` the one local
+/// change just made, found without walking the history), or a new base once they outgrow
+/// it; a new one is saved whole, as `saved` when that is at hand.
 fn prepare(
     collection: &str,
     id: &str,
     mut doc: AutoCommit,
     was: Option<(bool, Layout)>,
-    before: &[ChangeHash],
+    before: Option<&[ChangeHash]>,
     saved: Option<&[u8]>,
 ) -> Result<Prepared> {
     let (fields, deleted) = convert::read(&doc)?;
@@ -1182,8 +1183,11 @@ fn prepare(
     let (was_live, layout) = was.unwrap_or_default();
     let stored = match (was, saved) {
         (Some(_), None) => {
-            let chunks: Vec<u8> =
-                doc.get_changes(before).into_iter().flat_map(|mut c| c.bytes().into_owned()).collect();
+            let changes = match before {
+                Some(before) => doc.get_changes(before),
+                None => doc.get_last_local_change().into_iter().collect(),
+            };
+            let chunks: Vec<u8> = changes.into_iter().flat_map(|mut c| c.bytes().into_owned()).collect();
             if layout.appended + chunks.len() <= layout.base.max(COMPACT_MIN) {
                 Stored::Append(chunks)
             } else {
