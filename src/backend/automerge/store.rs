@@ -1,7 +1,9 @@
 //! The on-disk document store: redb tables holding, per document, the Automerge document,
 //! its JSON projection (so queries never load Automerge) and its place in this node's change
 //! log (so peers can ask "what changed since N"). A write batch commits all of them in one
-//! transaction; nothing is kept in memory between calls.
+//! transaction. An update appends its change to the document's stored bytes rather than
+//! saving the whole document again; the only state kept between calls is a bounded cache
+//! of recently changed documents (see cache.rs).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
