@@ -909,7 +909,7 @@ impl<'txn> Writer<'txn> {
         let cached = self.cache.lock().unwrap_or_else(PoisonError::into_inner).take(collection, id);
         let source =
             match cached.and_then(|mut doc| (Some(heads_bytes(&mut doc)) == stored_heads).then_some(doc)) {
-                Some(doc) => Source::Loaded(doc),
+                Some(doc) => Source::Loaded(Box::new(doc)),
                 None => Source::Saved(stored_bytes(&self.docs, Some(&self.deltas), key)?.unwrap_or_default()),
             };
         Ok(Some(Existing { source, layout, live: state == Some(LIVE) }))
@@ -1053,7 +1053,7 @@ struct Existing {
 /// Where a write gets a stored document from.
 enum Source {
     /// The cache held it at the stored heads.
-    Loaded(AutoCommit),
+    Loaded(Box<AutoCommit>),
     /// Its stored bytes, to load.
     Saved(Vec<u8>),
 }
@@ -1061,7 +1061,7 @@ enum Source {
 impl Source {
     fn load(self) -> Result<AutoCommit> {
         match self {
-            Source::Loaded(doc) => Ok(doc),
+            Source::Loaded(doc) => Ok(*doc),
             Source::Saved(bytes) => {
                 AutoCommit::load(&bytes).map_err(|e| Error::context("corrupt document", e))
             }
