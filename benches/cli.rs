@@ -4,6 +4,7 @@
 //!     PEAT_BENCH_DOCS=20000 cargo bench --bench cli
 //!
 //! - ingest: `peat upsert` of NDJSON, without and through a running node (docs/s)
+//! - bytes on disk: the store file's size per document after the ingest
 //! - query: a selective `--where` over every document, next to `jq` over the same NDJSON
 //! - live latency: from a `peat upsert` process to the event on a `peat watch` (p50/p99)
 
@@ -42,6 +43,12 @@ fn main() {
     let (_, took) = local.run(&["upsert", "bench", "--file", file, "-o", "ndjson"]);
     println!("ingest (no node)        {}", rate(n, took));
     assert_eq!(local.json(&["query", "bench", "--count"]), n, "every document is stored");
+    let bytes = std::fs::metadata(local.dir.join("store.redb")).expect("store file").len();
+    println!(
+        "bytes on disk           {} B/doc ({} bytes of store.redb)",
+        bytes / n as u64,
+        thousands(bytes as usize)
+    );
 
     // Ingest through a running node's control socket.
     let mut served = Node::init(tmp.path().join("served"));

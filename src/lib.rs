@@ -40,8 +40,8 @@
 //! lock and opened the store itself; with one, [`node::client::ClientBackend`] sends the batch
 //! as one JSON line over `node.sock` and the node's server makes the same trait call. The
 //! store applies each input to its Automerge document as a minimal delta (unchanged values
-//! make no ops) and commits, in one redb transaction, the saved document, its JSON
-//! projection, its heads and its new place in the change log. After the commit, observers
+//! make no ops) and commits, in one redb transaction, the new change (appended to the
+//! document), its JSON projection, its heads and its new place in the change log. After the commit, observers
 //! (`watch`) and the sync engine are notified; the engine announces the new log position to
 //! connected peers.
 //!
@@ -61,7 +61,9 @@
 //!
 //! ## The store's tables (redb)
 //!
-//! Keyed by (collection, id): `docs` (the saved Automerge document), `projections` (a
+//! Keyed by (collection, id): `docs` (the document's base: its saved form, or for a new one
+//! its single change when smaller), `deltas` (keyed by (collection, id, n): the changes made
+//! since the base, folded into a new base once they outgrow it), `projections` (a
 //! live/removed byte and the JSON form), `heads` (current change hashes), `doc_seq` (the
 //! document's latest change-log position). Then `changes` (log position to document, one
 //! entry per document at its latest change), `counts` (live documents per collection) and

@@ -12,7 +12,7 @@ use redb::{Database, ReadableDatabase, ReadableTable};
 use serde::Serialize;
 
 use super::convert;
-use super::store::{COUNTS, DOCS, HEADS, LIVE, PROJECTIONS, REMOVED, Store};
+use super::store::{COUNTS, DELTAS, DOCS, HEADS, LIVE, PROJECTIONS, REMOVED, Store, stored_bytes};
 use crate::sync::error::catch_panics;
 use crate::sync::{Document, Error, Result};
 
@@ -57,15 +57,18 @@ fn check(path: &Path, report: &mut Report) -> Result<()> {
     let txn = db.begin_read().map_err(|e| Error::context("store", e))?;
     let err = |e: redb::StorageError| Error::context("store", e);
     let docs = txn.open_table(DOCS).map_err(|e| Error::context("docs table", e))?;
+    // A store written before the deltas table has none.
+    let deltas = txn.open_table(DELTAS).ok();
     let projections = txn.open_table(PROJECTIONS).map_err(|e| Error::context("projections table", e))?;
     let heads = txn.open_table(HEADS).map_err(|e| Error::context("heads table", e))?;
     let counts = txn.open_table(COUNTS).map_err(|e| Error::context("counts table", e))?;
     let mut live: BTreeMap<String, u64> = BTreeMap::new();
     for entry in docs.iter().map_err(err)? {
-        let (key, saved) = entry.map_err(err)?;
+        let (key, _) = entry.map_err(err)?;
         let (collection, id) = key.value();
         report.documents += 1;
-        let Ok(mut doc) = AutoCommit::load(saved.value()) else {
+        let saved = stored_bytes(&docs, deltas.as_ref(), (collection, id))?.unwrap_or_default();
+        let Ok(mut doc) = AutoCommit::load(&saved) else {
             report.problem(format!("{collection}/{id}: the Automerge document does not load"));
             continue;
         };
@@ -148,11 +151,20 @@ fn copy(from: &Path, to: &Store, documents: &mut u64, lost: &mut u64) -> Result<
     let db = Database::open(from).map_err(|e| Error::context("cannot open the damaged store", e))?;
     let txn = db.begin_read().map_err(|e| Error::context("store", e))?;
     let docs = txn.open_table(DOCS).map_err(|e| Error::context("docs table", e))?;
+    let deltas = txn.open_table(DELTAS).ok();
+    let stored = |collection: &str, id: &str| -> Result<Vec<u8>> {
+        catch_panics(|| stored_bytes(&docs, deltas.as_ref(), (collection, id)))
+            .map_err(Error::failed)?
+            .map(Option::unwrap_or_default)
+    };
     let mut out = Salvager { to, seen: Default::default(), batch: Vec::new(), documents: 0, lost: 0 };
     let walked = catch_panics(|| -> Result<()> {
         for entry in docs.iter().map_err(|e| Error::context("store", e))?.flatten() {
             let (collection, id) = entry.0.value();
-            out.take(collection, id, entry.1.value().to_vec())?;
+            match stored(collection, id) {
+                Ok(saved) => out.take(collection, id, saved)?,
+                Err(_) => out.lost += 1,
+            }
         }
         Ok(())
     });
@@ -166,8 +178,8 @@ fn copy(from: &Path, to: &Store, documents: &mut u64, lost: &mut u64) -> Result<
                 if out.seen.contains(&(collection.to_string(), id.to_string())) {
                     continue;
                 }
-                match catch_panics(|| docs.get((collection, id)).map(|v| v.map(|v| v.value().to_vec()))) {
-                    Ok(Ok(Some(saved))) => out.take(collection, id, saved)?,
+                match stored(collection, id) {
+                    Ok(saved) if !saved.is_empty() => out.take(collection, id, saved)?,
                     _ => out.lost += 1,
                 }
             }

@@ -1,6 +1,7 @@
 //! The real backend: documents as Automerge CRDTs in a redb store on disk, synced with
 //! peers over Iroh.
 
+mod cache;
 pub(crate) mod convert;
 pub(crate) mod doctor;
 mod expiry;

@@ -1,11 +1,13 @@
 //! The on-disk document store: redb tables holding, per document, the Automerge document,
 //! its JSON projection (so queries never load Automerge) and its place in this node's change
 //! log (so peers can ask "what changed since N"). A write batch commits all of them in one
-//! transaction; nothing is kept in memory between calls.
+//! transaction. An update appends its change to the document's stored bytes rather than
+//! saving the whole document again; the only state kept between calls is a bounded cache
+//! of recently changed documents (see cache.rs).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard};
 use std::time::SystemTime;
 
 use automerge::{ActorId, AutoCommit, ChangeHash};
@@ -13,6 +15,7 @@ use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefi
 use serde_json::Value;
 use tokio::sync::broadcast;
 
+use super::cache::DocCache;
 use super::expiry::{self, Expiry};
 use super::index::{self, Maintainer};
 use super::{convert, history, latest};
@@ -27,8 +30,13 @@ use crate::sync::{
 use automerge::transaction::CommitOptions;
 
 type Key<'a> = (&'a str, &'a str);
-/// Automerge documents, saved whole.
+/// Automerge documents: each one's base, saved whole when it was created or last compacted.
 pub(super) const DOCS: TableDefinition<Key, &[u8]> = TableDefinition::new("docs");
+/// Changes made to a document since its base, so an update stores only itself: per
+/// document a run of rows numbered from 0, each the total appended so far (u32, little
+/// endian) then Automerge change chunks. Base and chunks concatenated load as one document.
+pub(super) const DELTAS: TableDefinition<DeltaKey, &[u8]> = TableDefinition::new("deltas");
+pub(super) type DeltaKey<'a> = (&'a str, &'a str, u32);
 /// JSON projections: one state byte (`L` live, `D` removed) then the document's JSON form.
 pub(super) const PROJECTIONS: TableDefinition<Key, &[u8]> = TableDefinition::new("projections");
 /// Each document's latest position in the change log.
@@ -85,6 +93,8 @@ pub struct Store {
     actor: ActorId,
     store_id: [u8; 16],
     events: broadcast::Sender<Arc<Committed>>,
+    /// Documents recently changed here, kept loaded for the next change.
+    cache: Mutex<DocCache>,
 }
 
 impl Store {
@@ -114,6 +124,7 @@ impl Store {
             actor,
             store_id,
             events,
+            cache: Mutex::default(),
         })
     }
 
@@ -168,7 +179,7 @@ impl Store {
         self.writing(|| {
             let txn = self.db()?.begin_write().map_err(db_err)?;
             committed = {
-                let mut writer = Writer::new(&txn, &self.actor)?;
+                let mut writer = Writer::new(&txn, &self.actor, &self.cache)?;
                 edits(&mut writer)?;
                 writer.finish()?
             };
@@ -217,10 +228,8 @@ impl Store {
 
     /// The Automerge document itself, for sync.
     pub fn load(&self, collection: &str, id: &str) -> Result<Option<AutoCommit>> {
-        let txn = self.db()?.begin_read().map_err(db_err)?;
-        let table = txn.open_table(DOCS).map_err(db_err)?;
-        let Some(bytes) = table.get((collection, id)).map_err(db_err)? else { return Ok(None) };
-        AutoCommit::load(bytes.value()).map(Some).map_err(|e| Error::context("corrupt document", e))
+        let Some(bytes) = self.raw(collection, id)? else { return Ok(None) };
+        AutoCommit::load(&bytes).map(Some).map_err(|e| Error::context("corrupt document", e))
     }
 
     /// Passes the documents matching a request, ordered and limited, to `emit` as one read
@@ -348,11 +357,13 @@ impl Store {
         keys.into_iter().map(|key| read_heads(&heads, &docs, key)).collect()
     }
 
-    /// The saved Automerge bytes of a document, as stored.
+    /// The Automerge bytes of a document as stored (its base and the changes since), which
+    /// `AutoCommit::load` takes as they are.
     pub fn raw(&self, collection: &str, id: &str) -> Result<Option<Vec<u8>>> {
         let txn = self.db()?.begin_read().map_err(db_err)?;
-        let table = txn.open_table(DOCS).map_err(db_err)?;
-        Ok(table.get((collection, id)).map_err(db_err)?.map(|v| v.value().to_vec()))
+        let docs = txn.open_table(DOCS).map_err(db_err)?;
+        let deltas = txn.open_table(DELTAS).map_err(db_err)?;
+        stored_bytes(&docs, Some(&deltas), (collection, id))
     }
 
     /// The latest sequence number in the change log (0 when empty).
@@ -432,6 +443,45 @@ impl Store {
     }
 }
 
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Some(db) = self.db.get_mut().unwrap_or_else(PoisonError::into_inner) {
+            // A damaged file may make redb panic: closing must not.
+            let _ = crate::sync::error::catch_panics(|| compact_if_sparse(db, &self.path));
+        }
+    }
+}
+
+/// Free space past this fraction of the file is given back when the store closes.
+const SPARSE_FRACTION: f64 = 0.2;
+/// ... and past this many bytes, so a small store is never rewritten for little gain.
+const SPARSE_MIN: u64 = 1024 * 1024;
+
+/// Gives back the free pages of a store file when they are a large part of it. redb writes
+/// copy-on-write: a run of transactions (an ingest in batches) leaves a third of the file
+/// free pages, which only a compaction returns.
+fn compact_if_sparse(db: &mut Database, path: &Path) {
+    let Ok(len) = std::fs::metadata(path).map(|m| m.len()) else { return };
+    let used = match db.begin_write().map_err(db_err).and_then(|txn| txn.stats().map_err(db_err)) {
+        Ok(stats) => stats.allocated_pages() * stats.page_size() as u64,
+        Err(_) => return,
+    };
+    let free = len.saturating_sub(used);
+    if free < SPARSE_MIN || (free as f64) < len as f64 * SPARSE_FRACTION {
+        return;
+    }
+    let started = std::time::Instant::now();
+    match db.compact() {
+        Ok(_) => tracing::info!(
+            "compacted {}: {len} -> {} bytes in {:.1} s",
+            path.display(),
+            std::fs::metadata(path).map_or(0, |m| m.len()),
+            started.elapsed().as_secs_f64()
+        ),
+        Err(e) => tracing::warn!("could not compact {}: {e}", path.display()),
+    }
+}
+
 impl Store {
     /// Sends every document `request` asks for to `send`, as one read transaction sees them,
     /// and returns how many; stops early (`Ok`) when `send` says the receiver is gone.
@@ -439,6 +489,7 @@ impl Store {
         let txn = self.db()?.begin_read().map_err(db_err)?;
         let projections = txn.open_table(PROJECTIONS).map_err(db_err)?;
         let docs = txn.open_table(DOCS).map_err(db_err)?;
+        let deltas = txn.open_table(DELTAS).map_err(db_err)?;
         let mut collections = request.collections.clone();
         collections.sort();
         collections.dedup();
@@ -463,15 +514,13 @@ impl Store {
                         ..record(collection, id, deleted)
                     },
                     ExportFormat::Automerge => {
-                        let saved = docs.get((collection, id)).map_err(db_err)?.ok_or_else(|| {
-                            Error::failed(format!(
-                                "store: {collection}/{id} has a projection but no document"
-                            ))
-                        })?;
-                        ExportRecord {
-                            automerge: Some(base64(saved.value())),
-                            ..record(collection, id, deleted)
-                        }
+                        let saved =
+                            stored_bytes(&docs, Some(&deltas), (collection, id))?.ok_or_else(|| {
+                                Error::failed(format!(
+                                    "store: {collection}/{id} has a projection but no document"
+                                ))
+                            })?;
+                        ExportRecord { automerge: Some(base64(&saved)), ..record(collection, id, deleted) }
                     }
                 };
                 if !send(ExportEvent::Doc(record)) {
@@ -514,6 +563,7 @@ impl Store {
         let to = Database::create(path)
             .map_err(|e| Error::context(&format!("cannot create {}", path.display()), e))?;
         copy_table(&from, &to, DOCS)?;
+        copy_table(&from, &to, DELTAS)?;
         copy_table(&from, &to, PROJECTIONS)?;
         copy_table(&from, &to, DOC_SEQ)?;
         copy_table(&from, &to, CHANGES)?;
@@ -602,6 +652,66 @@ fn read_heads(
     let Some(bytes) = docs.get(key).map_err(db_err)? else { return Ok(None) };
     let mut doc = AutoCommit::load(bytes.value()).map_err(|e| Error::context("corrupt document", e))?;
     Ok(Some(doc.get_heads()))
+}
+
+/// A document's Automerge bytes: its base, then the change chunks appended since (`deltas`
+/// is `None` for a store file older than that table).
+pub(super) fn stored_bytes(
+    docs: &impl ReadableTable<Key<'static>, &'static [u8]>,
+    deltas: Option<&impl ReadableTable<DeltaKey<'static>, &'static [u8]>>,
+    key: Key<'_>,
+) -> Result<Option<Vec<u8>>> {
+    let Some(base) = docs.get(key).map_err(db_err)? else { return Ok(None) };
+    let mut bytes = base.value().to_vec();
+    if let Some(deltas) = deltas {
+        for entry in deltas.range(delta_range(key)).map_err(db_err)? {
+            bytes.extend_from_slice(entry.map_err(db_err)?.1.value().get(DELTA_TOTAL..).unwrap_or_default());
+        }
+    }
+    Ok(Some(bytes))
+}
+
+/// Where a delta row's running total ends and its chunks begin.
+const DELTA_TOTAL: usize = 4;
+
+/// The delta rows of one document.
+fn delta_range<'a>(key: Key<'a>) -> std::ops::RangeInclusive<DeltaKey<'a>> {
+    (key.0, key.1, 0)..=(key.0, key.1, u32::MAX)
+}
+
+/// How a document is laid out in the tables: what a write needs to append to it.
+#[derive(Clone, Copy, Default)]
+struct Layout {
+    /// Bytes of its base.
+    base: usize,
+    /// Bytes appended as deltas since.
+    appended: usize,
+    /// The number of the next delta row.
+    next: u32,
+}
+
+impl Layout {
+    fn read(
+        docs: &impl ReadableTable<Key<'static>, &'static [u8]>,
+        deltas: &impl ReadableTable<DeltaKey<'static>, &'static [u8]>,
+        key: Key<'_>,
+    ) -> Result<Option<Self>> {
+        let Some(base) = docs.get(key).map_err(db_err)? else { return Ok(None) };
+        let mut layout = Layout { base: base.value().len(), ..Layout::default() };
+        let last = deltas.range(delta_range(key)).map_err(db_err)?.next_back().transpose().map_err(db_err)?;
+        if let Some((k, v)) = last {
+            let total =
+                v.value().get(..DELTA_TOTAL).and_then(|t| t.try_into().ok()).map_or(0, u32::from_le_bytes);
+            layout.appended = total as usize;
+            layout.next = k.value().2 + 1;
+        }
+        Ok(Some(layout))
+    }
+
+    /// The stored size of the document.
+    fn size(&self) -> usize {
+        self.base + self.appended
+    }
 }
 
 /// The latest sequence number in the change log as `txn` sees it (0 when empty).
@@ -716,6 +826,7 @@ fn init_meta(db: &Database) -> Result<[u8; 16]> {
     let txn = db.begin_write().map_err(db_err)?;
     let id = {
         txn.open_table(DOCS).map_err(db_err)?;
+        txn.open_table(DELTAS).map_err(db_err)?;
         txn.open_table(PROJECTIONS).map_err(db_err)?;
         txn.open_table(DOC_SEQ).map_err(db_err)?;
         txn.open_table(CHANGES).map_err(db_err)?;
@@ -749,6 +860,7 @@ pub(super) fn parse_projection(bytes: &[u8]) -> Result<Value> {
 /// so the projection, the change log and the counts can never disagree with the documents.
 pub struct Writer<'txn> {
     docs: redb::Table<'txn, Key<'static>, &'static [u8]>,
+    deltas: redb::Table<'txn, DeltaKey<'static>, &'static [u8]>,
     projections: redb::Table<'txn, Key<'static>, &'static [u8]>,
     doc_seq: redb::Table<'txn, Key<'static>, u64>,
     changes: redb::Table<'txn, u64, Key<'static>>,
@@ -759,6 +871,7 @@ pub struct Writer<'txn> {
     settings: std::collections::HashMap<String, CollectionSettings>,
     index: Maintainer<'txn>,
     actor: &'txn ActorId,
+    cache: &'txn Mutex<DocCache>,
     next_seq: u64,
     /// The changed documents with their new log positions.
     committed: Vec<(u64, Document)>,
@@ -767,11 +880,12 @@ pub struct Writer<'txn> {
 }
 
 impl<'txn> Writer<'txn> {
-    fn new(txn: &'txn WriteTransaction, actor: &'txn ActorId) -> Result<Self> {
+    fn new(txn: &'txn WriteTransaction, actor: &'txn ActorId, cache: &'txn Mutex<DocCache>) -> Result<Self> {
         let changes = txn.open_table(CHANGES).map_err(db_err)?;
         let next_seq = changes.last().map_err(db_err)?.map_or(0, |(seq, _)| seq.value()) + 1;
         Ok(Self {
             docs: txn.open_table(DOCS).map_err(db_err)?,
+            deltas: txn.open_table(DELTAS).map_err(db_err)?,
             projections: txn.open_table(PROJECTIONS).map_err(db_err)?,
             doc_seq: txn.open_table(DOC_SEQ).map_err(db_err)?,
             changes,
@@ -781,6 +895,7 @@ impl<'txn> Writer<'txn> {
             settings: std::collections::HashMap::new(),
             index: Maintainer::new(txn)?,
             actor,
+            cache,
             next_seq,
             committed: Vec::new(),
             latest: std::collections::HashMap::new(),
@@ -797,7 +912,7 @@ impl<'txn> Writer<'txn> {
         f: impl FnOnce(&mut AutoCommit) -> Result<()>,
     ) -> Result<bool> {
         let existing = self.existing(collection, id)?;
-        match change(collection, id, existing.as_ref(), self.actor, f)? {
+        match change(collection, id, existing, self.actor, f)? {
             Some(prepared) => self.put_local(prepared).map(|()| true),
             None => Ok(false),
         }
@@ -811,26 +926,30 @@ impl<'txn> Writer<'txn> {
         if !distinct || ids.len() < PARALLEL_MIN {
             for (id, input) in ids.iter().zip(inputs) {
                 let existing = self.existing(collection, id)?;
-                if let Some(prepared) = upsert_one(collection, id, input, existing.as_ref(), self.actor)? {
+                if let Some(prepared) = upsert_one(collection, id, input, existing, self.actor)? {
                     self.put_local(prepared)?;
                 }
             }
             return Ok(());
         }
-        let existing = ids.iter().map(|id| self.existing(collection, id)).collect::<Result<Vec<_>>>()?;
-        let jobs: Vec<_> = ids.iter().zip(inputs).zip(&existing).collect();
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let per_thread = ids.len().div_ceil(threads);
+        let mut jobs = Vec::new();
+        for (n, (id, input)) in ids.iter().zip(inputs).enumerate() {
+            if n % per_thread == 0 {
+                jobs.push(Vec::with_capacity(per_thread));
+            }
+            jobs.last_mut().expect("pushed above").push((id, input, self.existing(collection, id)?));
+        }
         let actor = self.actor;
         let prepared: Vec<Result<Option<Prepared>>> = std::thread::scope(|scope| {
             let workers: Vec<_> = jobs
-                .chunks(jobs.len().div_ceil(threads))
+                .into_iter()
                 .map(|chunk| {
                     scope.spawn(move || {
                         chunk
-                            .iter()
-                            .map(|((id, input), existing)| {
-                                upsert_one(collection, id, input, existing.as_ref(), actor)
-                            })
+                            .into_iter()
+                            .map(|(id, input, existing)| upsert_one(collection, id, input, existing, actor))
                             .collect::<Vec<_>>()
                     })
                 })
@@ -845,14 +964,20 @@ impl<'txn> Writer<'txn> {
         Ok(())
     }
 
-    /// A stored document's saved bytes and whether it is live.
+    /// A stored document (loaded, when the cache holds it at the stored heads; else its
+    /// bytes), its layout and whether it is live.
     fn existing(&self, collection: &str, id: &str) -> Result<Option<Existing>> {
         let key = (collection, id);
-        let Some(saved) = self.docs.get(key).map_err(db_err)?.map(|b| b.value().to_vec()) else {
-            return Ok(None);
-        };
+        let Some(layout) = Layout::read(&self.docs, &self.deltas, key)? else { return Ok(None) };
         let state = self.projections.get(key).map_err(db_err)?.and_then(|p| p.value().first().copied());
-        Ok(Some(Existing { saved, live: state == Some(LIVE) }))
+        let stored_heads = self.heads.get(key).map_err(db_err)?.map(|h| h.value().to_vec());
+        let cached = self.cache.lock().unwrap_or_else(PoisonError::into_inner).take(collection, id);
+        let source =
+            match cached.and_then(|mut doc| (Some(heads_bytes(&mut doc)) == stored_heads).then_some(doc)) {
+                Some(doc) => Source::Loaded(Box::new(doc)),
+                None => Source::Saved(stored_bytes(&self.docs, Some(&self.deltas), key)?.unwrap_or_default()),
+            };
+        Ok(Some(Existing { source, layout, live: state == Some(LIVE) }))
     }
 
     /// Merges Automerge bytes from a peer (a saved document or changes) into a document,
@@ -867,23 +992,23 @@ impl<'txn> Writer<'txn> {
             if doc.get_heads().is_empty() {
                 return Ok(false);
             }
-            let prepared = prepare(collection, id, &mut doc, false, Some(bytes))?;
-            self.put_merged(prepared, &mut doc)?;
+            self.put(prepare(collection, id, doc, None, None, Some(bytes))?)?;
             return Ok(true);
         };
-        let mut doc = AutoCommit::load(&existing.saved).map_err(|e| Error::context("corrupt document", e))?;
+        let (live, layout) = (existing.live, existing.layout);
+        let mut doc = existing.source.load()?;
         // A document stamped under the `latest` policy is replaced, not merged; one stored
         // before the policy applied merges as usual until its next local write.
         if latest::Hlc::of(&doc).is_some() && self.latest(collection)? {
-            return self.replace_if_later(collection, id, doc, &existing, bytes);
+            return self.replace_if_later(collection, id, doc, (live, layout), bytes);
         }
         let before = doc.get_heads();
         doc.load_incremental(bytes).map_err(bad)?;
         if doc.get_heads() == before {
+            self.cache.lock().unwrap_or_else(PoisonError::into_inner).put(collection, id, layout.size(), doc);
             return Ok(false);
         }
-        let prepared = prepare(collection, id, &mut doc, existing.live, None)?;
-        self.put_merged(prepared, &mut doc)?;
+        self.put(prepare(collection, id, doc, Some((live, layout)), Some(&before), None)?)?;
         Ok(true)
     }
 
@@ -914,15 +1039,16 @@ impl<'txn> Writer<'txn> {
             return self.put(p);
         }
         let last = match self.existing(&collection, &id)? {
-            Some(e) => latest::Hlc::of(
-                &AutoCommit::load(&e.saved).map_err(|e| Error::context("corrupt document", e))?,
-            ),
+            Some(e) => latest::Hlc::of(&e.source.load()?),
             None => None,
         };
         let hlc = latest::Hlc::next(last.as_ref(), latest::wall_ms(), self.actor);
         let doc = latest::fresh(&p.document.fields, p.document.deleted, &hlc, self.actor)?;
-        p.saved = doc.save();
+        let saved = doc.save();
+        p.size = saved.len();
+        p.stored = Stored::Whole(saved);
         p.heads = doc.get_heads().iter().flat_map(|h| h.0).collect();
+        p.doc = None;
         self.put(p)
     }
 
@@ -934,14 +1060,14 @@ impl<'txn> Writer<'txn> {
         collection: &str,
         id: &str,
         ours: AutoCommit,
-        existing: &Existing,
+        (live, layout): (bool, Layout),
         bytes: &[u8],
     ) -> Result<bool> {
         let bad = |e: automerge::AutomergeError| {
             Error::invalid(format!("malformed changes for {collection}/{id}: {e}"))
         };
         let whole = AutoCommit::load(bytes).ok().filter(|d| latest::Hlc::of(d).is_some());
-        let mut incoming = match whole {
+        let incoming = match whole {
             Some(doc) => doc,
             None => {
                 let mut merged = ours.clone();
@@ -952,8 +1078,10 @@ impl<'txn> Writer<'txn> {
         if !latest::wins(&incoming, &ours) {
             return Ok(false);
         }
-        let prepared = prepare(collection, id, &mut incoming, existing.live, None)?;
-        self.put_merged(prepared, &mut incoming)?;
+        // Stored whole, in place of our base and changes.
+        let mut prepared = prepare(collection, id, incoming, None, None, None)?;
+        (prepared.was_live, prepared.layout) = (live, layout);
+        self.put(prepared)?;
         Ok(true)
     }
 
@@ -992,7 +1120,7 @@ impl<'txn> Writer<'txn> {
                 }
             };
         }
-        match upsert_one(collection, id, &input, existing.as_ref(), self.actor)? {
+        match upsert_one(collection, id, &input, existing, self.actor)? {
             Some(prepared) => self.put_local(prepared).map(|()| true),
             None => Ok(false),
         }
@@ -1005,7 +1133,7 @@ impl<'txn> Writer<'txn> {
         validate::collection(collection)
             .and_then(|()| validate::id(id))
             .and_then(|()| validate::fields(&p.document.fields))
-            .and_then(|()| validate::history(p.saved.len()))
+            .and_then(|()| validate::history(p.size))
             .map_err(|e| Error::invalid(format!("{collection}/{id}: {e}")))?;
         let key = (collection, id);
         if collection == settings::SETTINGS_COLLECTION {
@@ -1013,9 +1141,9 @@ impl<'txn> Writer<'txn> {
             self.settings.remove(id);
         }
         let deleted = p.document.deleted;
-        let expires_at = match (deleted, p.updated) {
-            (false, Some(updated)) => self.ttl_secs(&p.document)?.map(|ttl| updated.saturating_add(ttl)),
-            _ => None,
+        let expires_at = match deleted {
+            false => self.ttl_secs(&p.document)?.map(|ttl| p.updated.saturating_add(ttl)),
+            true => None,
         };
         if expires_at.is_some_and(|at| at <= expiry::now()) {
             // Expired already (a peer's old copy): it no longer exists here.
@@ -1025,7 +1153,21 @@ impl<'txn> Writer<'txn> {
         if expiry::is_settings(collection) {
             self.expiry.recheck_from_start(id)?;
         }
-        self.docs.insert(key, p.saved.as_slice()).map_err(db_err)?;
+        match &p.stored {
+            Stored::Whole(saved) => {
+                self.docs.insert(key, saved.as_slice()).map_err(db_err)?;
+                if p.layout.next > 0 {
+                    self.deltas.retain_in(delta_range(key), |_, _| false).map_err(db_err)?;
+                }
+            }
+            Stored::Append(chunks) => {
+                let total = u32::try_from(p.layout.appended + chunks.len())
+                    .map_err(|_| Error::invalid(format!("{collection}/{id}: history too large")))?;
+                let mut row = total.to_le_bytes().to_vec();
+                row.extend_from_slice(chunks);
+                self.deltas.insert((collection, id, p.layout.next), row.as_slice()).map_err(db_err)?;
+            }
+        }
         self.heads.insert(key, p.heads.as_slice()).map_err(db_err)?;
         let old = self.projections.insert(key, p.projection.as_slice()).map_err(db_err)?;
         self.index.update(old.as_ref().map(|o| o.value()), &p.document)?;
@@ -1043,17 +1185,11 @@ impl<'txn> Writer<'txn> {
         } else if !p.was_live && deleted && self.counts.get(collection).map_err(db_err)?.is_none() {
             self.counts.insert(collection, 0).map_err(db_err)?;
         }
+        if let Some(doc) = p.doc {
+            self.cache.lock().unwrap_or_else(PoisonError::into_inner).put(collection, id, p.size, doc);
+        }
         self.committed.push((seq, p.document));
         Ok(())
-    }
-
-    /// Stores a document merged from a peer, working out when it last changed first if it
-    /// has a time to live (reading change times costs, so only then).
-    fn put_merged(&mut self, mut p: Prepared, doc: &mut AutoCommit) -> Result<()> {
-        if !p.document.deleted && self.ttl_secs(&p.document)?.is_some() {
-            p.updated = Some(newest_change_time(doc));
-        }
-        self.put(p)
     }
 
     /// A document's time to live in seconds, by its own `_ttl` or its collection's setting.
@@ -1089,6 +1225,7 @@ impl<'txn> Writer<'txn> {
             None => return Ok(()),
         };
         self.docs.remove(key).map_err(db_err)?;
+        self.deltas.retain_in(delta_range(key), |_, _| false).map_err(db_err)?;
         self.heads.remove(key).map_err(db_err)?;
         if let Some(old) = self.doc_seq.remove(key).map_err(db_err)? {
             self.changes.remove(old.value()).map_err(db_err)?;
@@ -1139,11 +1276,11 @@ impl<'txn> Writer<'txn> {
             let ttl = if document.deleted { None } else { self.ttl_secs(document)? };
             let expires_at = match ttl {
                 Some(ttl) => {
-                    let saved = self.docs.get((collection.as_str(), id.as_str())).map_err(db_err)?;
-                    let saved =
-                        saved.ok_or_else(|| Error::failed("store: a projection without its document"))?;
+                    let key = (collection.as_str(), id.as_str());
+                    let saved = stored_bytes(&self.docs, Some(&self.deltas), key)?
+                        .ok_or_else(|| Error::failed("store: a projection without its document"))?;
                     let mut doc =
-                        AutoCommit::load(saved.value()).map_err(|e| Error::context("corrupt document", e))?;
+                        AutoCommit::load(&saved).map_err(|e| Error::context("corrupt document", e))?;
                     Some(newest_change_time(&mut doc).saturating_add(ttl))
                 }
                 None => None,
@@ -1163,23 +1300,74 @@ impl<'txn> Writer<'txn> {
 /// Batches smaller than this are not worth spreading over threads.
 const PARALLEL_MIN: usize = 64;
 
+/// Appended changes past this many bytes (or past the base's size, if larger) are
+/// compacted into a new base, so loading stays proportional to the document, not its edits.
+const COMPACT_MIN: usize = 1024;
+
 /// A stored document as a write finds it.
 struct Existing {
-    saved: Vec<u8>,
+    source: Source,
+    layout: Layout,
     live: bool,
+}
+
+/// Where a write gets a stored document from.
+enum Source {
+    /// The cache held it at the stored heads.
+    Loaded(Box<AutoCommit>),
+    /// Its stored bytes, to load.
+    Saved(Vec<u8>),
+}
+
+impl Source {
+    fn load(self) -> Result<AutoCommit> {
+        match self {
+            Source::Loaded(doc) => Ok(*doc),
+            Source::Saved(bytes) => {
+                AutoCommit::load(&bytes).map_err(|e| Error::context("corrupt document", e))
+            }
+        }
+    }
+}
+
+/// What a write stores of a document's Automerge form.
+enum Stored {
+    /// A new base (a new document, or a compaction), replacing any appended changes.
+    Whole(Vec<u8>),
+    /// Change chunks appended after the base.
+    Append(Vec<u8>),
 }
 
 /// A changed document encoded for the tables: the CPU-heavy half of a write, which needs no
 /// table and so can run on any thread.
 struct Prepared {
     document: Document,
-    saved: Vec<u8>,
+    stored: Stored,
+    /// The layout the document had before this write.
+    layout: Layout,
+    /// The stored size after it.
+    size: usize,
     heads: Vec<u8>,
     projection: Vec<u8>,
     was_live: bool,
     /// When the document last changed (Unix seconds, as its newest change records it), for
-    /// expiry; `None` when not worked out (a merge of a document without a time to live).
-    updated: Option<u64>,
+    /// expiry.
+    updated: u64,
+    /// The changed document, for the cache.
+    doc: Option<AutoCommit>,
+}
+
+/// The smaller of a new document's saved form and its one change chunk (which carries no
+/// heads hash and loads as a document all the same).
+fn smallest_form(doc: &automerge::Automerge) -> Vec<u8> {
+    let saved = doc.save();
+    let change = doc.get_last_local_change().map(|mut c| c.bytes().into_owned());
+    change.filter(|c| c.len() < saved.len()).unwrap_or(saved)
+}
+
+/// A document's heads as the heads table holds them: 32-byte hashes concatenated.
+fn heads_bytes(doc: &mut AutoCommit) -> Vec<u8> {
+    doc.get_heads().iter().flat_map(|h| h.0).collect()
 }
 
 /// One upsert: a new document with plain fields is built in one batch (the bulk-ingest
@@ -1188,7 +1376,7 @@ fn upsert_one(
     collection: &str,
     id: &str,
     input: &DocInput,
-    existing: Option<&Existing>,
+    existing: Option<Existing>,
     actor: &ActorId,
 ) -> Result<Option<Prepared>> {
     if existing.is_some() || !input.sets.is_empty() || input.fields.is_empty() {
@@ -1196,7 +1384,7 @@ fn upsert_one(
     }
     let updated = expiry::now();
     let doc = convert::create(&input.fields, actor)?;
-    let saved = doc.save();
+    let saved = smallest_form(&doc);
     let heads = doc.get_heads().iter().flat_map(|h| h.0).collect();
     // The projection is the input itself, read the way `convert::read` reads a document.
     let mut fields = input.fields.clone();
@@ -1206,10 +1394,13 @@ fn upsert_one(
     Ok(Some(Prepared {
         projection: projection(&document)?,
         document,
-        saved,
+        layout: Layout::default(),
+        size: saved.len(),
+        stored: Stored::Whole(saved),
         heads,
         was_live: false,
-        updated: Some(updated),
+        doc: None,
+        updated,
     }))
 }
 
@@ -1218,13 +1409,13 @@ fn upsert_one(
 fn change(
     collection: &str,
     id: &str,
-    existing: Option<&Existing>,
+    existing: Option<Existing>,
     actor: &ActorId,
     f: impl FnOnce(&mut AutoCommit) -> Result<()>,
 ) -> Result<Option<Prepared>> {
-    let mut doc = match existing {
-        Some(e) => AutoCommit::load(&e.saved).map_err(|e| Error::context("corrupt document", e))?,
-        None => AutoCommit::new(),
+    let (mut doc, was) = match existing {
+        Some(e) => (e.source.load()?, Some((e.live, e.layout))),
+        None => (AutoCommit::new(), None),
     };
     doc.set_actor(actor.clone());
     let before: Vec<ChangeHash> = doc.get_heads();
@@ -1233,32 +1424,65 @@ fn change(
     let now = expiry::now();
     let options = || CommitOptions::default().with_time(now as i64);
     doc.commit_with(options());
-    if existing.is_none() && doc.get_heads().is_empty() {
+    if was.is_none() && doc.get_heads().is_empty() {
         // A new document with no fields still exists: an empty change gives it a history.
         doc.empty_change(options());
     }
     if doc.get_heads() == before {
         return Ok(None);
     }
-    let mut prepared = prepare(collection, id, &mut doc, existing.is_some_and(|e| e.live), None)?;
-    prepared.updated = Some(now);
-    Ok(Some(prepared))
+    prepare(collection, id, doc, was, None, None).map(Some)
 }
 
-/// Encodes a document for the tables; `saved` is its saved form when already at hand.
+/// Encodes a document for the tables. A stored one (`was`: whether it was live, and its
+/// layout) gets its new changes appended (those past `before`, or with `None` the one local
+/// change just made, found without walking the history), or a new base once they outgrow
+/// it; a new one is saved whole, as `saved` when that is at hand.
 fn prepare(
     collection: &str,
     id: &str,
-    doc: &mut AutoCommit,
-    was_live: bool,
+    mut doc: AutoCommit,
+    was: Option<(bool, Layout)>,
+    before: Option<&[ChangeHash]>,
     saved: Option<&[u8]>,
 ) -> Result<Prepared> {
-    let (fields, deleted) = convert::read(doc)?;
+    let (fields, deleted) = convert::read(&doc)?;
     let document =
         Document { collection: collection.into(), id: id.into(), fields, deleted, conflicts: Vec::new() };
-    let saved = saved.map_or_else(|| doc.save(), <[u8]>::to_vec);
-    let heads = doc.get_heads().iter().flat_map(|h| h.0).collect();
-    Ok(Prepared { projection: projection(&document)?, document, saved, heads, was_live, updated: None })
+    let (was_live, layout) = was.unwrap_or_default();
+    let stored = match (was, saved) {
+        (Some(_), None) => {
+            let changes = match before {
+                Some(before) => doc.get_changes(before),
+                None => doc.get_last_local_change().into_iter().collect(),
+            };
+            let chunks: Vec<u8> = changes.into_iter().flat_map(|mut c| c.bytes().into_owned()).collect();
+            if layout.appended + chunks.len() <= layout.base.max(COMPACT_MIN) {
+                Stored::Append(chunks)
+            } else {
+                Stored::Whole(doc.save())
+            }
+        }
+        (_, saved) => Stored::Whole(saved.map_or_else(|| doc.save(), <[u8]>::to_vec)),
+    };
+    let size = match &stored {
+        Stored::Whole(saved) => saved.len(),
+        Stored::Append(chunks) => layout.size() + chunks.len(),
+    };
+    let heads = heads_bytes(&mut doc);
+    let updated = newest_change_time(&mut doc);
+    let doc = was.is_some().then_some(doc);
+    Ok(Prepared {
+        projection: projection(&document)?,
+        document,
+        stored,
+        layout,
+        size,
+        heads,
+        was_live,
+        doc,
+        updated,
+    })
 }
 
 /// When a document last changed: the newest time its heads record (Unix seconds).
@@ -1316,6 +1540,106 @@ mod tests {
         assert_eq!(log.len(), 150);
         assert!(log.iter().all(|e| e.id[1..].parse::<i64>().unwrap() % 2 == 0));
         assert_eq!(Some(log[0].heads.clone()), s.heads_of([("c", log[0].id.as_str())]).unwrap()[0]);
+    }
+
+    /// The base bytes and the number of delta rows of a document.
+    fn layout(s: &Store, id: &str) -> (Vec<u8>, usize) {
+        let txn = s.db().unwrap().begin_read().unwrap();
+        let base = txn.open_table(DOCS).unwrap().get(("c", id)).unwrap().unwrap().value().to_vec();
+        let rows = txn.open_table(DELTAS).unwrap().range(delta_range(("c", id))).unwrap().count();
+        (base, rows)
+    }
+
+    #[test]
+    fn updates_append_their_changes_and_compact_into_a_new_base() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b) = (store(&tmp, "a", 1), store(&tmp, "b", 2));
+        set(&a, "v", 0);
+        let (base, rows) = layout(&a, "x");
+        assert_eq!(rows, 0);
+        set(&a, "v", 1);
+        assert_eq!(layout(&a, "x"), (base.clone(), 1), "an update appends, the base stays");
+
+        let mut compactions = 0;
+        for v in 2..600 {
+            set(&a, "v", v);
+            compactions += usize::from(layout(&a, "x").1 == 0);
+        }
+        assert!(compactions > 0, "appended changes outgrew the base");
+        assert!(layout(&a, "x").0 != base);
+        assert_eq!(a.get("c", "x").unwrap().unwrap().fields["v"], 599);
+        assert_eq!(a.history("c", "x").unwrap().unwrap().len(), 600);
+
+        // A peer's change merges into the cached document, and the next local edit keeps it.
+        b.write(|w| w.merge("c", "x", &a.raw("c", "x").unwrap().unwrap()).map(drop)).unwrap();
+        set(&b, "w", 7);
+        a.write(|w| w.merge("c", "x", &b.raw("c", "x").unwrap().unwrap()).map(drop)).unwrap();
+        set(&a, "v", 600);
+        let doc = a.get("c", "x").unwrap().unwrap();
+        assert_eq!((doc.fields["v"].as_i64(), doc.fields["w"].as_i64()), (Some(600), Some(7)));
+        let loaded = a.load("c", "x").unwrap().unwrap();
+        assert_eq!(convert::read(&loaded).unwrap().0, doc.fields);
+        b.write(|w| w.merge("c", "x", &a.raw("c", "x").unwrap().unwrap()).map(drop)).unwrap();
+        assert_eq!(b.get("c", "x").unwrap(), a.get("c", "x").unwrap());
+        assert_eq!(a.heads_of([("c", "x")]).unwrap(), b.heads_of([("c", "x")]).unwrap());
+
+        // The same after a reopen, with an empty cache.
+        let heads = a.heads_of([("c", "x")]).unwrap();
+        drop(a);
+        let a = store(&tmp, "a", 1);
+        assert_eq!(a.get("c", "x").unwrap(), Some(doc));
+        assert_eq!(a.heads_of([("c", "x")]).unwrap(), heads);
+        assert_eq!(a.history("c", "x").unwrap().unwrap().len(), 602);
+        set(&a, "v", 601);
+        assert_eq!(a.get("c", "x").unwrap().unwrap().fields["v"], 601);
+    }
+
+    #[test]
+    fn closing_gives_back_the_free_pages_an_ingest_left() {
+        let tmp = tempfile::tempdir().unwrap();
+        let s = store(&tmp, "s", 1);
+        for batch in 0..40 {
+            s.upsert("c", (0..500).map(|i| doc(&format!("d{batch:02}{i:03}"), i)).collect()).unwrap();
+        }
+        let path = tmp.path().join("s");
+        let before = std::fs::metadata(&path).unwrap().len();
+        drop(s);
+        let after = std::fs::metadata(&path).unwrap().len();
+        assert!(after < before * 4 / 5, "{before} -> {after} bytes");
+        let s = store(&tmp, "s", 1);
+        assert_eq!(s.collections().unwrap()[0].documents, 20_000);
+        assert_eq!(s.get("c", "d39499").unwrap().unwrap().fields["v"], 499);
+        // A new document is stored as its one change, smaller than the saved document.
+        let raw = s.raw("c", "d00001").unwrap().unwrap();
+        let mut loaded = AutoCommit::load(&raw).unwrap();
+        assert!(raw.len() < loaded.save().len(), "{} bytes", raw.len());
+        assert_eq!(convert::read(&loaded).unwrap().0, s.get("c", "d00001").unwrap().unwrap().fields);
+    }
+
+    #[test]
+    fn a_store_written_before_the_deltas_table_opens_and_updates() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("old");
+        {
+            let s = store(&tmp, "old", 1);
+            set(&s, "v", 1);
+            // The previous layout: no deltas table, documents saved whole.
+            let mut whole = s.load("c", "x").unwrap().unwrap();
+            let txn = s.db().unwrap().begin_write().unwrap();
+            txn.open_table(DOCS).unwrap().insert(("c", "x"), whole.save().as_slice()).unwrap();
+            txn.delete_table(DELTAS).unwrap();
+            txn.commit().unwrap();
+        }
+        let report = super::super::doctor::verify(&path);
+        assert_eq!((report.documents, report.problems), (1, 0), "{:?}", report.found);
+        let s = store(&tmp, "old", 1);
+        assert_eq!(s.get("c", "x").unwrap().unwrap().fields["v"], 1);
+        set(&s, "v", 2);
+        assert_eq!(layout(&s, "x").1, 1, "the update appended");
+        assert_eq!(s.history("c", "x").unwrap().unwrap().len(), 2);
+        drop(s);
+        let report = super::super::doctor::verify(&path);
+        assert_eq!((report.documents, report.problems), (1, 0), "{:?}", report.found);
     }
 
     #[test]
