@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::Value;
-use tokio::io::BufReader;
+use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::unix::OwnedWriteHalf;
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::watch;
@@ -116,6 +116,9 @@ async fn refuse(stream: UnixStream) {
     let _ = tokio::time::timeout(HEARTBEAT, write_line(&mut writer, &Response::Error(full))).await;
 }
 
+/// How long a connection refused for a bad line is read to its end, at most.
+const DISCARD: Duration = Duration::from_secs(5);
+
 /// Serves one connection, holding one of the [`MAX_CONNECTIONS`] slots until its end.
 async fn handle(stream: UnixStream, ctx: Arc<Context>, slot: tokio::sync::OwnedSemaphorePermit) {
     let (reader, mut writer) = stream.into_split();
@@ -130,6 +133,11 @@ async fn handle(stream: UnixStream, ctx: Arc<Context>, slot: tokio::sync::OwnedS
             Ok(None) => return,
             Err(e) => {
                 let _ = write_line(&mut writer, &Response::Error(e)).await;
+                let _ = writer.shutdown().await;
+                // Discard what the client still sends: closing with unread input would reset
+                // the connection, and the client might lose the error before reading it.
+                let mut sink = tokio::io::sink();
+                let _ = tokio::time::timeout(DISCARD, tokio::io::copy(&mut reader, &mut sink)).await;
                 return;
             }
         }

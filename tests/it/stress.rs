@@ -158,7 +158,8 @@ fn huge_lines_and_too_many_connections_are_refused_and_memory_stays_bounded() {
         }
     });
     let grew = memory(pid, "VmHWM").saturating_sub(before);
-    assert!(grew < 120 << 20, "four huge lines took the node from {before} to {grew} more bytes");
+    // 256 MiB sent; the node holds at most four 16 MiB lines, plus the allocator's slack.
+    assert!(grew < 160 << 20, "four huge lines took the node from {before} to {grew} more bytes");
 
     // 64 connections are served; the 65th is told why it is closed.
     let held: Vec<_> = (0..64).map(|_| UnixStream::connect(&socket).unwrap()).collect();
