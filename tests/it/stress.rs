@@ -313,7 +313,7 @@ fn a_large_upsert_through_a_node_is_cut_into_requests_that_fit() {
 #[test]
 fn a_batch_through_a_node_killed_mid_write_is_all_or_nothing() {
     use std::io::Write;
-    let node = Node::new();
+    let node = Node::loopback();
     node.ok(&["upsert", "batches", "w", "--set", "x=1"]);
     let count = || node.ok(&["query", "batches", "--count"]).trim().parse::<usize>().expect("a count");
     for round in 0..8u64 {
