@@ -66,8 +66,19 @@
 //! since the base, folded into a new base once they outgrow it), `projections` (a
 //! live/removed byte and the JSON form), `heads` (current change hashes), `doc_seq` (the
 //! document's latest change-log position). Then `changes` (log position to document, one
-//! entry per document at its latest change), `counts` (live documents per collection) and
-//! `meta` (store identity, per-peer cursors).
+//! entry per document at its latest change), `counts` (live documents per collection),
+//! `expires`/`expiry_due` (when documents with a time to live expire, by document and by
+//! time), the index tables and `meta` (store identity, per-peer cursors).
+//!
+//! ## Collection settings
+//!
+//! A collection's settings ([`sync::settings`]: history policy, priority, time to live) are a
+//! document of the system collection `_peat.collections`, synced like any other. The store
+//! reads them in its write transaction: a `latest` collection stores each write as a fresh
+//! one-change document stamped by a hybrid logical clock (`backend/automerge/latest.rs`);
+//! a time to live gives the document an expiry time that a sweeper acts on
+//! (`backend/automerge/expiry.rs`); `high`/`critical` writes are pushed to peers on a QUIC
+//! stream of their own (`net/push.rs`).
 //!
 //! ## The sync protocol
 //!
