@@ -61,9 +61,8 @@
 //!
 //! ## The store's tables (redb)
 //!
-//! Keyed by (collection, id): `docs` (the document's base: its saved form, or for a new one
-//! its single change when smaller), `deltas` (keyed by (collection, id, n): the changes made
-//! since the base, folded into a new base once they outgrow it), `projections` (a
+//! Keyed by (collection, id): `docs` (the document's base: its saved form), `deltas`
+//! (keyed by (collection, id, n): the changes made since the base, folded into a new base once they outgrow it), `projections` (a
 //! live/removed byte and the JSON form), `heads` (current change hashes), `doc_seq` (the
 //! document's latest change-log position). Then `changes` (log position to document, one
 //! entry per document at its latest change), `counts` (live documents per collection),

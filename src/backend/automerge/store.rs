@@ -1357,14 +1357,6 @@ struct Prepared {
     doc: Option<AutoCommit>,
 }
 
-/// The smaller of a new document's saved form and its one change chunk (which carries no
-/// heads hash and loads as a document all the same).
-fn smallest_form(doc: &automerge::Automerge) -> Vec<u8> {
-    let saved = doc.save();
-    let change = doc.get_last_local_change().map(|mut c| c.bytes().into_owned());
-    change.filter(|c| c.len() < saved.len()).unwrap_or(saved)
-}
-
 /// A document's heads as the heads table holds them: 32-byte hashes concatenated.
 fn heads_bytes(doc: &mut AutoCommit) -> Vec<u8> {
     doc.get_heads().iter().flat_map(|h| h.0).collect()
@@ -1384,7 +1376,7 @@ fn upsert_one(
     }
     let updated = expiry::now();
     let doc = convert::create(&input.fields, actor)?;
-    let saved = smallest_form(&doc);
+    let saved = doc.save();
     let heads = doc.get_heads().iter().flat_map(|h| h.0).collect();
     // The projection is the input itself, read the way `convert::read` reads a document.
     let mut fields = input.fields.clone();
@@ -1609,11 +1601,6 @@ mod tests {
         let s = store(&tmp, "s", 1);
         assert_eq!(s.collections().unwrap()[0].documents, 20_000);
         assert_eq!(s.get("c", "d39499").unwrap().unwrap().fields["v"], 499);
-        // A new document is stored as its one change, smaller than the saved document.
-        let raw = s.raw("c", "d00001").unwrap().unwrap();
-        let mut loaded = AutoCommit::load(&raw).unwrap();
-        assert!(raw.len() < loaded.save().len(), "{} bytes", raw.len());
-        assert_eq!(convert::read(&loaded).unwrap().0, s.get("c", "d00001").unwrap().unwrap().fields);
     }
 
     #[test]
