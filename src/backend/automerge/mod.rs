@@ -42,6 +42,8 @@ pub struct AutomergeBackend {
     store: OnceLock<Arc<Store>>,
     config: OnceLock<BackendConfig>,
     engine: tokio::sync::Mutex<Option<Arc<net::Engine>>>,
+    /// The expiry sweeper, while sync runs (see [`expiry::sweep`]).
+    sweeper: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// Where added and removed peers are remembered.
     config_file: ConfigFile,
     _lock: DirLock,
@@ -55,6 +57,7 @@ impl AutomergeBackend {
             store: OnceLock::new(),
             config: OnceLock::new(),
             engine: tokio::sync::Mutex::new(None),
+            sweeper: std::sync::Mutex::new(None),
             config_file,
             _lock: lock,
         }
@@ -121,9 +124,7 @@ impl DataSyncBackend for AutomergeBackend {
         })
         .await
         .map_err(|e| Error::context("store task", e))??;
-        let store = Arc::new(store);
-        tokio::spawn(expiry::sweep(Arc::downgrade(&store)));
-        self.store.set(store).map_err(|_| Error::failed("backend is already initialized"))
+        self.store.set(Arc::new(store)).map_err(|_| Error::failed("backend is already initialized"))
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -375,11 +376,18 @@ impl SyncEngine for AutomergeBackend {
         if engine.is_none() {
             let store = Arc::clone(self.store()?);
             let config_file = self.config_file.clone();
+            let sweeper = tokio::spawn(expiry::sweep(Arc::downgrade(&store)));
             *engine = Some(Arc::new(net::Engine::start(store, self.config()?, config_file).await?));
+            // A running node removes expired documents as their time comes; a command run
+            // without one removes them when it opens the store.
+            *self.sweeper.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(sweeper);
         }
         Ok(())
     }
     async fn stop_sync(&self) -> Result<()> {
+        if let Some(sweeper) = self.sweeper.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
+            sweeper.abort();
+        }
         if let Some(engine) = self.engine.lock().await.take() {
             engine.stop().await;
         }
