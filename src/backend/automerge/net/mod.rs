@@ -35,8 +35,8 @@ use self::tasks::Tasks;
 use super::Store;
 use crate::home::ConfigFile;
 use crate::sync::{
-    BackendConfig, Error, EventStream, PeerEvent, PeerEventStream, PeerInfo, PeerSource, Result,
-    SyncDirection, SyncEvent, SyncEventStream, SyncStatus,
+    BackendConfig, Error, ErrorKind, EventStream, PeerEvent, PeerEventStream, PeerInfo, PeerSource, Result,
+    SyncDirection, SyncEvent, SyncEventStream, SyncStatus, validate,
 };
 
 /// How long `peers add` waits to report whether the new peer answered.
@@ -222,6 +222,36 @@ pub struct Reloaded {
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
     let guarded = || crate::sync::error::catch_panics(f).map_err(|m| Error::failed(format!("store: {m}")))?;
     tokio::task::spawn_blocking(guarded).await.map_err(|e| Error::context("sync task", e))?
+}
+
+/// Documents a peer sent, merged: the ones that changed, and why any were refused.
+type Merged = (Vec<(String, String)>, Vec<String>);
+
+/// Merges documents from `peer` in one transaction, as every way they arrive (pulled or
+/// pushed) must be: a peer holds the formation key, not the right to store bad documents, so
+/// a refused one is skipped and its reason returned, never retried in a loop that would hold
+/// up everything behind it.
+async fn merge_from_peer(store: Arc<Store>, peer: String, docs: Vec<wire::DocChanges>) -> Result<Merged> {
+    blocking(move || {
+        let (mut changed, mut refused) = (Vec::new(), Vec::new());
+        store.write_from(&peer, |w| {
+            for d in &docs {
+                let merged = validate::collection(&d.collection)
+                    .and_then(|()| validate::id(&d.id))
+                    .map_err(Error::invalid)
+                    .and_then(|()| w.merge(&d.collection, &d.id, &d.bytes));
+                match merged {
+                    Ok(true) => changed.push((d.collection.clone(), d.id.clone())),
+                    Ok(false) => {}
+                    Err(e) if e.kind == ErrorKind::Invalid => refused.push(e.message),
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(())
+        })?;
+        Ok((changed, refused))
+    })
+    .await
 }
 
 /// The sync engine of a running node.

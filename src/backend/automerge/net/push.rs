@@ -16,9 +16,9 @@ use iroh::endpoint::{Connection, SendStream};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::wire::{self, DocChanges, Msg};
-use super::{Shared, blocking};
+use super::{Shared, blocking, merge_from_peer};
 use crate::sync::settings::SETTINGS_COLLECTION;
-use crate::sync::{Error, ErrorKind, Priority, Result, SyncEvent, validate};
+use crate::sync::{Error, Priority, Result, SyncEvent};
 
 /// Documents larger than this go by the log only: a push must stay small to be quick.
 const MAX_PUSH: usize = 64 * 1024;
@@ -99,29 +99,10 @@ impl Classes {
 /// Merges documents a peer pushed, as the session merges what it pulls: a bad one is
 /// refused with a warning, never stored.
 pub(super) async fn merge(shared: &Arc<Shared>, peer: &EndpointId, docs: Vec<DocChanges>) -> Result<()> {
-    let (store, from) = (shared.store.clone(), peer.to_string());
-    let merged = blocking(move || {
-        let mut changed = Vec::new();
-        store.write_from(&from, |w| {
-            for d in &docs {
-                let merged = validate::collection(&d.collection)
-                    .and_then(|()| validate::id(&d.id))
-                    .map_err(Error::invalid)
-                    .and_then(|()| w.merge(&d.collection, &d.id, &d.bytes));
-                match merged {
-                    Ok(true) => changed.push((d.collection.clone(), d.id.clone())),
-                    Ok(false) => {}
-                    Err(e) if e.kind == ErrorKind::Invalid => {
-                        tracing::warn!("peer {from}: refused a document it pushed: {}", e.message);
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            Ok(())
-        })?;
-        Ok(changed)
-    })
-    .await?;
+    let (merged, refused) = merge_from_peer(shared.store.clone(), peer.to_string(), docs).await?;
+    for why in refused {
+        tracing::warn!("peer {peer}: refused a document it pushed: {why}");
+    }
     for (collection, id) in merged {
         let _ = shared.sync_events.send(SyncEvent::Received { peer: peer.to_string(), collection, id });
     }

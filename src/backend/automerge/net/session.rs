@@ -28,9 +28,9 @@ use tokio::task::JoinSet;
 use super::echo::PeerHolds;
 use super::peers::{Counters, Progress, now_ms};
 use super::wire::{self, CHANGES_BUDGET, DocChanges, Entry, Msg, Want};
-use super::{Shared, blocking};
+use super::{Shared, blocking, merge_from_peer};
 use crate::home::ticket::hex;
-use crate::sync::{Error, ErrorKind, Result, SyncEvent, validate};
+use crate::sync::{Error, Result, SyncEvent};
 
 /// Log entries per `Entries` frame.
 const BATCH: usize = 1000;
@@ -612,31 +612,8 @@ impl Puller {
         if !docs.is_empty() {
             let bytes: u64 = docs.iter().map(|d| d.bytes.len() as u64).sum();
             Counters::add(&self.counters.change_bytes_received, bytes);
-            let (store, peer) = (self.shared.store.clone(), self.peer.clone());
-            let merged = blocking(move || {
-                let (mut changed, mut refused) = (Vec::new(), Vec::new());
-                store.write_from(&peer, |w| {
-                    for d in &docs {
-                        // A peer holds the formation key, not the right to store bad
-                        // documents; a refused one is skipped (and reported), never retried
-                        // in a loop that would hold up everything behind it.
-                        let merged = validate::collection(&d.collection)
-                            .and_then(|()| validate::id(&d.id))
-                            .map_err(Error::invalid)
-                            .and_then(|()| w.merge(&d.collection, &d.id, &d.bytes));
-                        match merged {
-                            Ok(true) => changed.push((d.collection.clone(), d.id.clone())),
-                            Ok(false) => {}
-                            Err(e) if e.kind == ErrorKind::Invalid => refused.push(e.message),
-                            Err(e) => return Err(e),
-                        }
-                    }
-                    Ok(())
-                })?;
-                Ok((changed, refused))
-            })
-            .await?;
-            let (merged, refused) = merged;
+            let (merged, refused) =
+                merge_from_peer(self.shared.store.clone(), self.peer.clone(), docs).await?;
             for why in refused {
                 tracing::warn!("peer {}: refused a document it sent: {why}", self.peer);
                 self.counters.refuse(format!("refused a document it sent: {why}"));
