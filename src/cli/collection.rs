@@ -62,10 +62,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let backend = if changing { ctx.writer().await? } else { ctx.reader().await? };
     let store = backend.document_store();
     let found = store.get(SETTINGS_COLLECTION, &args.collection).await?;
-    let mut settings = match found {
-        Some(doc) if !doc.deleted => CollectionSettings::from_fields(&doc.fields),
-        _ => CollectionSettings::default(),
-    };
+    let mut settings = CollectionSettings::of(found.as_ref());
     if changing {
         settings.history = args.history.unwrap_or(settings.history);
         settings.priority = args.priority.unwrap_or(settings.priority);

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use super::Document;
+
 /// The system collection holding every collection's settings.
 pub const SETTINGS_COLLECTION: &str = "_peat.collections";
 /// Collections whose names start with this are the node's own; users cannot write them directly.
@@ -48,6 +50,15 @@ const PRIORITY: &str = "priority";
 const TTL_SECS: &str = "ttl_secs";
 
 impl CollectionSettings {
+    /// The settings a collection's settings document holds: the defaults when it has none,
+    /// or a removed one.
+    pub fn of(document: Option<&Document>) -> Self {
+        match document {
+            Some(doc) if !doc.deleted => Self::from_fields(&doc.fields),
+            _ => Self::default(),
+        }
+    }
+
     /// Reads settings from their document's fields. Unknown or malformed values (a newer
     /// node's, say) fall back to the defaults rather than failing the reader.
     pub fn from_fields(fields: &Map<String, Value>) -> Self {

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use super::store::Store;
 
 use super::store::db_err;
-use crate::sync::{CollectionSettings, Result, TTL_FIELD, settings};
+use crate::sync::{CollectionSettings, Result, TTL_FIELD};
 
 type Key<'a> = (&'a str, &'a str);
 /// When each document with a time to live expires (Unix seconds).
@@ -121,12 +121,6 @@ pub fn copy(from: &ReadTransaction, to: &redb::Database) -> Result<()> {
     super::store::copy_table(from, to, EXPIRES)?;
     super::store::copy_table(from, to, DUE)?;
     super::store::copy_table(from, to, RECHECK)
-}
-
-/// Whether a write to `collection` changes another collection's `ttl` setting, so that
-/// collection's documents must be checked again.
-pub fn is_settings(collection: &str) -> bool {
-    collection == settings::SETTINGS_COLLECTION
 }
 
 /// Documents removed when a store opens; the sweeper takes the rest.

@@ -204,10 +204,7 @@ impl Store {
     /// A collection's settings, as its document in the settings collection says (the
     /// defaults when it has none).
     pub fn settings(&self, collection: &str) -> Result<CollectionSettings> {
-        Ok(match self.get(settings::SETTINGS_COLLECTION, collection)? {
-            Some(doc) if !doc.deleted => CollectionSettings::from_fields(&doc.fields),
-            _ => CollectionSettings::default(),
-        })
+        Ok(CollectionSettings::of(self.get(settings::SETTINGS_COLLECTION, collection)?.as_ref()))
     }
 
     /// Deletes up to `limit` documents whose time to live is up (see [`expiry`]); returns how
@@ -875,8 +872,6 @@ pub struct Writer<'txn> {
     next_seq: u64,
     /// The changed documents with their new log positions.
     committed: Vec<(u64, Document)>,
-    /// Whether each collection written so far keeps only the latest state.
-    latest: std::collections::HashMap<String, bool>,
 }
 
 impl<'txn> Writer<'txn> {
@@ -898,7 +893,6 @@ impl<'txn> Writer<'txn> {
             cache,
             next_seq,
             committed: Vec::new(),
-            latest: std::collections::HashMap::new(),
         })
     }
 
@@ -1012,23 +1006,25 @@ impl<'txn> Writer<'txn> {
         Ok(true)
     }
 
-    /// Whether `collection` keeps only the latest state, as its settings read in this write
-    /// (read once per write; a write to the settings forgets what was read).
-    fn latest(&mut self, collection: &str) -> Result<bool> {
-        if let Some(&latest) = self.latest.get(collection) {
-            return Ok(latest);
+    /// A collection's settings as this write reads them (once per write; a write to the
+    /// settings forgets what was read).
+    fn settings_of(&mut self, collection: &str) -> Result<CollectionSettings> {
+        if let Some(&found) = self.settings.get(collection) {
+            return Ok(found);
         }
-        let latest =
-            match self.projections.get((settings::SETTINGS_COLLECTION, collection)).map_err(db_err)? {
-                Some(bytes) => {
-                    let doc = from_json(settings::SETTINGS_COLLECTION, parse_projection(bytes.value())?);
-                    !doc.deleted
-                        && CollectionSettings::from_fields(&doc.fields).history == HistoryPolicy::Latest
-                }
-                None => false,
-            };
-        self.latest.insert(collection.to_string(), latest);
-        Ok(latest)
+        let key = (settings::SETTINGS_COLLECTION, collection);
+        let document = match self.projections.get(key).map_err(db_err)? {
+            Some(bytes) => Some(from_json(settings::SETTINGS_COLLECTION, parse_projection(bytes.value())?)),
+            None => None,
+        };
+        let found = CollectionSettings::of(document.as_ref());
+        self.settings.insert(collection.to_string(), found);
+        Ok(found)
+    }
+
+    /// Whether `collection` keeps only the latest state.
+    fn latest(&mut self, collection: &str) -> Result<bool> {
+        Ok(self.settings_of(collection)?.history == HistoryPolicy::Latest)
     }
 
     /// Stores a local write. In a `latest` collection the document is first rebuilt as a
@@ -1137,8 +1133,10 @@ impl<'txn> Writer<'txn> {
             .map_err(|e| Error::invalid(format!("{collection}/{id}: {e}")))?;
         let key = (collection, id);
         if collection == settings::SETTINGS_COLLECTION {
-            self.latest.remove(id);
+            // Collection `id`'s settings change: forget what this write read of them, and
+            // check its documents' expiry again.
             self.settings.remove(id);
+            self.expiry.recheck_from_start(id)?;
         }
         let deleted = p.document.deleted;
         let expires_at = match deleted {
@@ -1150,9 +1148,6 @@ impl<'txn> Writer<'txn> {
             return self.purge(collection, id);
         }
         self.expiry.set(key, expires_at)?;
-        if expiry::is_settings(collection) {
-            self.expiry.recheck_from_start(id)?;
-        }
         match &p.stored {
             Stored::Whole(saved) => {
                 self.docs.insert(key, saved.as_slice()).map_err(db_err)?;
@@ -1194,22 +1189,8 @@ impl<'txn> Writer<'txn> {
 
     /// A document's time to live in seconds, by its own `_ttl` or its collection's setting.
     fn ttl_secs(&mut self, document: &Document) -> Result<Option<u64>> {
-        if !self.settings.contains_key(&document.collection) {
-            let key = (settings::SETTINGS_COLLECTION, document.collection.as_str());
-            let found = match self.projections.get(key).map_err(db_err)? {
-                Some(bytes) => {
-                    let doc = from_json(settings::SETTINGS_COLLECTION, parse_projection(bytes.value())?);
-                    if doc.deleted {
-                        CollectionSettings::default()
-                    } else {
-                        CollectionSettings::from_fields(&doc.fields)
-                    }
-                }
-                None => CollectionSettings::default(),
-            };
-            self.settings.insert(document.collection.clone(), found);
-        }
-        Ok(expiry::ttl_secs(&document.fields, &self.settings[&document.collection]))
+        let collection = self.settings_of(&document.collection)?;
+        Ok(expiry::ttl_secs(&document.fields, &collection))
     }
 
     /// Deletes a document outright, with its log entry and expiry (expiry leaves no
