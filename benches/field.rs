@@ -12,6 +12,10 @@
 //! - 1 Mbit/s, 100 ms, 30% loss: 1,000 documents converge
 //! - 64 kbit/s, 200 ms: a 1,000-document catch-up (time against the floor)
 
+// Its tests are not compiled here, so what only they use is unused.
+#[allow(dead_code, unused_imports)]
+#[path = "../tests/it/field.rs"]
+mod field;
 #[allow(dead_code)]
 #[path = "../tests/it/harness.rs"]
 mod harness;
@@ -24,6 +28,7 @@ mod linksim;
 
 use std::time::{Duration, Instant};
 
+use field::{bench_documents, gzipped};
 use harness::{Node, Watch};
 use hosts::Field;
 use linksim::LinkConfig;
@@ -52,7 +57,7 @@ fn main() {
     let a = field.start_node(0, None);
     let b = field.start_node(1, Some(&Field::ticket(&a)));
     let start = Instant::now();
-    a.ok_with_stdin(&["upsert", "units"], &documents(0..1000));
+    a.ok_with_stdin(&["upsert", "units"], &bench_documents(0..1000));
     b.ok(&["sync", "wait", "--timeout", "600s"]);
     let count = b.json(&["query", "units", "--count", "-o", "json"]);
     println!("  1,000 documents converged in {:.1} s ({count} on B)", start.elapsed().as_secs_f64());
@@ -66,7 +71,7 @@ fn main() {
 /// A node A on host 0 holding `n` bench documents, then B joining it: prints how long B
 /// took to hold them all against the floor of their compressed bytes at `rate`.
 fn catch_up(field: &Field, n: usize, rate: u64) -> (Node, Node) {
-    let docs = documents(0..n);
+    let docs = bench_documents(0..n);
     let a = field.start_node(0, None);
     a.ok_with_stdin(&["upsert", "units"], &docs);
     let start = Instant::now();
@@ -122,21 +127,6 @@ fn write_after_heal(field: &Field, a: &Node, b: &Node) {
     println!("  a write crossed {:.2} s after the heal (goal <= 2 s)", start.elapsed().as_secs_f64());
 }
 
-/// The bench documents of `benches/common` (`write_documents`).
-fn documents(range: std::ops::Range<usize>) -> String {
-    range
-        .map(|i| {
-            format!(
-                "{{\"id\":\"u{i:07}\",\"name\":\"unit {i}\",\"speed\":{},\"lat\":{:.5},\"lon\":{:.5},\"active\":{}}}\n",
-                i % 1000,
-                59.0 + (i % 997) as f64 * 1e-3,
-                18.0 + (i % 991) as f64 * 1e-3,
-                i % 3 == 0
-            )
-        })
-        .collect()
-}
-
 /// Round `round` of 100 beacons' positions.
 fn beacon_round(round: usize) -> String {
     (0..100)
@@ -148,17 +138,4 @@ fn beacon_round(round: usize) -> String {
             )
         })
         .collect()
-}
-
-/// `gzip -c` of `data`: how many bytes.
-fn gzipped(data: &str) -> usize {
-    use std::io::Write;
-    let mut gzip = std::process::Command::new("gzip")
-        .arg("-c")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("gzip runs");
-    gzip.stdin.take().unwrap().write_all(data.as_bytes()).unwrap();
-    gzip.wait_with_output().unwrap().stdout.len()
 }

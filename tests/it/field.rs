@@ -126,9 +126,9 @@ fn writes_on_both_sides_of_a_partition_converge_after_it_heals() {
     assert_eq!(ids, ["s2", "s3"], "both removes crossed");
 }
 
-/// The bench documents of `benches/common` (`write_documents`).
-fn bench_documents(n: usize) -> String {
-    (0..n)
+/// The bench documents of `benches/common` (`write_documents`); the field bench writes them too.
+pub fn bench_documents(range: std::ops::Range<usize>) -> String {
+    range
         .map(|i| {
             format!(
                 "{{\"id\":\"u{i:07}\",\"name\":\"unit {i}\",\"speed\":{},\"lat\":{:.5},\"lon\":{:.5},\"active\":{}}}\n",
@@ -142,7 +142,7 @@ fn bench_documents(n: usize) -> String {
 }
 
 /// `gzip -c` of `data`: how many bytes.
-fn gzipped(data: &str) -> usize {
+pub fn gzipped(data: &str) -> usize {
     use std::io::Write;
     let mut gzip = std::process::Command::new("gzip")
         .arg("-c")
@@ -164,7 +164,7 @@ fn gzipped(data: &str) -> usize {
 fn the_initial_sync_of_the_bench_documents_is_compressed_on_the_wire() {
     let Some(field) = Field::new(2, LinkConfig::default(), 12) else { return };
     const N: usize = 5000;
-    let docs = bench_documents(N);
+    let docs = bench_documents(0..N);
     let a = field.start_node(0, None);
     a.ok_with_stdin(&["upsert", "units"], &docs);
     let b = field.start_node(1, Some(&Field::ticket(&a)));
@@ -201,7 +201,7 @@ fn a_critical_write_overtakes_a_bulk_catch_up_on_a_slow_link() {
     let a = field.start_node(0, None);
     a.ok(&["collection", "units", "--priority", "bulk"]);
     a.ok(&["collection", "alerts", "--priority", "critical"]);
-    a.ok_with_stdin(&["upsert", "units"], &bench_documents(N));
+    a.ok_with_stdin(&["upsert", "units"], &bench_documents(0..N));
     let b = field.start_node(1, Some(&Field::ticket(&a)));
     let _logs = LogsOnFailure(&[("A", &a), ("B", &b)]);
     // The catch-up is under way: B holds some of the units.
