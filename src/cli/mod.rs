@@ -182,7 +182,7 @@ pub fn complete_if_asked() {
 }
 
 /// Runs a parsed command line. Ctrl-C interrupts any command (exit 130) except those that
-/// handle it themselves ([`Command::handles_ctrl_c`]).
+/// handle it themselves (`Command::handles_ctrl_c`).
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = Context::new(context::Options {
         dir: cli.dir.as_deref(),
