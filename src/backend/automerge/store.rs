@@ -363,6 +363,24 @@ impl Store {
         stored_bytes(&docs, Some(&deltas), (collection, id))
     }
 
+    /// The heads and stored bytes of documents, read in one transaction (`None` for a
+    /// document this store does not hold): what serving a peer's request needs.
+    pub fn heads_and_raw<'k>(
+        &self,
+        keys: impl IntoIterator<Item = (&'k str, &'k str)>,
+    ) -> Result<Vec<Option<HeadsAndRaw>>> {
+        let txn = self.db()?.begin_read().map_err(db_err)?;
+        let heads = txn.open_table(HEADS).map_err(db_err)?;
+        let docs = txn.open_table(DOCS).map_err(db_err)?;
+        let deltas = txn.open_table(DELTAS).map_err(db_err)?;
+        keys.into_iter()
+            .map(|key| {
+                let Some(raw) = stored_bytes(&docs, Some(&deltas), key)? else { return Ok(None) };
+                Ok(read_heads(&heads, &docs, key)?.map(|h| (h, raw)))
+            })
+            .collect()
+    }
+
     /// The latest sequence number in the change log (0 when empty).
     pub fn last_seq(&self) -> Result<u64> {
         last_seq(&self.db()?.begin_read().map_err(db_err)?)
@@ -626,6 +644,9 @@ fn base64(bytes: &[u8]) -> String {
 }
 
 /// A change-log entry with the document's current heads.
+/// A document's current heads and its stored bytes.
+pub type HeadsAndRaw = (Vec<ChangeHash>, Vec<u8>);
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogEntry {
     pub seq: u64,
@@ -1004,6 +1025,11 @@ impl<'txn> Writer<'txn> {
         }
         self.put(prepare(collection, id, doc, Some((live, layout)), Some(&before), None)?)?;
         Ok(true)
+    }
+
+    /// A document's heads as this write sees them (`None` if it is not stored).
+    pub fn heads(&self, collection: &str, id: &str) -> Result<Option<Vec<ChangeHash>>> {
+        read_heads(&self.heads, &self.docs, (collection, id))
     }
 
     /// A collection's settings as this write reads them (once per write; a write to the
