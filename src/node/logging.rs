@@ -59,21 +59,22 @@ pub fn init(level: &str, sink: Sink, ansi: bool) {
 /// Replaces the running filter with `level` (SIGHUP).
 pub fn reload(level: &str) -> Result<(), String> {
     let filter =
-        EnvFilter::try_new(with_quiet_transport(level)).map_err(|e| format!("log_level '{level}': {e}"))?;
+        EnvFilter::try_new(with_quiet_crates(level)).map_err(|e| format!("log_level '{level}': {e}"))?;
     RELOAD.get().ok_or("logging is not initialised")?(filter)
 }
 
-/// The transport's crates log at `warn` unless `level` names them: at `info` their spans
-/// wrap every UDP packet, and formatting those took a fifth of a syncing node's CPU.
-const QUIET_TRANSPORT: &str = "iroh=warn,noq=warn,noq_proto=warn,noq_udp=warn";
+/// Crates that log at `warn` unless `level` names them: at `info` their spans wrap every
+/// UDP packet (the transport) and every document loaded (Automerge), and formatting those
+/// took a fifth of a syncing node's CPU.
+const QUIET_CRATES: &str = "iroh=warn,noq=warn,noq_proto=warn,noq_udp=warn,automerge=warn";
 
-/// `level` after the transport's quieter defaults, so its own directives for them win.
-fn with_quiet_transport(level: &str) -> String {
-    format!("{QUIET_TRANSPORT},{level}")
+/// `level` after the quieter defaults, so its own directives for those crates win.
+fn with_quiet_crates(level: &str) -> String {
+    format!("{QUIET_CRATES},{level}")
 }
 
 fn filter_or_info(level: &str) -> EnvFilter {
-    EnvFilter::try_new(with_quiet_transport(level)).unwrap_or_else(|e| {
+    EnvFilter::try_new(with_quiet_crates(level)).unwrap_or_else(|e| {
         eprintln!("peat: log_level '{level}' is not a filter ({e}); using info");
         EnvFilter::new("info")
     })
@@ -143,18 +144,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_transport_s_spans_are_off_unless_the_level_names_it() {
-        let enabled = |level: &str, target_is_iroh: bool| {
-            let filter = EnvFilter::try_new(with_quiet_transport(level)).unwrap();
+    fn per_packet_and_per_document_spans_are_off_unless_the_level_names_their_crate() {
+        let enabled = |level: &str, target: &str| {
+            let filter = EnvFilter::try_new(with_quiet_crates(level)).unwrap();
             let subscriber = tracing_subscriber::fmt().with_env_filter(filter).with_writer(io::sink).finish();
-            tracing::subscriber::with_default(subscriber, || match target_is_iroh {
-                true => !tracing::info_span!(target: "iroh::socket::transports", "poll_send").is_disabled(),
-                false => !tracing::info_span!(target: "peat::node", "serving").is_disabled(),
+            tracing::subscriber::with_default(subscriber, || match target {
+                "iroh" => !tracing::info_span!(target: "iroh::socket::transports", "poll_send").is_disabled(),
+                "automerge" => !tracing::info_span!(target: "automerge::automerge", "load").is_disabled(),
+                _ => !tracing::info_span!(target: "peat::node", "serving").is_disabled(),
             })
         };
-        assert!(!enabled("info", true), "a span per packet at info");
-        assert!(enabled("info", false));
-        assert!(enabled("info,iroh=info", true), "the operator's own directive wins");
+        assert!(!enabled("info", "iroh"), "a span per packet at info");
+        assert!(!enabled("info", "automerge"), "a span per document loaded at info");
+        assert!(enabled("info", "peat"));
+        assert!(enabled("info,iroh=info", "iroh"), "the operator's own directive wins");
     }
 
     #[test]

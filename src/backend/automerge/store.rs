@@ -1003,12 +1003,10 @@ impl<'txn> Writer<'txn> {
             Error::invalid(format!("malformed changes for {collection}/{id}: {e}"))
         };
         let Some(existing) = self.existing(collection, id)? else {
-            let mut doc = AutoCommit::load(bytes).map_err(bad)?;
-            if doc.get_heads().is_empty() {
-                return Ok(false);
-            }
-            self.put(prepare(collection, id, doc, None, None, Some(bytes))?)?;
-            return Ok(true);
+            return match prepare_new(collection, id, bytes)? {
+                Some(p) => self.put(p).map(|()| true),
+                None => Ok(false),
+            };
         };
         let (live, layout) = (existing.live, existing.layout);
         let mut doc = existing.source.load()?;
@@ -1025,6 +1023,32 @@ impl<'txn> Writer<'txn> {
         }
         self.put(prepare(collection, id, doc, Some((live, layout)), Some(&before), None)?)?;
         Ok(true)
+    }
+
+    /// Merges many documents from a peer as [`Writer::merge`] would one by one, each with its
+    /// own outcome, in order; the Automerge work for the documents new here (all of them, in
+    /// an initial sync) runs on every core first. A batch naming a document twice runs one
+    /// by one, as each merge must see the one before.
+    pub fn merge_many(&mut self, docs: &[(&str, &str, &[u8])]) -> Result<Vec<Result<bool>>> {
+        let distinct = docs.iter().map(|(c, i, _)| (c, i)).collect::<std::collections::HashSet<_>>();
+        if distinct.len() < docs.len() {
+            return Ok(docs.iter().map(|(c, i, b)| self.merge(c, i, b)).collect());
+        }
+        let mut new = Vec::with_capacity(docs.len());
+        for &(c, i, b) in docs {
+            new.push((c, i, b, !self.docs.get((c, i)).map_err(db_err)?.is_some()));
+        }
+        let prepared = super::cores::map(&new, |&(c, i, b, new)| new.then(|| prepare_new(c, i, b)));
+        let mut outcomes = Vec::with_capacity(docs.len());
+        for (&(c, i, b), prepared) in docs.iter().zip(prepared) {
+            outcomes.push(match prepared {
+                Some(Ok(Some(p))) => self.put(p).map(|()| true),
+                Some(Ok(None)) => Ok(false),
+                Some(Err(e)) => Err(e),
+                None => self.merge(c, i, b),
+            });
+        }
+        Ok(outcomes)
     }
 
     /// A document's heads as this write sees them (`None` if it is not stored).
@@ -1482,6 +1506,17 @@ fn prepare(
         doc,
         updated,
     })
+}
+
+/// A document new to this store from a peer's bytes, prepared with those bytes as its saved
+/// form; `None` if they hold no change.
+fn prepare_new(collection: &str, id: &str, bytes: &[u8]) -> Result<Option<Prepared>> {
+    let mut doc = AutoCommit::load(bytes)
+        .map_err(|e| Error::invalid(format!("malformed changes for {collection}/{id}: {e}")))?;
+    if doc.get_heads().is_empty() {
+        return Ok(None);
+    }
+    prepare(collection, id, doc, None, None, Some(bytes)).map(Some)
 }
 
 /// When a document last changed: the newest time its heads record (Unix seconds).

@@ -241,17 +241,31 @@ async fn merge_from_peer(
 ) -> Result<Merged> {
     blocking(move || {
         let (mut changed, mut refused) = (Vec::new(), Vec::new());
-        store.write_from(&peer, |w| {
-            for d in &docs {
-                let merged = validate::collection(&d.collection)
+        // Checked and restored first; the store merges the good ones in one go.
+        let restored: Vec<Result<chunks::Restored>> = docs
+            .iter()
+            .map(|d| {
+                validate::collection(&d.collection)
                     .and_then(|()| validate::id(&d.id))
-                    .map_err(Error::invalid)
-                    .and_then(|()| {
-                        let restored = chunks::restore(&d.bytes).ok_or_else(|| {
-                            Error::invalid(format!("malformed changes for {}/{}", d.collection, d.id))
-                        })?;
-                        Ok((w.merge(&d.collection, &d.id, &restored.bytes)?, restored.held))
-                    });
+                    .map_err(Error::invalid)?;
+                chunks::restore(&d.bytes)
+                    .ok_or_else(|| Error::invalid(format!("malformed changes for {}/{}", d.collection, d.id)))
+            })
+            .collect();
+        store.write_from(&peer, |w| {
+            let good: Vec<(&str, &str, &[u8])> = docs
+                .iter()
+                .zip(&restored)
+                .filter_map(|(d, r)| {
+                    Some((d.collection.as_str(), d.id.as_str(), r.as_ref().ok()?.bytes.as_slice()))
+                })
+                .collect();
+            let mut outcomes = w.merge_many(&good)?.into_iter();
+            for (d, r) in docs.iter().zip(&restored) {
+                let merged = match r {
+                    Ok(r) => outcomes.next().expect("an outcome per good document").map(|m| (m, &r.held)),
+                    Err(e) => Err(e.clone()),
+                };
                 match merged {
                     Ok((true, held)) => {
                         if let (Some(holds), Some(heads)) = (&holds, w.heads(&d.collection, &d.id)?)

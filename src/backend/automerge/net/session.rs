@@ -31,6 +31,7 @@ use super::echo::PeerHolds;
 use super::peers::{Counters, Progress, now_ms};
 use super::wire::{CHANGES_BUDGET, Compressor, Decompressor, DocChanges, Entry, Hash, Msg, Want};
 use super::{Shared, blocking, chunks, merge_from_peer};
+use crate::backend::automerge::cores;
 use crate::home::ticket::hex;
 use crate::sync::{Error, Result, SyncEvent};
 
@@ -431,14 +432,20 @@ async fn serve(
     }
 }
 
-/// The answers to one `Want`: for each document we hold, what the peer misses of it.
+/// The answers to one `Want`: for each document we hold, what the peer misses of it. The
+/// documents are read in one transaction; the Automerge work runs on every core.
 fn answer(store: &crate::backend::automerge::Store, items: Vec<Want>) -> Result<Vec<DocChanges>> {
     let stored = store.heads_and_raw(items.iter().map(|w| (w.collection.as_str(), w.id.as_str())))?;
+    let asked: Vec<(&Want, Option<_>)> = items.iter().zip(stored).collect();
+    let answers = cores::map(&asked, |(want, stored)| match stored {
+        Some((heads, raw)) => Ok(missing_changes(heads, raw, &want.have)?.map(|b| chunks::strip(&b))),
+        None => Ok(None),
+    });
     let mut docs = Vec::with_capacity(items.len());
-    for (want, stored) in items.into_iter().zip(stored) {
-        let Some((heads, raw)) = stored else { continue };
-        if let Some(bytes) = missing_changes(&heads, raw, &want.have)? {
-            docs.push(DocChanges { collection: want.collection, id: want.id, bytes: chunks::strip(&bytes) });
+    for (want, answer) in items.iter().zip(answers) {
+        if let Some(bytes) = answer? {
+            let (collection, id) = (want.collection.clone(), want.id.clone());
+            docs.push(DocChanges { collection, id, bytes });
         }
     }
     Ok(docs)
@@ -447,14 +454,14 @@ fn answer(store: &crate::backend::automerge::Store, items: Vec<Want>) -> Result<
 /// The changes of a document (its `heads` and stored bytes) that a holder of `have`
 /// misses: nothing when it holds all our heads, the whole document when it shares none of
 /// our changes, else every change not reachable from the heads we know.
-fn missing_changes(heads: &[ChangeHash], raw: Vec<u8>, have: &[Hash]) -> Result<Option<Vec<u8>>> {
+fn missing_changes(heads: &[ChangeHash], raw: &[u8], have: &[Hash]) -> Result<Option<Vec<u8>>> {
     if heads.iter().all(|h| have.contains(&h.0)) {
         return Ok(None);
     }
     if have.is_empty() {
         return whole(raw).map(Some);
     }
-    let mut doc = AutoCommit::load(&raw).map_err(|e| Error::context("corrupt document", e))?;
+    let mut doc = AutoCommit::load(raw).map_err(|e| Error::context("corrupt document", e))?;
     let known: Vec<ChangeHash> =
         have.iter().map(|h| ChangeHash(*h)).filter(|h| doc.get_change_by_hash(h).is_some()).collect();
     if known.is_empty() {
@@ -467,14 +474,14 @@ fn missing_changes(heads: &[ChangeHash], raw: Vec<u8>, have: &[Hash]) -> Result<
 /// A whole document for a peer that has none of it, in its smallest form: a document of one
 /// change as that change (no heads hash, and it loads as a document all the same), else its
 /// stored bytes.
-fn whole(raw: Vec<u8>) -> Result<Vec<u8>> {
-    if chunks::is_one_change(&raw) {
-        return Ok(raw);
+fn whole(raw: &[u8]) -> Result<Vec<u8>> {
+    if chunks::is_one_change(raw) {
+        return Ok(raw.to_vec());
     }
-    let doc = automerge::Automerge::load(&raw).map_err(|e| Error::context("corrupt document", e))?;
+    let doc = automerge::Automerge::load(raw).map_err(|e| Error::context("corrupt document", e))?;
     match doc.get_changes(&[]).as_slice() {
         [one] => Ok(one.raw_bytes().to_vec()),
-        _ => Ok(raw),
+        _ => Ok(raw.to_vec()),
     }
 }
 
