@@ -1522,7 +1522,8 @@ fn prepare_new(collection: &str, id: &str, bytes: &[u8]) -> Result<Option<Prepar
 /// When a document last changed: the newest time its heads record (Unix seconds).
 fn newest_change_time(doc: &mut AutoCommit) -> u64 {
     let heads = doc.get_heads();
-    let times = heads.iter().filter_map(|h| doc.get_change_by_hash(h).map(|c| c.timestamp()));
+    // The changes' metadata only: building a whole change re-encodes its operations.
+    let times = heads.iter().filter_map(|h| doc.get_change_meta_by_hash(h).map(|c| c.timestamp));
     times.max().unwrap_or(0).max(0) as u64
 }
 
