@@ -1036,7 +1036,7 @@ impl<'txn> Writer<'txn> {
         }
         let mut new = Vec::with_capacity(docs.len());
         for &(c, i, b) in docs {
-            new.push((c, i, b, !self.docs.get((c, i)).map_err(db_err)?.is_some()));
+            new.push((c, i, b, self.docs.get((c, i)).map_err(db_err)?.is_none()));
         }
         let prepared = super::cores::map(&new, |&(c, i, b, new)| new.then(|| prepare_new(c, i, b)));
         let mut outcomes = Vec::with_capacity(docs.len());
@@ -1718,5 +1718,45 @@ mod tests {
         // Garbage is refused, not stored.
         assert!(b.write(|w| w.merge("c", "y", b"garbage").map(drop)).is_err());
         assert!(b.get("c", "y").unwrap().is_none());
+    }
+
+    #[test]
+    fn merge_many_merges_a_batch_as_merges_one_by_one_would() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b) = (store(&tmp, "a", 1), store(&tmp, "b", 2));
+        a.upsert("c", (0..200).map(|i| doc(&format!("d{i:03}"), i)).collect()).unwrap();
+        b.upsert("c", vec![doc("d000", 1000)]).unwrap();
+        let raws: Vec<(String, Vec<u8>)> = (0..200)
+            .map(|i| format!("d{i:03}"))
+            .map(|id| {
+                let raw = a.raw("c", &id).unwrap().unwrap();
+                (id, raw)
+            })
+            .collect();
+        // Enough new documents to be prepared on every core, one B holds (merged as usual), and
+        // a malformed one refused on its own.
+        let mut batch: Vec<(&str, &str, &[u8])> =
+            raws.iter().map(|(id, r)| ("c", id.as_str(), r.as_slice())).collect();
+        batch.push(("c", "bad", b"garbage"));
+        let mut outcomes = Vec::new();
+        b.write(|w| w.merge_many(&batch).map(|o| outcomes = o)).unwrap();
+        assert_eq!(outcomes.len(), 201);
+        assert!(outcomes[..200].iter().all(|o| matches!(o, Ok(true))));
+        assert_eq!(outcomes[200].as_ref().unwrap_err().kind, crate::sync::ErrorKind::Invalid);
+        for i in [1, 99, 199] {
+            let id = format!("d{i:03}");
+            assert_eq!(b.get("c", &id).unwrap(), a.get("c", &id).unwrap());
+            assert_eq!(
+                b.raw("c", &id).unwrap(),
+                a.raw("c", &id).unwrap(),
+                "a new document keeps the bytes sent"
+            );
+        }
+        let mut merged = b.load("c", "d000").unwrap().unwrap();
+        assert_eq!(merged.get_heads().len(), 2, "B's own write and A's, merged");
+        // A batch naming a document twice merges in order: the second time, nothing is new.
+        let twice = [batch[5], batch[5]];
+        b.write(|w| w.merge_many(&twice).map(|o| outcomes = o)).unwrap();
+        assert!(matches!(outcomes[..], [Ok(false), Ok(false)]));
     }
 }
