@@ -83,10 +83,12 @@
 //!
 //! After a formation check (a keyed BLAKE3 MAC over the app id, both node ids and fresh
 //! nonces), each side *feeds* its change log to the other from the cursor the peer last
-//! acknowledged, and *pulls* from the other's feed: for each entry whose heads it lacks it
-//! asks for "the changes since these heads", and the feeder answers with exactly the
-//! Automerge changes the puller misses (or the saved document when it has none). That is one
-//! round trip per batch of documents with many batches in flight. Acknowledgements of log
+//! acknowledged, and *pulls* from the other's feed: for each entry it asks for "the changes
+//! since these heads" (the heads it holds), and the feeder answers with exactly the
+//! Automerge changes the puller misses (the whole document when it has none, nothing when it
+//! holds all). That is one round trip per batch of documents with many batches in flight.
+//! After the formation check each direction is one zstd stream, and documents travel as
+//! Automerge chunks without their checksums (`net/wire.rs`, `net/chunks.rs`). Acknowledgements of log
 //! positions are both the flow-control window and the proof of delivery that `sync wait`
 //! waits for; cursors are kept per peer store identity, so a reconnect moves only what
 //! changed. What a node receives enters its own log and is offered on to its other peers.

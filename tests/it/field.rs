@@ -154,12 +154,12 @@ pub fn gzipped(data: &str) -> usize {
     gzip.wait_with_output().unwrap().stdout.len()
 }
 
-/// Frames are zstd-compressed on a connection where both nodes read them (negotiated by
-/// ALPN): the initial sync of the bench documents costs a fraction of what plain frames did
-/// (24 times `gzip -c` of their NDJSON), and B does not offer them back to A (7.2 times). The
-/// issue's aim of 1.5 times is out of reach of compression alone: each document carries about
-/// 70 random bytes of change hashes and checksums (its log entry's heads, its saved heads),
-/// more than gzip needs for a whole one.
+/// The initial sync of the bench documents costs at most 1.5 times `gzip -c` of their NDJSON
+/// on the link, everything counted (QUIC, handshake, requests, acknowledgements). It took
+/// 24 times with plain frames, 7.2 with frames compressed one by one; what got it under:
+/// each direction is one zstd stream, documents go as their change without checksums, log
+/// entries carry no heads, and B does not offer back what it received (that alone would
+/// cost 32 bytes of heads per document in A's requests).
 #[test]
 fn the_initial_sync_of_the_bench_documents_is_compressed_on_the_wire() {
     let Some(field) = Field::new(2, LinkConfig::default(), 12) else { return };
@@ -175,14 +175,14 @@ fn the_initial_sync_of_the_bench_documents_is_compressed_on_the_wire() {
     let gzip = gzipped(&docs);
     let ratio = (ab + ba) as f64 / gzip as f64;
     println!(
-        "initial sync of {N} bench documents: {ab} B A->B + {ba} B B->A ({:.0} B/doc), \
-         {ratio:.1} x gzip -c ({gzip} B) of the {} B of NDJSON",
+        "initial sync of {N} bench documents: {ab} B A->B + {ba} B B->A ({:.1} B/doc), \
+         {ratio:.2} x gzip -c ({gzip} B) of the {} B of NDJSON",
         (ab + ba) as f64 / N as f64,
         docs.len()
     );
-    assert!(ratio < 9.0, "{ratio:.1} x gzip: are frames compressed?");
-    // B does not offer back to A the documents it just received from A (it did: 200 KB).
-    assert!(ba * 10 < ab, "B->A carried {ba} B for {ab} B A->B: are documents echoed back?");
+    assert!(ratio <= 1.5, "{ratio:.2} x gzip -c, over the 1.5 x goal");
+    // B->A carries only requests and acknowledgements: no document goes back.
+    assert!(ba * 3 < ab, "B->A carried {ba} B for {ab} B A->B: are documents echoed back?");
 }
 
 /// A write to a `critical` collection crosses a 1 Mbit/s link within 2 s while a catch-up of

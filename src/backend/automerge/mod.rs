@@ -3,6 +3,7 @@
 
 mod cache;
 pub(crate) mod convert;
+mod cores;
 pub(crate) mod doctor;
 mod expiry;
 pub(crate) mod history;

@@ -363,6 +363,24 @@ impl Store {
         stored_bytes(&docs, Some(&deltas), (collection, id))
     }
 
+    /// The heads and stored bytes of documents, read in one transaction (`None` for a
+    /// document this store does not hold): what serving a peer's request needs.
+    pub fn heads_and_raw<'k>(
+        &self,
+        keys: impl IntoIterator<Item = (&'k str, &'k str)>,
+    ) -> Result<Vec<Option<HeadsAndRaw>>> {
+        let txn = self.db()?.begin_read().map_err(db_err)?;
+        let heads = txn.open_table(HEADS).map_err(db_err)?;
+        let docs = txn.open_table(DOCS).map_err(db_err)?;
+        let deltas = txn.open_table(DELTAS).map_err(db_err)?;
+        keys.into_iter()
+            .map(|key| {
+                let Some(raw) = stored_bytes(&docs, Some(&deltas), key)? else { return Ok(None) };
+                Ok(read_heads(&heads, &docs, key)?.map(|h| (h, raw)))
+            })
+            .collect()
+    }
+
     /// The latest sequence number in the change log (0 when empty).
     pub fn last_seq(&self) -> Result<u64> {
         last_seq(&self.db()?.begin_read().map_err(db_err)?)
@@ -626,6 +644,9 @@ fn base64(bytes: &[u8]) -> String {
 }
 
 /// A change-log entry with the document's current heads.
+/// A document's current heads and its stored bytes.
+pub type HeadsAndRaw = (Vec<ChangeHash>, Vec<u8>);
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogEntry {
     pub seq: u64,
@@ -982,12 +1003,10 @@ impl<'txn> Writer<'txn> {
             Error::invalid(format!("malformed changes for {collection}/{id}: {e}"))
         };
         let Some(existing) = self.existing(collection, id)? else {
-            let mut doc = AutoCommit::load(bytes).map_err(bad)?;
-            if doc.get_heads().is_empty() {
-                return Ok(false);
-            }
-            self.put(prepare(collection, id, doc, None, None, Some(bytes))?)?;
-            return Ok(true);
+            return match prepare_new(collection, id, bytes)? {
+                Some(p) => self.put(p).map(|()| true),
+                None => Ok(false),
+            };
         };
         let (live, layout) = (existing.live, existing.layout);
         let mut doc = existing.source.load()?;
@@ -1004,6 +1023,37 @@ impl<'txn> Writer<'txn> {
         }
         self.put(prepare(collection, id, doc, Some((live, layout)), Some(&before), None)?)?;
         Ok(true)
+    }
+
+    /// Merges many documents from a peer as [`Writer::merge`] would one by one, each with its
+    /// own outcome, in order; the Automerge work for the documents new here (all of them, in
+    /// an initial sync) runs on every core first. A batch naming a document twice runs one
+    /// by one, as each merge must see the one before.
+    pub fn merge_many(&mut self, docs: &[(&str, &str, &[u8])]) -> Result<Vec<Result<bool>>> {
+        let distinct = docs.iter().map(|(c, i, _)| (c, i)).collect::<std::collections::HashSet<_>>();
+        if distinct.len() < docs.len() {
+            return Ok(docs.iter().map(|(c, i, b)| self.merge(c, i, b)).collect());
+        }
+        let mut new = Vec::with_capacity(docs.len());
+        for &(c, i, b) in docs {
+            new.push((c, i, b, self.docs.get((c, i)).map_err(db_err)?.is_none()));
+        }
+        let prepared = super::cores::map(&new, |&(c, i, b, new)| new.then(|| prepare_new(c, i, b)));
+        let mut outcomes = Vec::with_capacity(docs.len());
+        for (&(c, i, b), prepared) in docs.iter().zip(prepared) {
+            outcomes.push(match prepared {
+                Some(Ok(Some(p))) => self.put(p).map(|()| true),
+                Some(Ok(None)) => Ok(false),
+                Some(Err(e)) => Err(e),
+                None => self.merge(c, i, b),
+            });
+        }
+        Ok(outcomes)
+    }
+
+    /// A document's heads as this write sees them (`None` if it is not stored).
+    pub fn heads(&self, collection: &str, id: &str) -> Result<Option<Vec<ChangeHash>>> {
+        read_heads(&self.heads, &self.docs, (collection, id))
     }
 
     /// A collection's settings as this write reads them (once per write; a write to the
@@ -1458,10 +1508,22 @@ fn prepare(
     })
 }
 
+/// A document new to this store from a peer's bytes, prepared with those bytes as its saved
+/// form; `None` if they hold no change.
+fn prepare_new(collection: &str, id: &str, bytes: &[u8]) -> Result<Option<Prepared>> {
+    let mut doc = AutoCommit::load(bytes)
+        .map_err(|e| Error::invalid(format!("malformed changes for {collection}/{id}: {e}")))?;
+    if doc.get_heads().is_empty() {
+        return Ok(None);
+    }
+    prepare(collection, id, doc, None, None, Some(bytes)).map(Some)
+}
+
 /// When a document last changed: the newest time its heads record (Unix seconds).
 fn newest_change_time(doc: &mut AutoCommit) -> u64 {
     let heads = doc.get_heads();
-    let times = heads.iter().filter_map(|h| doc.get_change_by_hash(h).map(|c| c.timestamp()));
+    // The changes' metadata only: building a whole change re-encodes its operations.
+    let times = heads.iter().filter_map(|h| doc.get_change_meta_by_hash(h).map(|c| c.timestamp));
     times.max().unwrap_or(0).max(0) as u64
 }
 
@@ -1656,5 +1718,45 @@ mod tests {
         // Garbage is refused, not stored.
         assert!(b.write(|w| w.merge("c", "y", b"garbage").map(drop)).is_err());
         assert!(b.get("c", "y").unwrap().is_none());
+    }
+
+    #[test]
+    fn merge_many_merges_a_batch_as_merges_one_by_one_would() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (a, b) = (store(&tmp, "a", 1), store(&tmp, "b", 2));
+        a.upsert("c", (0..200).map(|i| doc(&format!("d{i:03}"), i)).collect()).unwrap();
+        b.upsert("c", vec![doc("d000", 1000)]).unwrap();
+        let raws: Vec<(String, Vec<u8>)> = (0..200)
+            .map(|i| format!("d{i:03}"))
+            .map(|id| {
+                let raw = a.raw("c", &id).unwrap().unwrap();
+                (id, raw)
+            })
+            .collect();
+        // Enough new documents to be prepared on every core, one B holds (merged as usual), and
+        // a malformed one refused on its own.
+        let mut batch: Vec<(&str, &str, &[u8])> =
+            raws.iter().map(|(id, r)| ("c", id.as_str(), r.as_slice())).collect();
+        batch.push(("c", "bad", b"garbage"));
+        let mut outcomes = Vec::new();
+        b.write(|w| w.merge_many(&batch).map(|o| outcomes = o)).unwrap();
+        assert_eq!(outcomes.len(), 201);
+        assert!(outcomes[..200].iter().all(|o| matches!(o, Ok(true))));
+        assert_eq!(outcomes[200].as_ref().unwrap_err().kind, crate::sync::ErrorKind::Invalid);
+        for i in [1, 99, 199] {
+            let id = format!("d{i:03}");
+            assert_eq!(b.get("c", &id).unwrap(), a.get("c", &id).unwrap());
+            assert_eq!(
+                b.raw("c", &id).unwrap(),
+                a.raw("c", &id).unwrap(),
+                "a new document keeps the bytes sent"
+            );
+        }
+        let mut merged = b.load("c", "d000").unwrap().unwrap();
+        assert_eq!(merged.get_heads().len(), 2, "B's own write and A's, merged");
+        // A batch naming a document twice merges in order: the second time, nothing is new.
+        let twice = [batch[5], batch[5]];
+        b.write(|w| w.merge_many(&twice).map(|o| outcomes = o)).unwrap();
+        assert!(matches!(outcomes[..], [Ok(false), Ok(false)]));
     }
 }

@@ -194,7 +194,6 @@ pub(super) async fn run(
     shared.tasks.spawn(push::run(shared.clone(), conn.clone(), peer));
     let _ = shared.peer_events.send(PeerEvent::Connected { id: peer.to_string() });
     let started = Instant::now();
-    let send = session::Outgoing { stream: send, compress: conn.alpn() == wire::ALPN_ZSTD };
     let session = session::run(shared.clone(), peer, peer_store, counters, send, recv, progress);
     tokio::pin!(session);
     let result = tokio::select! {

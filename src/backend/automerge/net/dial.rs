@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use iroh::endpoint::{ConnectOptions, Connection};
+use iroh::endpoint::Connection;
 use iroh::{Endpoint, EndpointAddr, EndpointId, TransportAddr};
 use tokio::sync::watch;
 
@@ -99,13 +99,9 @@ fn is_own(addr: &SocketAddr, bound: &[SocketAddr]) -> bool {
     })
 }
 
-/// Connects offering compressed frames first ([`wire::ALPN_ZSTD`]) and plain ones as well,
-/// so that a node that reads only plain frames still agrees on [`wire::ALPN`].
+/// Connects with the sync protocol's ALPN.
 async fn connect(endpoint: &Endpoint, addr: EndpointAddr) -> Result<Connection, String> {
-    let options = ConnectOptions::new().with_additional_alpns(vec![wire::ALPN.to_vec()]);
-    let connecting =
-        endpoint.connect_with_opts(addr, wire::ALPN_ZSTD, options).await.map_err(|e| e.to_string())?;
-    connecting.await.map_err(|e| e.to_string())
+    endpoint.connect(addr, wire::ALPN).await.map_err(|e| e.to_string())
 }
 
 /// Why a connect failed, in the operator's terms. A TLS identity mismatch means another
@@ -134,38 +130,6 @@ fn ending(shared: &Shared, mut removed: watch::Receiver<()>) -> impl Future<Outp
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A node dialing another agrees on compressed frames; a dialer that offers only plain
-    /// frames (an older node) is still accepted, with plain frames. Real endpoints, bound as
-    /// a node binds them, on 127.0.0.1.
-    #[tokio::test]
-    async fn a_node_agrees_on_compressed_frames_and_an_older_dialer_on_plain_ones() {
-        let transport =
-            crate::sync::TransportConfig { listen: "127.0.0.1:0".parse().unwrap(), ..Default::default() };
-        let bind = || super::super::endpoint::bind(iroh::SecretKey::generate(), &transport);
-        let (server, client) = (bind().await.unwrap().0, bind().await.unwrap().0);
-        let to =
-            EndpointAddr::from_parts(server.id(), server.bound_sockets().into_iter().map(TransportAddr::Ip));
-        for (offered, agreed) in [(None, wire::ALPN_ZSTD), (Some(wire::ALPN), wire::ALPN)] {
-            let dial = async {
-                match offered {
-                    None => connect(&client, to.clone()).await,
-                    Some(alpn) => client.connect(to.clone(), alpn).await.map_err(|e| e.to_string()),
-                }
-            };
-            let accept = async { server.accept().await.expect("an incoming connection").await };
-            let deadline = Duration::from_secs(10);
-            let (dialed, accepted) = tokio::time::timeout(deadline, async { tokio::join!(dial, accept) })
-                .await
-                .expect("connected within 10 s");
-            let (dialed, accepted) = (dialed.unwrap(), accepted.unwrap());
-            let name = |alpn: &[u8]| String::from_utf8_lossy(alpn).into_owned();
-            assert_eq!((name(dialed.alpn()), name(accepted.alpn())), (name(agreed), name(agreed)));
-            dialed.close(0u32.into(), b"done");
-        }
-        client.close().await;
-        server.close().await;
-    }
 
     #[test]
     fn own_addresses_are_the_bound_socket_and_its_loopback() {

@@ -1,11 +1,12 @@
 //! What a peer is known to hold, so a document it just sent us is not offered back to it.
 //!
-//! When the puller asks for a document of the peer's log entry, the entry's heads are heads
-//! the peer holds. Once merged here, the document usually has exactly those heads and lands
-//! in our log, which the feed would offer straight back: 40-odd incompressible bytes of
-//! heads per document, for nothing. The feed skips a log entry whose heads equal what the
-//! peer is recorded to hold. That is safe whatever happened in between: a peer never loses
-//! a change, so heads it once held it still has.
+//! Once a document the peer sent is merged here, it lands in our log, which the feed would
+//! offer straight back: the peer would ask for it with 32 incompressible bytes of heads per
+//! document, for nothing. When every head of the merged document is a change the peer sent,
+//! the peer holds all of it (a peer holding a change holds every change it depends on), so
+//! the merge records those heads and the feed skips a log entry whose heads equal them. That
+//! is safe whatever happened in between: a peer never loses a change, so heads it once held
+//! it still has.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -5,6 +5,7 @@
 mod accept;
 mod auth;
 pub(crate) mod book;
+mod chunks;
 mod connection;
 mod dial;
 mod echo;
@@ -230,19 +231,52 @@ type Merged = (Vec<(String, String)>, Vec<String>);
 /// Merges documents from `peer` in one transaction, as every way they arrive (pulled or
 /// pushed) must be: a peer holds the formation key, not the right to store bad documents, so
 /// a refused one is skipped and its reason returned, never retried in a loop that would hold
-/// up everything behind it.
-async fn merge_from_peer(store: Arc<Store>, peer: String, docs: Vec<wire::DocChanges>) -> Result<Merged> {
+/// up everything behind it. A merged document whose heads are all changes the peer sent is
+/// one the peer holds whole: it goes in `holds`, so the feed does not offer it back.
+async fn merge_from_peer(
+    store: Arc<Store>,
+    peer: String,
+    docs: Vec<wire::DocChanges>,
+    holds: Option<Arc<echo::PeerHolds>>,
+) -> Result<Merged> {
     blocking(move || {
         let (mut changed, mut refused) = (Vec::new(), Vec::new());
-        store.write_from(&peer, |w| {
-            for d in &docs {
-                let merged = validate::collection(&d.collection)
+        // Checked and restored first; the store merges the good ones in one go.
+        let restored: Vec<Result<chunks::Restored>> = docs
+            .iter()
+            .map(|d| {
+                validate::collection(&d.collection)
                     .and_then(|()| validate::id(&d.id))
-                    .map_err(Error::invalid)
-                    .and_then(|()| w.merge(&d.collection, &d.id, &d.bytes));
+                    .map_err(Error::invalid)?;
+                chunks::restore(&d.bytes)
+                    .ok_or_else(|| Error::invalid(format!("malformed changes for {}/{}", d.collection, d.id)))
+            })
+            .collect();
+        store.write_from(&peer, |w| {
+            let good: Vec<(&str, &str, &[u8])> = docs
+                .iter()
+                .zip(&restored)
+                .filter_map(|(d, r)| {
+                    Some((d.collection.as_str(), d.id.as_str(), r.as_ref().ok()?.bytes.as_slice()))
+                })
+                .collect();
+            let mut outcomes = w.merge_many(&good)?.into_iter();
+            for (d, r) in docs.iter().zip(&restored) {
+                let merged = match r {
+                    Ok(r) => outcomes.next().expect("an outcome per good document").map(|m| (m, &r.held)),
+                    Err(e) => Err(e.clone()),
+                };
                 match merged {
-                    Ok(true) => changed.push((d.collection.clone(), d.id.clone())),
-                    Ok(false) => {}
+                    Ok((true, held)) => {
+                        if let (Some(holds), Some(heads)) = (&holds, w.heads(&d.collection, &d.id)?)
+                            && heads.iter().all(|h| held.contains(&h.0))
+                        {
+                            let heads: Vec<wire::Hash> = heads.iter().map(|h| h.0).collect();
+                            holds.record(&d.collection, &d.id, &heads);
+                        }
+                        changed.push((d.collection.clone(), d.id.clone()));
+                    }
+                    Ok((false, _)) => {}
                     Err(e) if e.kind == ErrorKind::Invalid => refused.push(e.message),
                     Err(e) => return Err(e),
                 }

@@ -70,6 +70,7 @@ async fn push(shared: &Arc<Shared>, conn: &Connection, peer: &str) -> Result<()>
                 v.insert(s)
             }
         };
+        let bytes = super::chunks::strip(&bytes);
         let docs = vec![DocChanges { collection: doc.collection.clone(), id: doc.id.clone(), bytes }];
         wire::write(send, &Msg::Push { docs }).await?;
     }
@@ -99,7 +100,7 @@ impl Classes {
 /// Merges documents a peer pushed, as the session merges what it pulls: a bad one is
 /// refused with a warning, never stored.
 pub(super) async fn merge(shared: &Arc<Shared>, peer: &EndpointId, docs: Vec<DocChanges>) -> Result<()> {
-    let (merged, refused) = merge_from_peer(shared.store.clone(), peer.to_string(), docs).await?;
+    let (merged, refused) = merge_from_peer(shared.store.clone(), peer.to_string(), docs, None).await?;
     for why in refused {
         tracing::warn!("peer {peer}: refused a document it pushed: {why}");
     }

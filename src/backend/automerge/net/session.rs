@@ -1,11 +1,13 @@
 //! One authenticated connection to a peer, syncing both ways over one QUIC stream pair.
 //!
 //! Each side *feeds* its change log to the other (catch-up from the peer's cursor, then live
-//! as local commits land) and *pulls* from the other's feed: for each entry whose heads it
-//! does not already hold it sends a `Want` with the heads it has, and the feeder answers
-//! with exactly the changes not reachable from the heads it knows of those (or the saved
-//! document when the puller has none). That is the Automerge "changes since heads" exchange
-//! in one round trip per batch, with many batches in flight: no per-document lock-step.
+//! as local commits land) and *pulls* from the other's feed: for each entry it sends a
+//! `Want` with the heads it has, and the feeder answers with exactly the changes not
+//! reachable from the heads it knows of those (the whole document when the puller has
+//! none, nothing when the puller holds all the feeder does). That is the Automerge "changes
+//! since heads" exchange in one round trip per batch, with many batches in flight: no
+//! per-document lock-step. Entries carry no heads: the feeder compares them, so a document
+//! the puller lacks costs no hashes at all.
 //! The puller acknowledges log positions once the changes up to them are merged; the feeder
 //! uses the acks as a flow-control window and `wait_for_sync` as proof of delivery.
 //!
@@ -21,14 +23,15 @@ use std::time::{Duration, Instant};
 use automerge::{AutoCommit, ChangeHash};
 use iroh::EndpointId;
 use iroh::endpoint::{RecvStream, SendStream};
-use tokio::io::BufReader;
+use tokio::io::{AsyncRead, BufReader};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::echo::PeerHolds;
 use super::peers::{Counters, Progress, now_ms};
-use super::wire::{self, CHANGES_BUDGET, DocChanges, Entry, Msg, Want};
-use super::{Shared, blocking, merge_from_peer};
+use super::wire::{CHANGES_BUDGET, Compressor, Decompressor, DocChanges, Entry, Hash, Msg, Want};
+use super::{Shared, blocking, chunks, merge_from_peer};
+use crate::backend::automerge::cores;
 use crate::home::ticket::hex;
 use crate::sync::{Error, Result, SyncEvent};
 
@@ -57,13 +60,6 @@ enum PullIn {
     Changes { req: u64, last: bool, docs: Vec<DocChanges> },
 }
 
-/// The sending half of a session's stream pair, and whether the connection agreed on
-/// compressed frames ([`wire::ALPN_ZSTD`]).
-pub(super) struct Outgoing {
-    pub stream: SendStream,
-    pub compress: bool,
-}
-
 /// Runs the sync of one session until the connection ends or a frame is bad. `progress` is
 /// where the peer's acknowledgements of our log, its head and our merged cursor of its log
 /// go. When the reader ends, the other tasks are told to stop and waited for: the puller
@@ -73,7 +69,7 @@ pub(super) async fn run(
     peer: EndpointId,
     peer_store: [u8; 16],
     counters: Arc<Counters>,
-    send: Outgoing,
+    send: SendStream,
     recv: BufReader<RecvStream>,
     progress: Arc<Progress>,
 ) -> Result<()> {
@@ -131,7 +127,7 @@ pub(super) async fn run(
         .run(pull_rx, queued.clone(), stop),
     );
     let to = Readers { pull: pull_tx, want: want_tx, since: since_tx, queried: queried_tx, queued };
-    let result = read_frames(recv, to, &progress).await;
+    let result = read_frames(Decompressor::new(recv)?, to, &progress).await;
     // A task that failed explains the end better than the reader's "stream closed"; the
     // ones still running end because the session does, so their errors are no news.
     let mut failure = None;
@@ -197,7 +193,7 @@ fn flooding(what: String) -> Error {
 /// always be read and nothing deadlocks; a peer that keeps to the feed's window never fills
 /// them, and one that does not is disconnected at a hard cap ([`Queued`]).
 async fn read_frames(
-    mut recv: impl tokio::io::AsyncRead + Unpin,
+    mut recv: Decompressor<impl AsyncRead + Unpin>,
     to: Readers,
     progress: &Progress,
 ) -> Result<()> {
@@ -205,7 +201,7 @@ async fn read_frames(
     // the window of what we acknowledged (we acknowledge no more than we merged).
     let mut last_upto = 0u64;
     loop {
-        let Some((msg, size)) = wire::read(&mut recv).await? else { return Ok(()) };
+        let Some((msg, size)) = recv.read().await? else { return Ok(()) };
         let pull = |input: PullIn| {
             let held = to.queued.pull.fetch_add(size, Ordering::Relaxed) + size;
             if held > MAX_PULL_QUEUE {
@@ -273,15 +269,16 @@ async fn read_frames(
 /// Sends what the other tasks queue. Stops at once when the session does (the connection
 /// is going), which also makes the others' sends fail.
 async fn write_frames(
-    mut send: Outgoing,
+    mut send: SendStream,
     mut out: mpsc::Receiver<Msg>,
     mut stop: watch::Receiver<()>,
 ) -> Result<()> {
+    let mut zstd = Compressor::new()?;
     let write = async {
         while let Some(msg) = out.recv().await {
-            wire::write_with(&mut send.stream, &msg, send.compress).await?;
+            zstd.write(&mut send, &msg).await?;
         }
-        let _ = send.stream.finish();
+        let _ = send.finish();
         Ok(())
     };
     tokio::select! {
@@ -331,11 +328,7 @@ async fn feed(
                 let heads: Vec<_> = e.heads.iter().map(|h| h.0).collect();
                 !holds.take_if_held(&e.collection, &e.id, &heads)
             })
-            .map(|e| Entry {
-                collection: e.collection,
-                id: e.id,
-                heads: e.heads.iter().map(|h| h.0).collect(),
-            })
+            .map(|e| Entry { collection: e.collection, id: e.id })
             .collect();
         out.send(Msg::Entries { upto, entries }).await.map_err(|_| closed())?;
     }
@@ -411,16 +404,7 @@ async fn serve(
         };
         let store = shared.store.clone();
         let asked = items.len() as u64;
-        let docs = blocking(move || {
-            let mut docs = Vec::with_capacity(items.len());
-            for want in items {
-                if let Some(bytes) = missing_changes(&store, &want)? {
-                    docs.push(DocChanges { collection: want.collection, id: want.id, bytes });
-                }
-            }
-            Ok(docs)
-        })
-        .await?;
+        let docs = blocking(move || answer(&store, items)).await?;
         Counters::add(&counters.docs_sent, docs.len() as u64);
         let mut frame = Vec::new();
         let mut size = 0;
@@ -448,21 +432,60 @@ async fn serve(
     }
 }
 
-/// The changes of a document that a holder of `want.have` misses: the saved document when
-/// it shares no heads with us, else every change not reachable from the heads we know.
-fn missing_changes(store: &crate::backend::automerge::Store, want: &Want) -> Result<Option<Vec<u8>>> {
-    let Some(raw) = store.raw(&want.collection, &want.id)? else { return Ok(None) };
-    if want.have.is_empty() {
-        return Ok(Some(raw));
+/// The answers to one `Want`: for each document we hold, what the peer misses of it. The
+/// documents are read in one transaction; the Automerge work runs on every core.
+fn answer(store: &crate::backend::automerge::Store, items: Vec<Want>) -> Result<Vec<DocChanges>> {
+    let stored = store.heads_and_raw(items.iter().map(|w| (w.collection.as_str(), w.id.as_str())))?;
+    let asked: Vec<(&Want, Option<_>)> = items.iter().zip(stored).collect();
+    let answers = cores::map(&asked, |(want, stored)| match stored {
+        Some((heads, raw)) => Ok(missing_changes(heads, raw, &want.have)?.map(|b| chunks::strip(&b))),
+        None => Ok(None),
+    });
+    let mut docs = Vec::with_capacity(items.len());
+    for (want, answer) in items.iter().zip(answers) {
+        if let Some(bytes) = answer? {
+            let (collection, id) = (want.collection.clone(), want.id.clone());
+            docs.push(DocChanges { collection, id, bytes });
+        }
     }
-    let mut doc = AutoCommit::load(&raw).map_err(|e| Error::context("corrupt document", e))?;
+    Ok(docs)
+}
+
+/// The changes of a document (its `heads` and stored bytes) that a holder of `have`
+/// misses: nothing when it holds all our heads, the whole document when it shares none of
+/// our changes, else every change not reachable from the heads we know.
+fn missing_changes(heads: &[ChangeHash], raw: &[u8], have: &[Hash]) -> Result<Option<Vec<u8>>> {
+    if heads.iter().all(|h| have.contains(&h.0)) {
+        return Ok(None);
+    }
+    if have.is_empty() {
+        return whole(raw).map(Some);
+    }
+    let mut doc = AutoCommit::load(raw).map_err(|e| Error::context("corrupt document", e))?;
     let known: Vec<ChangeHash> =
-        want.have.iter().map(|h| ChangeHash(*h)).filter(|h| doc.get_change_by_hash(h).is_some()).collect();
+        have.iter().map(|h| ChangeHash(*h)).filter(|h| doc.get_change_by_hash(h).is_some()).collect();
     if known.is_empty() {
-        return Ok(Some(raw));
+        return whole(raw).map(Some);
     }
     let bytes = doc.save_after(&known);
     Ok((!bytes.is_empty()).then_some(bytes))
+}
+
+/// A whole document for a peer that has none of it, in its smallest form: a document of one
+/// change as that change (no heads hash, and it loads as a document all the same), else its
+/// stored bytes.
+fn whole(raw: &[u8]) -> Result<Vec<u8>> {
+    if chunks::is_one_change(raw) {
+        return Ok(raw.to_vec());
+    }
+    // Our own stored bytes, checked when they were stored: not hashed again.
+    let options = automerge::LoadOptions::new().verification_mode(automerge::VerificationMode::DontCheck);
+    let doc = automerge::Automerge::load_with_options(raw, options)
+        .map_err(|e| Error::context("corrupt document", e))?;
+    match doc.get_changes(&[]).as_slice() {
+        [one] => Ok(one.raw_bytes().to_vec()),
+        _ => Ok(raw.to_vec()),
+    }
 }
 
 /// One `Entries` frame being pulled: done when its `Want`s are answered and merged.
@@ -492,7 +515,7 @@ struct Puller {
     /// Where the merged cursor is published, for waits and `peers`.
     progress: Arc<Progress>,
     summary: Summary,
-    /// Where the heads of the peer's entries we ask for are recorded, for the feed.
+    /// Where documents the peer holds whole once merged are recorded, for the feed.
     holds: Arc<PeerHolds>,
 }
 
@@ -588,14 +611,10 @@ impl Puller {
             return Err(Error::invalid("the peer's change log went backwards"));
         }
         let store = self.shared.store.clone();
-        let entries_len = entries.len();
-        let holds = self.holds.clone();
-        let wants = blocking(move || wanted(&store, entries, &holds)).await?;
+        let wants = blocking(move || wanted(&store, entries)).await?;
         let batch = self.first_batch + self.batches.len() as u64;
         let chunks: Vec<Vec<Want>> = wants.chunks(WANT_CHUNK).map(<[Want]>::to_vec).collect();
-        let held = entries_len.saturating_sub(wants.len()) as u64;
-        self.batches.push_back(Batch { upto, outstanding: chunks.len(), handled: held });
-        self.progress.ahead.send_modify(|a| *a += held);
+        self.batches.push_back(Batch { upto, outstanding: chunks.len(), handled: 0 });
         for items in chunks {
             let req = self.next_req;
             self.next_req += 1;
@@ -613,7 +632,8 @@ impl Puller {
             let bytes: u64 = docs.iter().map(|d| d.bytes.len() as u64).sum();
             Counters::add(&self.counters.change_bytes_received, bytes);
             let (merged, refused) =
-                merge_from_peer(self.shared.store.clone(), self.peer.clone(), docs).await?;
+                merge_from_peer(self.shared.store.clone(), self.peer.clone(), docs, Some(self.holds.clone()))
+                    .await?;
             for why in refused {
                 tracing::warn!("peer {}: refused a document it sent: {why}", self.peer);
                 self.counters.refuse(format!("refused a document it sent: {why}"));
@@ -680,30 +700,18 @@ impl Puller {
     }
 }
 
-/// The entries whose heads this store does not hold, as `Want`s with our heads; the peer's
-/// heads of those are recorded in `holds`.
-fn wanted(
-    store: &crate::backend::automerge::Store,
-    entries: Vec<Entry>,
-    holds: &PeerHolds,
-) -> Result<Vec<Want>> {
+/// The entries as `Want`s, each with the heads we hold of its document.
+fn wanted(store: &crate::backend::automerge::Store, entries: Vec<Entry>) -> Result<Vec<Want>> {
     let local = store.heads_of(entries.iter().map(|e| (e.collection.as_str(), e.id.as_str())))?;
-    let mut wants = Vec::new();
-    for (entry, ours) in entries.into_iter().zip(local) {
-        let ours: Vec<[u8; 32]> = ours.unwrap_or_default().into_iter().map(|h| h.0).collect();
-        if ours == entry.heads || (!ours.is_empty() && holds_all(store, &entry)?) {
-            continue;
-        }
-        holds.record(&entry.collection, &entry.id, &entry.heads);
-        wants.push(Want { collection: entry.collection, id: entry.id, have: ours });
-    }
-    Ok(wants)
-}
-
-/// Whether our document already contains every head of the entry (we are ahead of it).
-fn holds_all(store: &crate::backend::automerge::Store, entry: &Entry) -> Result<bool> {
-    let Some(mut doc) = store.load(&entry.collection, &entry.id)? else { return Ok(false) };
-    Ok(entry.heads.iter().all(|h| doc.get_change_by_hash(&ChangeHash(*h)).is_some()))
+    Ok(entries
+        .into_iter()
+        .zip(local)
+        .map(|(entry, ours)| Want {
+            collection: entry.collection,
+            id: entry.id,
+            have: ours.unwrap_or_default().into_iter().map(|h| h.0).collect(),
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -712,7 +720,8 @@ mod tests {
 
     /// What `read_frames` makes of `frames` from a peer, its tasks taking nothing.
     async fn read_all(frames: &[Msg]) -> Result<()> {
-        let bytes: Vec<u8> = frames.iter().flat_map(|m| wire::encode(m).unwrap()).collect();
+        let mut zstd = Compressor::new().unwrap();
+        let bytes: Vec<u8> = frames.iter().flat_map(|m| zstd.frame(m).unwrap()).collect();
         let (pull, _pull_rx) = mpsc::unbounded_channel();
         let (want, _want_rx) = mpsc::unbounded_channel();
         let to = Readers {
@@ -722,11 +731,11 @@ mod tests {
             queried: watch::channel(0).0,
             queued: Arc::new(Queued::default()),
         };
-        read_frames(&bytes[..], to, &Progress::default()).await
+        read_frames(Decompressor::new(&bytes[..]).unwrap(), to, &Progress::default()).await
     }
 
     fn entries(upto: u64) -> Msg {
-        let entry = Entry { collection: "c".into(), id: format!("d{upto}"), heads: vec![] };
+        let entry = Entry { collection: "c".into(), id: format!("d{upto}") };
         Msg::Entries { upto, entries: vec![entry] }
     }
 

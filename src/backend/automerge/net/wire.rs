@@ -3,32 +3,37 @@
 //! [`MAX_FRAME`]; anything oversized, truncated, of another version or undecodable is an
 //! error that closes that one connection, never the node.
 //!
-//! Compression is negotiated per connection by ALPN: a dialer offers [`ALPN_ZSTD`] first and
-//! [`ALPN`] as well, an acceptor prefers [`ALPN_ZSTD`], so two nodes that both read compressed
-//! frames agree on it and an older node picks [`ALPN`]. On a connection that agreed on it, a
-//! sender may compress a frame's message with zstd, marked by [`ZSTD`] in its version byte;
-//! every node reads both kinds, and a compressed message is bounded by [`MAX_FRAME`] too.
+//! The handshake's frames go as they are. After it, each direction of a session's stream is
+//! one zstd stream ([`Compressor`], [`Decompressor`]), flushed at the end of every frame:
+//! a frame is compressed against the frames before it, so the ids, field names and values
+//! that documents repeat cost next to nothing after their first time. Documents travel as
+//! Automerge chunks without their checksums ([`super::chunks`]), and a log entry names a
+//! document without its heads: what is left per document is little more than its values.
+//!
+//! Version 2 of the protocol ([`ALPN`]) changed all that; a node speaks only it, so nodes
+//! from before it (`peat/sync/1`) do not connect to nodes after.
+
+use std::io::Write;
 
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use zstd::stream::raw::{CParameter, DParameter, InBuffer, Operation, OutBuffer};
 
 use crate::sync::{Error, Result};
 
 /// The ALPN of the sync protocol; a new incompatible protocol gets a new ALPN.
-pub const ALPN: &[u8] = b"peat/sync/1";
-/// The same protocol, where both sides read zstd-compressed frames.
-pub const ALPN_ZSTD: &[u8] = b"peat/sync/1+zstd";
-/// The ALPNs a node accepts, preferred first: the first of these a dialer offers is agreed on.
-pub const ACCEPTED: [&[u8]; 2] = [ALPN_ZSTD, ALPN];
-/// Set in the version byte of a frame whose message is zstd-compressed.
-pub const ZSTD: u8 = 0x80;
-/// Messages shorter than this are sent as they are: compressing them would not pay.
-const COMPRESS_FROM: usize = 256;
+pub const ALPN: &[u8] = b"peat/sync/2";
+/// The ALPNs a node accepts, preferred first.
+pub const ACCEPTED: [&[u8]; 1] = [ALPN];
 /// zstd's level: fast, and most of the gain on JSON-like documents.
 const LEVEL: i32 = 3;
-/// The frame format version carried in every frame. 2: `Head`, `HeadQuery` and `Members`;
-/// `Rekey` and `Rekeyed` came later, appended, so older frames decode as before.
-pub const VERSION: u8 = 2;
+/// log2 of the zstd window: how far back a frame may refer (512 KiB). A session's
+/// compressor and decompressor hold about 2.5 MB together (5.6 MB at zstd's own 2 MiB, for
+/// 2% fewer bytes on the initial sync of the bench documents); a peer's stream asking for a
+/// larger window is refused.
+const WINDOW_LOG: u32 = 19;
+/// The frame format version carried in every frame. 3: `Entries` name documents only.
+pub const VERSION: u8 = 3;
 /// The largest frame body either side accepts.
 pub const MAX_FRAME: usize = 16 * 1024 * 1024;
 /// Document payloads per `Changes` frame stay under this, leaving room for framing.
@@ -85,12 +90,13 @@ pub struct Member {
     pub addrs: Vec<std::net::SocketAddr>,
 }
 
-/// A change-log entry: a document and its heads at that point.
+/// A change-log entry: a document that changed. Its heads are not sent: for a document the
+/// puller lacks they would be 32 random bytes for nothing, and for one it holds the feeder
+/// compares them with those the puller's `Want` names.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
     pub collection: String,
     pub id: String,
-    pub heads: Vec<Hash>,
 }
 
 /// A document the requester misses changes of, with the heads it holds (empty: nothing).
@@ -101,7 +107,8 @@ pub struct Want {
     pub have: Vec<Hash>,
 }
 
-/// Automerge bytes for one document: a saved document or concatenated changes.
+/// Automerge bytes for one document: a saved document or concatenated changes, in the wire
+/// form of [`super::chunks`] (checksums left out).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DocChanges {
     pub collection: String,
@@ -111,41 +118,22 @@ pub struct DocChanges {
 
 /// Encodes a message as a whole frame (length prefix included).
 pub fn encode(msg: &Msg) -> Result<Vec<u8>> {
-    encode_with(msg, false)
-}
-
-/// Encodes a message as a whole frame, compressed when `compress` (the connection agreed on
-/// it) and the message is long enough for it to pay.
-pub fn encode_with(msg: &Msg, compress: bool) -> Result<Vec<u8>> {
-    let plain = postcard::to_allocvec(msg).map_err(|e| Error::context("encoding frame", e))?;
-    let (version, payload) = match compress && plain.len() >= COMPRESS_FROM {
-        true => match zstd::bulk::compress(&plain, LEVEL) {
-            Ok(packed) if packed.len() < plain.len() => (VERSION | ZSTD, packed),
-            _ => (VERSION, plain),
-        },
-        false => (VERSION, plain),
-    };
-    let body = 1 + payload.len();
+    let mut frame = vec![0; 5];
+    frame[4] = VERSION;
+    let mut frame = postcard::to_extend(msg, frame).map_err(|e| Error::context("encoding frame", e))?;
+    let body = frame.len() - 4;
     if body > MAX_FRAME {
         return Err(Error::failed(format!("frame of {body} bytes exceeds the {MAX_FRAME}-byte limit")));
     }
-    let mut frame = Vec::with_capacity(4 + body);
-    frame.extend_from_slice(&(body as u32).to_be_bytes());
-    frame.push(version);
-    frame.extend_from_slice(&payload);
+    frame[..4].copy_from_slice(&(body as u32).to_be_bytes());
     Ok(frame)
 }
 
-/// Decodes a frame body (version byte and message, compressed or not).
+/// Decodes a frame body (version byte and message).
 pub fn decode(body: &[u8]) -> Result<Msg> {
-    let malformed = |e: postcard::Error| Error::invalid(format!("malformed frame: {e}"));
     match body.split_first() {
-        Some((&VERSION, rest)) => postcard::from_bytes(rest).map_err(malformed),
-        Some((&v, rest)) if v == VERSION | ZSTD => {
-            // Never more than a plain frame may hold, whatever the compressed frame claims.
-            let plain = zstd::bulk::decompress(rest, MAX_FRAME)
-                .map_err(|e| Error::invalid(format!("malformed compressed frame: {e}")))?;
-            postcard::from_bytes(&plain).map_err(malformed)
+        Some((&VERSION, rest)) => {
+            postcard::from_bytes(rest).map_err(|e| Error::invalid(format!("malformed frame: {e}")))
         }
         Some((v, _)) => {
             Err(Error::invalid(format!("frame version {v} is not supported (this node speaks {VERSION})")))
@@ -154,19 +142,14 @@ pub fn decode(body: &[u8]) -> Result<Msg> {
     }
 }
 
-/// Writes one message. Returns the bytes written.
+/// Writes one message as a plain frame. Returns the bytes written.
 pub async fn write(w: &mut (impl AsyncWrite + Unpin), msg: &Msg) -> Result<usize> {
-    write_with(w, msg, false).await
-}
-
-/// Writes one message, compressed if `compress` and it pays. Returns the bytes written.
-pub async fn write_with(w: &mut (impl AsyncWrite + Unpin), msg: &Msg, compress: bool) -> Result<usize> {
-    let frame = encode_with(msg, compress)?;
+    let frame = encode(msg)?;
     w.write_all(&frame).await.map_err(|e| Error::context("sending", e))?;
     Ok(frame.len())
 }
 
-/// Reads one message; `None` at a clean end of stream. Returns the bytes read too.
+/// Reads one plain frame; `None` at a clean end of stream. Returns the bytes read too.
 pub async fn read(r: &mut (impl AsyncRead + Unpin)) -> Result<Option<(Msg, usize)>> {
     let mut len = [0u8; 4];
     match r.read_exact(&mut len).await {
@@ -174,13 +157,132 @@ pub async fn read(r: &mut (impl AsyncRead + Unpin)) -> Result<Option<(Msg, usize
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
         Err(e) => return Err(Error::context("receiving", e)),
     }
-    let len = u32::from_be_bytes(len) as usize;
-    if len > MAX_FRAME {
-        return Err(Error::invalid(format!("frame of {len} bytes exceeds the {MAX_FRAME}-byte limit")));
-    }
+    let len = frame_len(len)?;
     let mut body = vec![0u8; len];
     r.read_exact(&mut body).await.map_err(|e| Error::context("receiving", e))?;
     Ok(Some((decode(&body)?, len + 4)))
+}
+
+/// A frame's body length from its prefix, refused before anything is allocated if too long.
+fn frame_len(prefix: [u8; 4]) -> Result<usize> {
+    let len = u32::from_be_bytes(prefix) as usize;
+    if len > MAX_FRAME {
+        return Err(Error::invalid(format!("frame of {len} bytes exceeds the {MAX_FRAME}-byte limit")));
+    }
+    Ok(len)
+}
+
+/// The sending side of a session's stream: one zstd stream for every frame sent.
+pub struct Compressor(zstd::stream::write::Encoder<'static, Vec<u8>>);
+
+impl Compressor {
+    pub fn new() -> Result<Self> {
+        let fail = |e| Error::context("zstd", e);
+        let mut raw = zstd::stream::raw::Encoder::new(LEVEL).map_err(fail)?;
+        raw.set_parameter(CParameter::WindowLog(WINDOW_LOG)).map_err(fail)?;
+        Ok(Self(zstd::stream::write::Encoder::with_encoder(Vec::new(), raw)))
+    }
+
+    /// A message's frame, compressed and flushed: all the receiver needs to read it.
+    pub fn frame(&mut self, msg: &Msg) -> Result<Vec<u8>> {
+        let fail = |e| Error::context("compressing frame", e);
+        self.0.write_all(&encode(msg)?).map_err(fail)?;
+        self.0.flush().map_err(fail)?;
+        Ok(std::mem::take(self.0.get_mut()))
+    }
+
+    /// Writes one message. Returns the bytes written.
+    pub async fn write(&mut self, w: &mut (impl AsyncWrite + Unpin), msg: &Msg) -> Result<usize> {
+        let bytes = self.frame(msg)?;
+        w.write_all(&bytes).await.map_err(|e| Error::context("sending", e))?;
+        Ok(bytes.len())
+    }
+}
+
+/// Compressed bytes read from the peer at a time.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// The receiving side of a session's stream. It holds at most the frame being read and one
+/// chunk of decompressed bytes beyond it, whatever the peer sends: a compressed frame
+/// claiming more than [`MAX_FRAME`] is refused from its length prefix.
+pub struct Decompressor<R> {
+    src: R,
+    zstd: zstd::stream::raw::Decoder<'static>,
+    /// Compressed bytes read and not yet decompressed: `input[at..filled]`.
+    input: Box<[u8]>,
+    at: usize,
+    filled: usize,
+    /// Decompressed bytes not yet taken as frames.
+    plain: Vec<u8>,
+    scratch: Box<[u8]>,
+    /// Whether zstd may hold decompressed bytes that did not fit the scratch buffer.
+    pending: bool,
+}
+
+impl<R: AsyncRead + Unpin> Decompressor<R> {
+    pub fn new(src: R) -> Result<Self> {
+        let fail = |e| Error::context("zstd", e);
+        let mut zstd = zstd::stream::raw::Decoder::new().map_err(fail)?;
+        zstd.set_parameter(DParameter::WindowLogMax(WINDOW_LOG)).map_err(fail)?;
+        let buffer = || vec![0u8; READ_CHUNK].into_boxed_slice();
+        Ok(Self {
+            src,
+            zstd,
+            input: buffer(),
+            at: 0,
+            filled: 0,
+            plain: Vec::new(),
+            scratch: buffer(),
+            pending: false,
+        })
+    }
+
+    /// Reads one message; `None` at a clean end of stream (between frames). Returns the size
+    /// of its frame too.
+    pub async fn read(&mut self) -> Result<Option<(Msg, usize)>> {
+        if !self.fill(4).await? {
+            return Ok(None);
+        }
+        let len = frame_len(self.plain[..4].try_into().expect("4 bytes"))?;
+        if !self.fill(4 + len).await? {
+            return Err(Error::failed("receiving: the stream ended inside a frame"));
+        }
+        let msg = decode(&self.plain[4..4 + len])?;
+        self.plain.drain(..4 + len);
+        if self.plain.capacity() > 4 * READ_CHUNK && self.plain.len() < READ_CHUNK {
+            // A large frame is gone: give its memory back.
+            self.plain.shrink_to(2 * READ_CHUNK);
+        }
+        Ok(Some((msg, len + 4)))
+    }
+
+    /// Decompresses until `plain` holds `n` bytes. `false` if the stream ended first: at a
+    /// clean end only if nothing is left over.
+    async fn fill(&mut self, n: usize) -> Result<bool> {
+        while self.plain.len() < n {
+            if self.at == self.filled && !self.pending {
+                let read =
+                    self.src.read(&mut self.input).await.map_err(|e| Error::context("receiving", e))?;
+                if read == 0 {
+                    return match self.plain.is_empty() {
+                        true => Ok(false),
+                        false => Err(Error::failed("receiving: the stream ended inside a frame")),
+                    };
+                }
+                (self.at, self.filled) = (0, read);
+            }
+            let mut input = InBuffer::around(&self.input[self.at..self.filled]);
+            let mut output = OutBuffer::around(&mut self.scratch[..]);
+            self.zstd
+                .run(&mut input, &mut output)
+                .map_err(|e| Error::invalid(format!("malformed compressed stream: {e}")))?;
+            let produced = output.pos();
+            self.pending = produced == self.scratch.len();
+            self.at += input.pos();
+            self.plain.extend_from_slice(&self.scratch[..produced]);
+        }
+        Ok(true)
+    }
 }
 
 #[cfg(test)]
@@ -189,10 +291,7 @@ mod tests {
 
     #[tokio::test]
     async fn round_trip_and_garbage() {
-        let msg = Msg::Entries {
-            upto: 7,
-            entries: vec![Entry { collection: "c".into(), id: "x".into(), heads: vec![[1; 32]] }],
-        };
+        let msg = Msg::Entries { upto: 7, entries: vec![Entry { collection: "c".into(), id: "x".into() }] };
         let frame = encode(&msg).unwrap();
         let mut r = &frame[..];
         assert_eq!(read(&mut r).await.unwrap().unwrap().0, msg);
@@ -210,28 +309,86 @@ mod tests {
         assert!(decode(&[]).is_err());
     }
 
-    #[tokio::test]
-    async fn compressed_frames_are_smaller_read_back_and_are_bounded() {
-        let docs = (0..200)
+    fn changes(from: usize) -> Msg {
+        let docs = (from..from + 200)
             .map(|i| DocChanges {
                 collection: "units".into(),
                 id: format!("u{i:07}"),
-                bytes: b"unit speed lat lon".repeat(4),
+                bytes: format!("unit {i} speed {} lat 59.{i:03} lon 18.{i:03}", i % 100).into_bytes(),
             })
             .collect();
-        let msg = Msg::Changes { req: 1, last: true, docs };
-        let (plain, packed) = (encode(&msg).unwrap(), encode_with(&msg, true).unwrap());
-        assert_eq!(packed[4], VERSION | ZSTD);
-        assert!(packed.len() * 5 < plain.len(), "{} compressed from {}", packed.len(), plain.len());
-        assert_eq!(read(&mut &packed[..]).await.unwrap().unwrap(), (msg, packed.len()));
-        // A short message goes as it is.
-        let short = encode_with(&Msg::Ack { seq: 3 }, true).unwrap();
-        assert_eq!(short, encode(&Msg::Ack { seq: 3 }).unwrap());
-        // Garbage marked compressed, and a compressed message larger than a frame may be.
-        assert!(decode(&[VERSION | ZSTD, 1, 2, 3]).is_err());
-        let bomb = zstd::bulk::compress(&vec![0u8; MAX_FRAME + 1], 19).unwrap();
-        assert!(bomb.len() < 4096);
-        let err = decode(&[&[VERSION | ZSTD][..], &bomb].concat()).unwrap_err();
-        assert!(err.to_string().contains("malformed compressed frame"), "{err}");
+        Msg::Changes { req: from as u64, last: true, docs }
+    }
+
+    /// Reads `stream` a few bytes at a time, as a slow link delivers it.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl AsyncRead for Trickle<'_> {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            let n = self.0.len().min(7).min(buf.remaining());
+            buf.put_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stream_of_frames_is_compressed_against_its_earlier_frames_and_read_back() {
+        let mut c = Compressor::new().unwrap();
+        let msgs: Vec<Msg> = (0..5).map(|i| changes(i * 200)).chain([Msg::Ack { seq: 3 }]).collect();
+        let frames: Vec<Vec<u8>> = msgs.iter().map(|m| c.frame(m).unwrap()).collect();
+        let plain = encode(&msgs[1]).unwrap().len();
+        // Each frame alone, as per-frame compression would send it, against in the stream.
+        let alone = zstd::bulk::compress(&encode(&msgs[1]).unwrap(), LEVEL).unwrap().len();
+        assert!(
+            frames[1].len() * 3 < alone * 2,
+            "{} in the stream, {alone} alone, {plain} plain",
+            frames[1].len()
+        );
+        let stream = frames.concat();
+        let mut d = Decompressor::new(Trickle(&stream)).unwrap();
+        for msg in &msgs {
+            assert_eq!(&d.read().await.unwrap().unwrap().0, msg);
+        }
+        assert!(d.read().await.unwrap().is_none(), "a clean end between frames");
+        // Cut inside a frame: an error, not a clean end.
+        let mut d = Decompressor::new(&stream[..stream.len() - 2]).unwrap();
+        for _ in 0..5 {
+            d.read().await.unwrap();
+        }
+        assert!(d.read().await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_peer_s_bad_stream_is_an_error_and_never_decompressed_past_a_frame() {
+        // Garbage.
+        let err = Decompressor::new(&b"certainly not zstd at all"[..]).unwrap().read().await.unwrap_err();
+        assert!(err.to_string().contains("malformed compressed stream"), "{err}");
+        // A bomb: a length prefix past the limit, then zeros; refused from the prefix, with at
+        // most a chunk decompressed.
+        let mut bomb = Compressor::new().unwrap();
+        bomb.0.write_all(&(MAX_FRAME as u32 + 1).to_be_bytes()).unwrap();
+        bomb.0.write_all(&vec![0; 64 * 1024 * 1024]).unwrap();
+        let packed = bomb.0.finish().unwrap();
+        assert!(packed.len() < 64 * 1024);
+        let mut d = Decompressor::new(&packed[..]).unwrap();
+        let err = d.read().await.unwrap_err();
+        assert!(err.to_string().contains("exceeds"), "{err}");
+        assert!(d.plain.capacity() <= 2 * READ_CHUNK, "{} bytes held", d.plain.capacity());
+        // A stream that needs a larger window than a node keeps.
+        let mut raw = zstd::stream::raw::Encoder::new(LEVEL).unwrap();
+        raw.set_parameter(CParameter::WindowLog(WINDOW_LOG + 4)).unwrap();
+        let mut wide = zstd::stream::write::Encoder::with_encoder(Vec::new(), raw);
+        let big: Vec<u8> =
+            (0..8 * 1024 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+        wide.write_all(&encode(&Msg::Rekey { key: [1; 32] }).unwrap()).unwrap();
+        wide.write_all(&big).unwrap();
+        let packed = wide.finish().unwrap();
+        let err = Decompressor::new(&packed[..]).unwrap().read().await.unwrap_err();
+        assert!(err.to_string().contains("malformed compressed stream"), "{err}");
     }
 }
