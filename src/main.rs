@@ -10,6 +10,32 @@ use peat::cli::{self, Cli, ExitStatus};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's `arena_eager_commit` (v3 numbering, `mimalloc.h`).
+#[cfg(target_os = "linux")]
+const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
+/// mimalloc's `purge_delay` (v3 numbering, `mimalloc.h`).
+#[cfg(target_os = "linux")]
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// Gives freed memory back at once and commits arena memory only as it is used. With
+/// mimalloc's defaults (purge after a delay, arenas committed eagerly) freed memory stayed
+/// resident: a 300,000-document `upsert` peaked at 311 MB, 160 MB with these options, at the
+/// same speed (`/usr/bin/time -f %M`). It runs from `.init_array`, before the Rust runtime's
+/// first allocation reserves the first arena: the arena option is read only then.
+#[cfg(target_os = "linux")]
+extern "C" fn tune_allocator() {
+    // SAFETY: setting an option has no preconditions; both options are read as they are used.
+    unsafe {
+        libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0);
+        libmimalloc_sys::mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 0);
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static TUNE_ALLOCATOR: extern "C" fn() = tune_allocator;
+
 fn main() -> ExitCode {
     // Everything peat creates (store, config, log, pid file, socket, keys, exports) is for
     // this user only: files 0600, directories 0700.
