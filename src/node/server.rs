@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::Value;
-use tokio::io::{AsyncWriteExt, BufReader};
+use tokio::io::BufReader;
 use tokio::net::unix::OwnedWriteHalf;
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::watch;
@@ -133,9 +133,10 @@ async fn handle(stream: UnixStream, ctx: Arc<Context>, slot: tokio::sync::OwnedS
             Ok(None) => return,
             Err(e) => {
                 let _ = write_line(&mut writer, &Response::Error(e)).await;
-                let _ = writer.shutdown().await;
                 // Discard what the client still sends: closing with unread input would reset
-                // the connection, and the client might lose the error before reading it.
+                // the connection, and the client might lose the error before reading it. The
+                // write half stays open meanwhile, so the client sees the end only once the
+                // slot is free.
                 let mut sink = tokio::io::sink();
                 let _ = tokio::time::timeout(DISCARD, tokio::io::copy(&mut reader, &mut sink)).await;
                 return;

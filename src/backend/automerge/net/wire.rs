@@ -79,7 +79,7 @@ pub enum Msg {
     Rekey { key: [u8; 32] },
     /// The answer to `Rekey`: the key is stored; the sender reconnects with it.
     Rekeyed,
-    /// Documents of an urgent collection, whole, on a stream of their class ([`super::push`]).
+    /// Documents of an urgent collection, whole, on a stream of their class (`net::push`).
     Push { docs: Vec<DocChanges> },
 }
 
