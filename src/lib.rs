@@ -36,7 +36,7 @@
 //! ## The path of a write
 //!
 //! `peat upsert` parses its input on a thread, validates each document, and calls
-//! `upsert` in batches of up to 10,000. Without a node, the command has taken the directory
+//! `upsert` in batches of up to 5,000. Without a node, the command has taken the directory
 //! lock and opened the store itself; with one, [`node::client::ClientBackend`] sends the batch
 //! as one JSON line over `node.sock` and the node's server makes the same trait call. The
 //! store applies each input to its Automerge document as a minimal delta (unchanged values

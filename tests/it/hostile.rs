@@ -322,7 +322,7 @@ fn a_full_disk_says_how_many_documents_were_stored() {
         .and_then(|rest| rest.split(' ').next())
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no stored count: {stderr}"));
-    assert_eq!(stored % 10_000, 0, "whole transactions only: {stderr}");
+    assert_eq!(stored % 5_000, 0, "whole transactions only: {stderr}");
 
     disk.resize("64m");
     let count = peat(&["query", "units", "--count"]).output().unwrap();
