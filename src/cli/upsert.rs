@@ -107,7 +107,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
             let Some(backend) = interrupt.or(ctx.writer()).await else {
                 return Err(stored.interrupted(ctx, ""));
             };
-            let backend = backend?;
+            let backend = backend.map_err(before_any_batch)?;
             let store = backend.document_store();
             match write_stream(store, &args, &sets, first, items, &mut interrupt, &mut stored).await {
                 Ok(true) => {}
@@ -287,6 +287,15 @@ async fn write_stream(
     }
     progress.finish_and_clear();
     Ok(!interrupt.is_set())
+}
+
+/// An error before any batch was sent (the store or the node could not be reached) says
+/// that nothing was stored, as every error of an upsert of many documents says what was.
+fn before_any_batch(e: anyhow::Error) -> anyhow::Error {
+    match e.downcast::<Error>() {
+        Ok(e) => Error::new(e.kind, format!("{} ({})", e.message, stored_before(0))).into(),
+        Err(e) => e.context(stored_before(0)),
+    }
 }
 
 fn stored_before(n: usize) -> String {
