@@ -62,9 +62,9 @@
 //! ## The store's tables (redb)
 //!
 //! Keyed by (collection, id): `docs` (the document's base: its saved form), `deltas`
-//! (keyed by (collection, id, n): the changes made since the base, folded into a new base once they outgrow it), `projections` (a
-//! live/removed byte and the JSON form), `heads` (current change hashes), `doc_seq` (the
-//! document's latest change-log position). Then `changes` (log position to document, one
+//! (keyed by (collection, id, n): the changes made since the base, folded into a new base
+//! once they outgrow it), `projections` (a live/removed byte and the JSON form), `heads`
+//! (current change hashes), `doc_seq` (the document's latest change-log position). Then `changes` (log position to document, one
 //! entry per document at its latest change), `counts` (live documents per collection),
 //! `expires`/`expiry_due` (when documents with a time to live expire, by document and by
 //! time), the index tables and `meta` (store identity, per-peer cursors).
@@ -88,8 +88,8 @@
 //! Automerge changes the puller misses (the whole document when it has none, nothing when it
 //! holds all). That is one round trip per batch of documents with many batches in flight.
 //! After the formation check each direction is one zstd stream, and documents travel as
-//! Automerge chunks without their checksums (`net/wire.rs`, `net/chunks.rs`). Acknowledgements of log
-//! positions are both the flow-control window and the proof of delivery that `sync wait`
+//! Automerge chunks without their checksums (`net/wire.rs`, `net/chunks.rs`).
+//! Acknowledgements of log positions are both the flow-control window and the proof of delivery that `sync wait`
 //! waits for; cursors are kept per peer store identity, so a reconnect moves only what
 //! changed. What a node receives enters its own log and is offered on to its other peers.
 //! Each side also tells the other where its log ends (when it moves, and on request): a

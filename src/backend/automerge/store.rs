@@ -643,10 +643,10 @@ fn base64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// A change-log entry with the document's current heads.
 /// A document's current heads and its stored bytes.
 pub type HeadsAndRaw = (Vec<ChangeHash>, Vec<u8>);
 
+/// A change-log entry with the document's current heads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogEntry {
     pub seq: u64,
@@ -999,9 +999,7 @@ impl<'txn> Writer<'txn> {
     /// creating it if new. Stores it like [`Writer::edit`] when its heads moved, and returns
     /// whether they did. A new document keeps the peer's bytes as its saved form.
     pub fn merge(&mut self, collection: &str, id: &str, bytes: &[u8]) -> Result<bool> {
-        let bad = |e: automerge::AutomergeError| {
-            Error::invalid(format!("malformed changes for {collection}/{id}: {e}"))
-        };
+        let bad = malformed(collection, id);
         let Some(existing) = self.existing(collection, id)? else {
             return match prepare_new(collection, id, bytes)? {
                 Some(p) => self.put(p).map(|()| true),
@@ -1109,9 +1107,7 @@ impl<'txn> Writer<'txn> {
         (live, layout): (bool, Layout),
         bytes: &[u8],
     ) -> Result<bool> {
-        let bad = |e: automerge::AutomergeError| {
-            Error::invalid(format!("malformed changes for {collection}/{id}: {e}"))
-        };
+        let bad = malformed(collection, id);
         let whole = AutoCommit::load(bytes).ok().filter(|d| latest::Hlc::of(d).is_some());
         let incoming = match whole {
             Some(doc) => doc,
@@ -1508,11 +1504,15 @@ fn prepare(
     })
 }
 
+/// The error for a peer's bytes of `collection/id` that Automerge refuses.
+fn malformed<'a>(collection: &'a str, id: &'a str) -> impl Fn(automerge::AutomergeError) -> Error + 'a {
+    move |e| Error::invalid(format!("malformed changes for {collection}/{id}: {e}"))
+}
+
 /// A document new to this store from a peer's bytes, prepared with those bytes as its saved
 /// form; `None` if they hold no change.
 fn prepare_new(collection: &str, id: &str, bytes: &[u8]) -> Result<Option<Prepared>> {
-    let mut doc = AutoCommit::load(bytes)
-        .map_err(|e| Error::invalid(format!("malformed changes for {collection}/{id}: {e}")))?;
+    let mut doc = AutoCommit::load(bytes).map_err(malformed(collection, id))?;
     if doc.get_heads().is_empty() {
         return Ok(None);
     }

@@ -244,9 +244,8 @@ impl<R: AsyncRead + Unpin> Decompressor<R> {
             return Ok(None);
         }
         let len = frame_len(self.plain[..4].try_into().expect("4 bytes"))?;
-        if !self.fill(4 + len).await? {
-            return Err(Error::failed("receiving: the stream ended inside a frame"));
-        }
+        // `plain` holds the prefix already, so `fill` turns an end of stream here into an error.
+        self.fill(4 + len).await?;
         let msg = decode(&self.plain[4..4 + len])?;
         self.plain.drain(..4 + len);
         if self.plain.capacity() > 4 * READ_CHUNK && self.plain.len() < READ_CHUNK {
