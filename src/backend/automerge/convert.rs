@@ -24,10 +24,15 @@ fn am_err(err: automerge::AutomergeError) -> Error {
 /// Refuses a document nested deeper than [`validate::MAX_DEPTH`] (a peer's, say) before the
 /// recursion here could get near the stack's end.
 pub fn read(doc: &AutoCommit) -> Result<(Map<String, Value>, bool)> {
-    let mut fields = read_map(doc, &ROOT, 1)?;
+    Ok(visible(read_map(doc, &ROOT, 1)?))
+}
+
+/// A document's root fields as users see them: without the tombstone marker and the `latest`
+/// clock; and whether it is removed.
+pub fn visible(mut fields: Map<String, Value>) -> (Map<String, Value>, bool) {
     let deleted = matches!(fields.remove(DELETED_FIELD), Some(Value::Bool(true)));
     fields.remove(crate::sync::HLC_FIELD);
-    Ok((fields, deleted))
+    (fields, deleted)
 }
 
 fn too_deep() -> Error {
@@ -113,17 +118,29 @@ pub fn apply(doc: &mut AutoCommit, input: &DocInput) -> Result<()> {
     Ok(())
 }
 
-/// A new document holding `fields`, written as one batch. Twice as fast as setting the fields
-/// one by one, and bulk ingest of new documents spends most of its time here.
-pub fn create(fields: &Map<String, Value>, actor: &automerge::ActorId) -> Result<Automerge> {
+/// A new document as the store keeps it: its bytes and its heads (32-byte hashes).
+pub struct Created {
+    pub bytes: Vec<u8>,
+    pub heads: Vec<u8>,
+}
+
+/// A new document holding `fields`, made now by `actor` in one change. Bulk ingest of new
+/// documents spends most of its time here: a flat one is written directly as its change
+/// chunk (see [`super::flat`]); any other is built by Automerge in one batch, twice as fast
+/// as setting its fields one by one, and saved.
+pub fn create(fields: &Map<String, Value>, actor: &automerge::ActorId) -> Result<Created> {
+    let time = super::history::now_seconds();
+    if let Some(chunk) = super::flat::encode(fields, actor, time) {
+        return Ok(Created { bytes: chunk.bytes, heads: chunk.hash.to_vec() });
+    }
     let mut doc = Automerge::new().with_actor(actor.clone());
     let mut tx = doc.transaction();
     tx.init_root_from_hydrate(&hydrate_map(fields)).map_err(am_err)?;
-    tx.commit_with(CommitOptions::default().with_time(super::history::now_seconds()));
-    Ok(doc)
+    tx.commit_with(CommitOptions::default().with_time(time));
+    Ok(Created { bytes: doc.save(), heads: doc.get_heads().iter().flat_map(|h| h.0).collect() })
 }
 
-fn hydrate_map(map: &Map<String, Value>) -> hydrate::Map {
+pub(crate) fn hydrate_map(map: &Map<String, Value>) -> hydrate::Map {
     let entries: HashMap<&str, hydrate::Value> = map.iter().map(|(k, v)| (k.as_str(), hydrate(v))).collect();
     match hydrate::Value::from(entries) {
         hydrate::Value::Map(map) => map,
@@ -401,7 +418,7 @@ mod tests {
             prop_assert_eq!(serde_json::to_string(&back).unwrap(), serde_json::to_string(&v).unwrap());
             // The batch path for new documents builds the same document.
             let created = create(v.as_object().unwrap(), &automerge::ActorId::random()).unwrap();
-            let loaded = AutoCommit::load(&created.save()).unwrap();
+            let loaded = AutoCommit::load(&created.bytes).unwrap();
             prop_assert_eq!(Value::Object(read(&loaded).unwrap().0), v);
         }
     }

@@ -8,7 +8,7 @@
 use std::cmp::Ordering;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use automerge::{ActorId, AutoCommit, Automerge, ROOT, ReadDoc};
+use automerge::{ActorId, AutoCommit, ROOT, ReadDoc};
 use serde_json::{Map, Value};
 
 use super::convert;
@@ -57,7 +57,12 @@ pub fn wall_ms() -> u64 {
 }
 
 /// A fresh one-change document holding `fields` (removed when `deleted`) stamped `hlc`.
-pub fn fresh(fields: &Map<String, Value>, deleted: bool, hlc: &Hlc, actor: &ActorId) -> Result<Automerge> {
+pub fn fresh(
+    fields: &Map<String, Value>,
+    deleted: bool,
+    hlc: &Hlc,
+    actor: &ActorId,
+) -> Result<convert::Created> {
     let mut state = fields.clone();
     if deleted {
         state.insert(DELETED_FIELD.into(), Value::Bool(true));
@@ -99,10 +104,11 @@ mod tests {
     fn a_fresh_document_has_one_change_and_round_trips_its_clock() {
         let hlc = Hlc::next(None, 42, &actor(3));
         let fields = serde_json::json!({"x": 1}).as_object().unwrap().clone();
-        let doc = fresh(&fields, false, &hlc, &actor(3)).unwrap();
+        let created = fresh(&fields, false, &hlc, &actor(3)).unwrap();
+        let mut doc = AutoCommit::load(&created.bytes).unwrap();
         assert_eq!(doc.get_changes(&[]).len(), 1);
+        assert_eq!(doc.get_heads().iter().flat_map(|h| h.0).collect::<Vec<_>>(), created.heads);
         assert_eq!(Hlc::of(&doc), Some(hlc));
-        let doc = AutoCommit::load(&doc.save()).unwrap();
         assert_eq!(convert::read(&doc).unwrap(), (fields, false), "the clock is hidden");
     }
 }

@@ -6,6 +6,7 @@ pub(crate) mod convert;
 mod cores;
 pub(crate) mod doctor;
 mod expiry;
+mod flat;
 pub(crate) mod history;
 mod index;
 pub(crate) mod latest;

@@ -1087,11 +1087,10 @@ impl<'txn> Writer<'txn> {
             None => None,
         };
         let hlc = latest::Hlc::next(last.as_ref(), latest::wall_ms(), self.actor);
-        let doc = latest::fresh(&p.document.fields, p.document.deleted, &hlc, self.actor)?;
-        let saved = doc.save();
-        p.size = saved.len();
-        p.stored = Stored::Whole(saved);
-        p.heads = doc.get_heads().iter().flat_map(|h| h.0).collect();
+        let fresh = latest::fresh(&p.document.fields, p.document.deleted, &hlc, self.actor)?;
+        p.size = fresh.bytes.len();
+        p.stored = Stored::Whole(fresh.bytes);
+        p.heads = fresh.heads;
         p.doc = None;
         self.put(p)
     }
@@ -1402,25 +1401,34 @@ fn upsert_one(
         return change(collection, id, existing, actor, |doc| convert::apply(doc, input));
     }
     let updated = expiry::now();
-    let doc = convert::create(&input.fields, actor)?;
-    let saved = doc.save();
-    let heads = doc.get_heads().iter().flat_map(|h| h.0).collect();
-    // The projection is the input itself, read the way `convert::read` reads a document.
-    let mut fields = input.fields.clone();
-    let deleted = fields.remove(DELETED_FIELD) == Some(serde_json::Value::Bool(true));
+    let created = convert::create(&input.fields, actor)?;
+    // The projection is the input itself.
+    prepare_created(collection, id, input.fields.clone(), created, updated).map(Some)
+}
+
+/// A new document prepared from its `fields` as written (`convert::visible` reads them) and
+/// its stored form, without loading it.
+fn prepare_created(
+    collection: &str,
+    id: &str,
+    fields: serde_json::Map<String, serde_json::Value>,
+    created: convert::Created,
+    updated: u64,
+) -> Result<Prepared> {
+    let (fields, deleted) = convert::visible(fields);
     let document =
         Document { collection: collection.into(), id: id.into(), fields, deleted, conflicts: Vec::new() };
-    Ok(Some(Prepared {
+    Ok(Prepared {
         projection: projection(&document)?,
         document,
         layout: Layout::default(),
-        size: saved.len(),
-        stored: Stored::Whole(saved),
-        heads,
+        size: created.bytes.len(),
+        stored: Stored::Whole(created.bytes),
+        heads: created.heads,
         was_live: false,
         doc: None,
         updated,
-    }))
+    })
 }
 
 /// Loads (or creates) a document, lets `f` change it as `actor`, and prepares it for the
@@ -1512,6 +1520,12 @@ fn malformed<'a>(collection: &'a str, id: &'a str) -> impl Fn(automerge::Automer
 /// A document new to this store from a peer's bytes, prepared with those bytes as its saved
 /// form; `None` if they hold no change.
 fn prepare_new(collection: &str, id: &str, bytes: &[u8]) -> Result<Option<Prepared>> {
+    if let Some(flat) = super::flat::decode(bytes) {
+        // A flat document of one change, checked by decoding: no need to load it.
+        let created = convert::Created { bytes: bytes.to_vec(), heads: flat.hash.to_vec() };
+        let updated = flat.time.max(0) as u64;
+        return prepare_created(collection, id, flat.fields, created, updated).map(Some);
+    }
     let mut doc = AutoCommit::load(bytes).map_err(malformed(collection, id))?;
     if doc.get_heads().is_empty() {
         return Ok(None);

@@ -8,11 +8,9 @@
 //! wire it is `magic | type | length | contents`, except a deflated change (type 2), whose
 //! checksum is of the contents before deflating: it keeps its checksum, after the type.
 
-use sha2::{Digest, Sha256};
-
 use super::wire::Hash;
+use crate::backend::automerge::flat::{MAGIC, chunk_hash as hash};
 
-const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 const DOCUMENT: u8 = 0;
 const CHANGE: u8 = 1;
 const DEFLATED: u8 = 2;
@@ -110,16 +108,6 @@ impl<'a> Chunk<'a> {
         let contents = rest.get(at..at.checked_add(usize::try_from(len).ok()?)?)?;
         Some(Chunk { kind, checksum, length, contents, size: MAGIC.len() + at + contents.len() })
     }
-}
-
-/// SHA-256 of a chunk's type, length and contents: a change chunk's hash, and the first 4
-/// bytes of any chunk's checksum.
-fn hash(kind: u8, length: &[u8], contents: &[u8]) -> Hash {
-    let mut h = Sha256::new();
-    h.update([kind]);
-    h.update(length);
-    h.update(contents);
-    h.finalize().into()
 }
 
 /// An unsigned LEB128 number and how many bytes it took.
