@@ -12,7 +12,9 @@ use redb::{Database, ReadableDatabase, ReadableTable};
 use serde::Serialize;
 
 use super::convert;
-use super::store::{COUNTS, DELTAS, DOCS, HEADS, LIVE, PROJECTIONS, REMOVED, Store, stored_bytes};
+use super::store::{
+    COUNTS, DELTAS, DOCS, HEADS, LIVE, PROJECTIONS, REMOVED, Store, read_heads, stored_bytes,
+};
 use crate::sync::error::catch_panics;
 use crate::sync::{Document, Error, Result};
 
@@ -91,8 +93,7 @@ fn check(path: &Path, report: &mut Report) -> Result<()> {
         if !matches {
             report.problem(format!("{collection}/{id}: the projection does not match the document"));
         }
-        let want: Vec<u8> = doc.get_heads().iter().flat_map(|h| h.0).collect();
-        if heads.get((collection, id)).map_err(err)?.map(|h| h.value().to_vec()) != Some(want) {
+        if read_heads(&heads, &docs, (collection, id))? != Some(doc.get_heads()) {
             report.problem(format!("{collection}/{id}: the stored heads do not match the document"));
         }
     }

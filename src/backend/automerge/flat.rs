@@ -16,12 +16,8 @@
 
 use automerge::ActorId;
 use serde_json::{Map, Number, Value};
-use sha2::{Digest, Sha256};
 
-/// Automerge's chunk magic bytes.
-pub(crate) const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
-/// The chunk type of a change.
-const CHANGE: u8 = 1;
+use super::chunk::{CHANGE, MAGIC, Reader, chunk_hash, uleb};
 
 /// Operation columns as Automerge numbers them: column id << 4 | encoding.
 const KEY_STRING: u8 = 0x15;
@@ -148,16 +144,6 @@ pub fn decode(bytes: &[u8]) -> Option<Flat> {
     (chunk.bytes == bytes).then_some(Flat { fields, time, hash: chunk.hash })
 }
 
-/// SHA-256 of a chunk's type, length and contents: a change chunk's hash, and the first 4
-/// bytes of any chunk's checksum.
-pub(crate) fn chunk_hash(kind: u8, length: &[u8], contents: &[u8]) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update([kind]);
-    h.update(length);
-    h.update(contents);
-    h.finalize().into()
-}
-
 /// Appends a scalar's raw bytes to `raw`; returns its metadata (byte length << 4 | type).
 fn scalar(value: &Value, raw: &mut Vec<u8>) -> Option<u64> {
     let start = raw.len();
@@ -272,18 +258,6 @@ fn read_rle(bytes: &[u8], n: usize) -> Option<Vec<u64>> {
     Some(out)
 }
 
-pub(crate) fn uleb(out: &mut Vec<u8>, mut v: u64) {
-    loop {
-        let byte = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            out.push(byte);
-            return;
-        }
-        out.push(byte | 0x80);
-    }
-}
-
 fn uleb_bytes(v: u64) -> Vec<u8> {
     let mut out = Vec::with_capacity(2);
     uleb(&mut out, v);
@@ -298,49 +272,6 @@ fn sleb(out: &mut Vec<u8>, mut v: i64) {
         out.push(if done { byte } else { byte | 0x80 });
         if done {
             return;
-        }
-    }
-}
-
-/// Bytes read front to back; every read is `None` past the end.
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let (head, rest) = self.0.split_at_checked(n)?;
-        self.0 = rest;
-        Some(head)
-    }
-
-    fn byte(&mut self) -> Option<u8> {
-        self.take(1).map(|b| b[0])
-    }
-
-    pub(crate) fn uleb(&mut self) -> Option<u64> {
-        let mut value = 0u64;
-        for i in 0..10 {
-            let b = self.byte()?;
-            value |= u64::from(b & 0x7f).checked_shl(7 * i)?;
-            if b & 0x80 == 0 {
-                return Some(value);
-            }
-        }
-        None
-    }
-
-    fn sleb(&mut self) -> Option<i64> {
-        let (mut value, mut shift) = (0i64, 0u32);
-        loop {
-            let b = self.byte()?;
-            (shift < 64).then_some(())?;
-            value |= i64::from(b & 0x7f) << shift;
-            shift += 7;
-            if b & 0x80 == 0 {
-                if shift < 64 && b & 0x40 != 0 {
-                    value |= -1 << shift;
-                }
-                return Some(value);
-            }
         }
     }
 }

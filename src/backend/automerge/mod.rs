@@ -2,6 +2,7 @@
 //! peers over Iroh.
 
 mod cache;
+pub(crate) mod chunk;
 pub(crate) mod convert;
 mod cores;
 pub(crate) mod doctor;

@@ -18,7 +18,7 @@ use tokio::sync::broadcast;
 use super::cache::DocCache;
 use super::expiry::{self, Expiry};
 use super::index::{self, Maintainer};
-use super::{convert, history, latest};
+use super::{chunk, convert, history, latest};
 use crate::backend::select::from_json;
 use crate::backend::{Committed, ExternalSort, Selector};
 use crate::sync::plan::Access;
@@ -45,8 +45,9 @@ const DOC_SEQ: TableDefinition<Key, u64> = TableDefinition::new("doc_seq");
 const CHANGES: TableDefinition<u64, Key> = TableDefinition::new("changes");
 /// Live documents per collection.
 pub(super) const COUNTS: TableDefinition<&str, u64> = TableDefinition::new("counts");
-/// Each document's current heads (32-byte hashes, concatenated), so sync compares heads
-/// without loading documents.
+/// The current heads (32-byte hashes, concatenated) of each document whose base does not
+/// name them itself (see [`chunk::base_heads`]): one with appended changes, say. Sync
+/// compares heads without loading documents.
 pub(super) const HEADS: TableDefinition<Key, &[u8]> = TableDefinition::new("heads");
 /// Store identity and counters.
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -657,7 +658,7 @@ pub struct LogEntry {
 
 /// A document's heads from the heads table, or from the document itself when a store
 /// written before that table existed lacks them.
-fn read_heads(
+pub(super) fn read_heads(
     heads: &impl ReadableTable<Key<'static>, &'static [u8]>,
     docs: &impl ReadableTable<Key<'static>, &'static [u8]>,
     key: Key<'_>,
@@ -668,6 +669,10 @@ fn read_heads(
         ));
     }
     let Some(bytes) = docs.get(key).map_err(db_err)? else { return Ok(None) };
+    if let Some(heads) = chunk::base_heads(bytes.value()) {
+        return Ok(Some(heads.into_iter().map(ChangeHash).collect()));
+    }
+    // A store written before the heads table.
     let mut doc = AutoCommit::load(bytes.value()).map_err(|e| Error::context("corrupt document", e))?;
     Ok(Some(doc.get_heads()))
 }
@@ -933,8 +938,8 @@ impl<'txn> Writer<'txn> {
         }
     }
 
-    /// Applies a batch of upserts. The Automerge work (the bulk of a write) runs on every
-    /// core; the table updates then run in input order. A batch naming one id twice runs in
+    /// Applies a batch of upserts. The Automerge work (the bulk of a write) runs on the other
+    /// cores while this thread updates the tables in input order. A batch naming one id twice runs in
     /// order throughout, since each upsert must see the one before.
     fn upsert(&mut self, collection: &str, ids: &[String], inputs: &[DocInput]) -> Result<()> {
         let distinct = ids.iter().collect::<std::collections::HashSet<_>>().len() == ids.len();
@@ -947,36 +952,19 @@ impl<'txn> Writer<'txn> {
             }
             return Ok(());
         }
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let per_thread = ids.len().div_ceil(threads);
-        let mut jobs = Vec::new();
-        for (n, (id, input)) in ids.iter().zip(inputs).enumerate() {
-            if n % per_thread == 0 {
-                jobs.push(Vec::with_capacity(per_thread));
-            }
-            jobs.last_mut().expect("pushed above").push((id, input, self.existing(collection, id)?));
+        let mut jobs = Vec::with_capacity(ids.len());
+        for (id, input) in ids.iter().zip(inputs) {
+            jobs.push((id, input, self.existing(collection, id)?));
         }
         let actor = self.actor;
-        let prepared: Vec<Result<Option<Prepared>>> = std::thread::scope(|scope| {
-            let workers: Vec<_> = jobs
-                .into_iter()
-                .map(|chunk| {
-                    scope.spawn(move || {
-                        chunk
-                            .into_iter()
-                            .map(|(id, input, existing)| upsert_one(collection, id, input, existing, actor))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            workers.into_iter().flat_map(|w| w.join().expect("upsert worker panicked")).collect()
-        });
-        for p in prepared {
-            if let Some(p) = p? {
-                self.put_local(p)?;
-            }
-        }
-        Ok(())
+        super::cores::pipeline(
+            jobs,
+            |(id, input, existing)| upsert_one(collection, id, input, existing, actor),
+            |prepared| match prepared? {
+                Some(p) => self.put_local(p),
+                None => Ok(()),
+            },
+        )
     }
 
     /// A stored document (loaded, when the cache holds it at the stored heads; else its
@@ -985,13 +973,17 @@ impl<'txn> Writer<'txn> {
         let key = (collection, id);
         let Some(layout) = Layout::read(&self.docs, &self.deltas, key)? else { return Ok(None) };
         let state = self.projections.get(key).map_err(db_err)?.and_then(|p| p.value().first().copied());
-        let stored_heads = self.heads.get(key).map_err(db_err)?.map(|h| h.value().to_vec());
         let cached = self.cache.lock().unwrap_or_else(PoisonError::into_inner).take(collection, id);
-        let source =
-            match cached.and_then(|mut doc| (Some(heads_bytes(&mut doc)) == stored_heads).then_some(doc)) {
-                Some(doc) => Source::Loaded(Box::new(doc)),
-                None => Source::Saved(stored_bytes(&self.docs, Some(&self.deltas), key)?.unwrap_or_default()),
-            };
+        let current = match cached {
+            Some(mut doc) => {
+                (Some(doc.get_heads()) == read_heads(&self.heads, &self.docs, key)?).then_some(doc)
+            }
+            None => None,
+        };
+        let source = match current {
+            Some(doc) => Source::Loaded(Box::new(doc)),
+            None => Source::Saved(stored_bytes(&self.docs, Some(&self.deltas), key)?.unwrap_or_default()),
+        };
         Ok(Some(Existing { source, layout, live: state == Some(LIVE) }))
     }
 
@@ -1193,12 +1185,17 @@ impl<'txn> Writer<'txn> {
             return self.purge(collection, id);
         }
         self.expiry.set(key, expires_at)?;
-        match &p.stored {
+        let heads_row = match &p.stored {
             Stored::Whole(saved) => {
-                self.docs.insert(key, saved.as_slice()).map_err(db_err)?;
+                let existed = self.docs.insert(key, saved.as_slice()).map_err(db_err)?.is_some();
                 if p.layout.next > 0 {
                     self.deltas.retain_in(delta_range(key), |_, _| false).map_err(db_err)?;
                 }
+                let named = chunk::base_heads(saved).is_some_and(|h| h.concat() == p.heads);
+                if named && existed {
+                    self.heads.remove(key).map_err(db_err)?;
+                }
+                !named
             }
             Stored::Append(chunks) => {
                 let total = u32::try_from(p.layout.appended + chunks.len())
@@ -1206,9 +1203,12 @@ impl<'txn> Writer<'txn> {
                 let mut row = total.to_le_bytes().to_vec();
                 row.extend_from_slice(chunks);
                 self.deltas.insert((collection, id, p.layout.next), row.as_slice()).map_err(db_err)?;
+                true
             }
+        };
+        if heads_row {
+            self.heads.insert(key, p.heads.as_slice()).map_err(db_err)?;
         }
-        self.heads.insert(key, p.heads.as_slice()).map_err(db_err)?;
         let old = self.projections.insert(key, p.projection.as_slice()).map_err(db_err)?;
         self.index.update(old.as_ref().map(|o| o.value()), &p.document)?;
         drop(old);
@@ -1600,6 +1600,32 @@ mod tests {
     }
 
     #[test]
+    fn heads_take_a_row_only_when_the_base_does_not_name_them() {
+        let tmp = tempfile::tempdir().unwrap();
+        let a = store(&tmp, "a", 1);
+        let rows = || {
+            redb::ReadableTableMetadata::len(
+                &a.db().unwrap().begin_read().unwrap().open_table(HEADS).unwrap(),
+            )
+            .unwrap()
+        };
+        let loaded_heads = || Some(a.load("c", "x").unwrap().unwrap().get_heads());
+        set(&a, "v", 0);
+        assert_eq!(rows(), 0, "a new flat document is one change, whose hash is its head");
+        assert_eq!(a.heads_of([("c", "x")]).unwrap(), vec![loaded_heads()]);
+        set(&a, "v", 1);
+        assert_eq!(rows(), 1, "appended changes");
+        assert_eq!(a.heads_of([("c", "x")]).unwrap(), vec![loaded_heads()]);
+        let mut v = 2;
+        while layout(&a, "x").1 > 0 {
+            set(&a, "v", v);
+            v += 1;
+        }
+        assert_eq!(rows(), 0, "a compacted base is a saved document, which lists its heads");
+        assert_eq!(a.heads_of([("c", "x")]).unwrap(), vec![loaded_heads()]);
+    }
+
+    #[test]
     fn updates_append_their_changes_and_compact_into_a_new_base() {
         let tmp = tempfile::tempdir().unwrap();
         let (a, b) = (store(&tmp, "a", 1), store(&tmp, "b", 2));
@@ -1644,11 +1670,15 @@ mod tests {
     }
 
     #[test]
-    fn closing_gives_back_the_free_pages_an_ingest_left() {
+    fn closing_gives_back_the_free_pages_writes_left() {
         let tmp = tempfile::tempdir().unwrap();
         let s = store(&tmp, "s", 1);
-        for batch in 0..40 {
-            s.upsert("c", (0..500).map(|i| doc(&format!("d{batch:02}{i:03}"), i)).collect()).unwrap();
+        // Batches of updates all over the tables free the pages they replace.
+        for round in 0..2 {
+            for batch in 0..20 {
+                let docs = (0..500).map(|i| doc(&format!("d{i:03}{batch:02}"), i + round)).collect();
+                s.upsert("c", docs).unwrap();
+            }
         }
         let path = tmp.path().join("s");
         let before = std::fs::metadata(&path).unwrap().len();
@@ -1656,8 +1686,8 @@ mod tests {
         let after = std::fs::metadata(&path).unwrap().len();
         assert!(after < before * 4 / 5, "{before} -> {after} bytes");
         let s = store(&tmp, "s", 1);
-        assert_eq!(s.collections().unwrap()[0].documents, 20_000);
-        assert_eq!(s.get("c", "d39499").unwrap().unwrap().fields["v"], 499);
+        assert_eq!(s.collections().unwrap()[0].documents, 10_000);
+        assert_eq!(s.get("c", "d49919").unwrap().unwrap().fields["v"], 500);
     }
 
     #[test]

@@ -9,10 +9,8 @@
 //! checksum is of the contents before deflating: it keeps its checksum, after the type.
 
 use super::wire::Hash;
-use crate::backend::automerge::flat::{MAGIC, chunk_hash as hash};
+use crate::backend::automerge::chunk::{CHANGE, DOCUMENT, MAGIC, chunk_hash as hash, document_heads};
 
-const DOCUMENT: u8 = 0;
-const CHANGE: u8 = 1;
 const DEFLATED: u8 = 2;
 
 /// What the bytes a peer sent hold, once their checksums are back.
@@ -120,20 +118,6 @@ fn uleb(bytes: &[u8]) -> Option<(u64, usize)> {
         }
     }
     None
-}
-
-/// The heads a saved document's contents list: its actors, then its heads.
-fn document_heads(contents: &[u8]) -> Option<Vec<Hash>> {
-    let (actors, mut at) = uleb(contents)?;
-    for _ in 0..actors {
-        let (len, n) = uleb(contents.get(at..)?)?;
-        at = at.checked_add(n)?.checked_add(usize::try_from(len).ok()?)?;
-    }
-    let (heads, n) = uleb(contents.get(at..)?)?;
-    at += n;
-    (0..heads)
-        .map(|i| contents.get(at + 32 * i as usize..at + 32 * (i as usize + 1))?.try_into().ok())
-        .collect()
 }
 
 #[cfg(test)]
