@@ -1016,10 +1016,10 @@ impl<'txn> Writer<'txn> {
     }
 
     /// Merges many documents from a peer as [`Writer::merge`] would one by one, each with its
-    /// own outcome, in order; the Automerge work for the documents new here (all of them, in
-    /// an initial sync) runs on every core first. A batch naming a document twice runs one
+    /// own outcome, in order; the work of reading the documents new here (all of them, in an
+    /// initial sync) runs on the other cores meanwhile. A batch naming a document twice runs one
     /// by one, as each merge must see the one before.
-    pub fn merge_many(&mut self, docs: &[(&str, &str, &[u8])]) -> Result<Vec<Result<bool>>> {
+    pub fn merge_many<'d>(&mut self, docs: &[(&'d str, &'d str, &'d [u8])]) -> Result<Vec<Result<bool>>> {
         let distinct = docs.iter().map(|(c, i, _)| (c, i)).collect::<std::collections::HashSet<_>>();
         if distinct.len() < docs.len() {
             return Ok(docs.iter().map(|(c, i, b)| self.merge(c, i, b)).collect());
@@ -1028,16 +1028,20 @@ impl<'txn> Writer<'txn> {
         for &(c, i, b) in docs {
             new.push((c, i, b, self.docs.get((c, i)).map_err(db_err)?.is_none()));
         }
-        let prepared = super::cores::map(&new, |&(c, i, b, new)| new.then(|| prepare_new(c, i, b)));
         let mut outcomes = Vec::with_capacity(docs.len());
-        for (&(c, i, b), prepared) in docs.iter().zip(prepared) {
+        let prepare = |(c, i, b, new): (&'d str, &'d str, &'d [u8], bool)| {
+            ((c, i, b), new.then(|| prepare_new(c, i, b)))
+        };
+        let merged = super::cores::pipeline(new, prepare, |((c, i, b), prepared)| {
             outcomes.push(match prepared {
                 Some(Ok(Some(p))) => self.put(p).map(|()| true),
                 Some(Ok(None)) => Ok(false),
                 Some(Err(e)) => Err(e),
                 None => self.merge(c, i, b),
             });
-        }
+            Ok::<(), std::convert::Infallible>(())
+        });
+        let Ok(()) = merged;
         Ok(outcomes)
     }
 

@@ -41,9 +41,11 @@ const BATCH: usize = 1000;
 const WINDOW: u64 = 20 * BATCH as u64;
 /// Documents per `Want`.
 const WANT_CHUNK: usize = 500;
+/// Documents of the peer's answers merged in one write at most.
+const MERGE_MAX: usize = 5_000;
 /// Outgoing frames buffered before producers wait.
 const OUT_BUFFER: usize = 64;
-/// How often a moving cursor is persisted (it is always persisted when the pull is idle).
+/// How often a moving cursor is persisted, and how soon after the pull pauses.
 const PERSIST_EVERY: Duration = Duration::from_millis(500);
 /// Documents a peer may have asked for (`Want`) and not yet been answered: what a peer that
 /// keeps to our feed's window can ask, twice over. More, and it is disconnected.
@@ -579,21 +581,35 @@ impl Puller {
         mut stop: watch::Receiver<()>,
     ) -> Result<()> {
         let result = async {
+            let mut next = None;
             loop {
-                let msg = tokio::select! {
-                    biased;
-                    () = stopped(&mut stop) => break,
-                    msg = input.recv() => match msg {
-                        Some((msg, size)) => {
-                            queued.pull.fetch_sub(size, Ordering::Relaxed);
-                            msg
+                let msg = match next.take() {
+                    Some(msg) => msg,
+                    None => tokio::select! {
+                        biased;
+                        () = stopped(&mut stop) => break,
+                        msg = input.recv() => match msg {
+                            Some((msg, size)) => {
+                                queued.pull.fetch_sub(size, Ordering::Relaxed);
+                                msg
+                            }
+                            None => break,
+                        },
+                        () = tokio::time::sleep_until((self.last_persist + PERSIST_EVERY).into()),
+                            if self.cursor != self.persisted =>
+                        {
+                            self.persist().await?;
+                            continue;
                         }
-                        None => break,
                     },
                 };
                 match msg {
                     PullIn::Entries { upto, entries } => self.entries(upto, entries).await?,
-                    PullIn::Changes { req, last, docs } => self.changes(req, last, docs).await?,
+                    PullIn::Changes { req, last, docs } => {
+                        let mut frames = vec![Answer { req, last, docs }];
+                        next = more_answers(&mut input, &queued, &mut frames);
+                        self.changes(frames).await?;
+                    }
                 }
                 self.advance().await?;
             }
@@ -624,10 +640,19 @@ impl Puller {
         Ok(())
     }
 
-    async fn changes(&mut self, req: u64, last: bool, docs: Vec<DocChanges>) -> Result<()> {
-        let Some(&(batch, asked)) = self.reqs.get(&req) else {
-            return Err(Error::invalid(format!("the peer answered request {req}, which was never made")));
-        };
+    /// Merges the documents of answers to our requests, in one write.
+    async fn changes(&mut self, answers: Vec<Answer>) -> Result<()> {
+        let mut docs = Vec::new();
+        let mut done = Vec::new();
+        for Answer { req, last, docs: answered } in answers {
+            let Some(&(batch, asked)) = self.reqs.get(&req) else {
+                return Err(Error::invalid(format!("the peer answered request {req}, which was never made")));
+            };
+            docs.extend(answered);
+            if last {
+                done.push((req, batch, asked));
+            }
+        }
         if !docs.is_empty() {
             let bytes: u64 = docs.iter().map(|d| d.bytes.len() as u64).sum();
             Counters::add(&self.counters.change_bytes_received, bytes);
@@ -649,7 +674,7 @@ impl Puller {
                 }
             }
         }
-        if last {
+        for (req, batch, asked) in done {
             self.reqs.remove(&req);
             let i = (batch - self.first_batch) as usize;
             if let Some(b) = self.batches.get_mut(i) {
@@ -677,10 +702,12 @@ impl Puller {
         Progress::raise(&self.progress.merged, self.cursor);
         self.progress.ahead.send_modify(|a| *a = a.saturating_sub(passed));
         self.out.send(Msg::Ack { seq: self.cursor }).await.map_err(|_| closed())?;
-        let idle = self.batches.is_empty();
-        if idle || self.last_persist.elapsed() > PERSIST_EVERY {
+        // Persisted at most every PERSIST_EVERY (a commit waits for the disk), and once the
+        // pull pauses (the loop in `run`): a crash re-pulls at most what merged since.
+        if self.last_persist.elapsed() > PERSIST_EVERY {
             self.persist().await?;
         }
+        let idle = self.batches.is_empty();
         if idle {
             self.summary.in_sync(&self.peer, &self.counters);
             self.counters.last_sync_ms.store(now_ms(), Ordering::Relaxed);
@@ -698,6 +725,36 @@ impl Puller {
         self.last_persist = Instant::now();
         Ok(())
     }
+}
+
+/// One `Changes` frame: documents answering request `req`, the last of them when `last`.
+struct Answer {
+    req: u64,
+    last: bool,
+    docs: Vec<DocChanges>,
+}
+
+/// Takes the answers already waiting behind `frames` into it, up to [`MERGE_MAX`] documents
+/// in all, so that they merge in one write: a write commits to disk, and an initial sync
+/// otherwise waited on a commit per 500 documents. Returns the first other message taken.
+fn more_answers(
+    input: &mut mpsc::UnboundedReceiver<(PullIn, usize)>,
+    queued: &Queued,
+    frames: &mut Vec<Answer>,
+) -> Option<PullIn> {
+    let mut docs: usize = frames.iter().map(|f| f.docs.len()).sum();
+    while docs < MERGE_MAX {
+        let Ok((msg, size)) = input.try_recv() else { return None };
+        queued.pull.fetch_sub(size, Ordering::Relaxed);
+        match msg {
+            PullIn::Changes { req, last, docs: more } => {
+                docs += more.len();
+                frames.push(Answer { req, last, docs: more });
+            }
+            other => return Some(other),
+        }
+    }
+    None
 }
 
 /// The entries as `Want`s, each with the heads we hold of its document.
