@@ -898,6 +898,8 @@ pub struct Writer<'txn> {
     next_seq: u64,
     /// The changed documents with their new log positions.
     committed: Vec<(u64, Document)>,
+    /// Live documents gained (or lost) per collection by this write so far.
+    live_changes: std::collections::HashMap<String, i64>,
 }
 
 impl<'txn> Writer<'txn> {
@@ -919,6 +921,7 @@ impl<'txn> Writer<'txn> {
             cache,
             next_seq,
             committed: Vec::new(),
+            live_changes: std::collections::HashMap::new(),
         })
     }
 
@@ -1167,11 +1170,8 @@ impl<'txn> Writer<'txn> {
     /// Every document written, local or a peer's, passes the checks of [`validate`] here.
     fn put(&mut self, p: Prepared) -> Result<()> {
         let (collection, id) = (p.document.collection.as_str(), p.document.id.as_str());
-        validate::collection(collection)
-            .and_then(|()| validate::id(id))
-            .and_then(|()| validate::fields(&p.document.fields))
-            .and_then(|()| validate::history(p.size))
-            .map_err(|e| Error::invalid(format!("{collection}/{id}: {e}")))?;
+        // The rest was checked as it was prepared (see `document`), off this thread.
+        validate::history(p.size).map_err(|e| Error::invalid(format!("{collection}/{id}: {e}")))?;
         let key = (collection, id);
         if collection == settings::SETTINGS_COLLECTION {
             // Collection `id`'s settings change: forget what this write read of them, and
@@ -1222,12 +1222,12 @@ impl<'txn> Writer<'txn> {
             self.changes.remove(old.value()).map_err(db_err)?;
         }
         self.changes.insert(seq, key).map_err(db_err)?;
-        if p.was_live == deleted {
-            let n = self.counts.get(collection).map_err(db_err)?.map_or(0, |v| v.value());
-            let n = if deleted { n.saturating_sub(1) } else { n + 1 };
-            self.counts.insert(collection, n).map_err(db_err)?;
-        } else if !p.was_live && deleted && self.counts.get(collection).map_err(db_err)?.is_none() {
-            self.counts.insert(collection, 0).map_err(db_err)?;
+        match (p.was_live, deleted) {
+            (false, false) => self.count(collection, 1),
+            (true, true) => self.count(collection, -1),
+            // A collection of tombstones only still has a count.
+            (false, true) => self.count(collection, 0),
+            (true, false) => {}
         }
         if let Some(doc) = p.doc {
             self.cache.lock().unwrap_or_else(PoisonError::into_inner).put(collection, id, p.size, doc);
@@ -1261,8 +1261,7 @@ impl<'txn> Writer<'txn> {
             self.changes.remove(old.value()).map_err(db_err)?;
         }
         if was_live {
-            let n = self.counts.get(collection).map_err(db_err)?.map_or(0, |v| v.value());
-            self.counts.insert(collection, n.saturating_sub(1)).map_err(db_err)?;
+            self.count(collection, -1);
         }
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -1322,8 +1321,20 @@ impl<'txn> Writer<'txn> {
         self.expiry.recheck_reached(&collection, reached.as_deref())
     }
 
-    fn finish(self) -> Result<Vec<(u64, Document)>> {
+    fn finish(mut self) -> Result<Vec<(u64, Document)>> {
+        for (collection, change) in std::mem::take(&mut self.live_changes) {
+            let n = self.counts.get(collection.as_str()).map_err(db_err)?.map_or(0, |v| v.value());
+            self.counts.insert(collection.as_str(), n.saturating_add_signed(change)).map_err(db_err)?;
+        }
         Ok(self.committed)
+    }
+
+    /// Notes a change in a collection's live documents, counted once when the write ends.
+    fn count(&mut self, collection: &str, change: i64) {
+        match self.live_changes.get_mut(collection) {
+            Some(total) => *total += change,
+            None => drop(self.live_changes.insert(collection.to_string(), change)),
+        }
     }
 }
 
@@ -1420,8 +1431,7 @@ fn prepare_created(
     updated: u64,
 ) -> Result<Prepared> {
     let (fields, deleted) = convert::visible(fields);
-    let document =
-        Document { collection: collection.into(), id: id.into(), fields, deleted, conflicts: Vec::new() };
+    let document = document(collection, id, fields, deleted)?;
     Ok(Prepared {
         projection: projection(&document)?,
         document,
@@ -1478,8 +1488,7 @@ fn prepare(
     saved: Option<&[u8]>,
 ) -> Result<Prepared> {
     let (fields, deleted) = convert::read(&doc)?;
-    let document =
-        Document { collection: collection.into(), id: id.into(), fields, deleted, conflicts: Vec::new() };
+    let document = document(collection, id, fields, deleted)?;
     let (was_live, layout) = was.unwrap_or_default();
     let stored = match (was, saved) {
         (Some(_), None) => {
@@ -1514,6 +1523,21 @@ fn prepare(
         doc,
         updated,
     })
+}
+
+/// A document to store, once its names and fields are found valid (a peer's are checked
+/// only here).
+fn document(
+    collection: &str,
+    id: &str,
+    fields: serde_json::Map<String, serde_json::Value>,
+    deleted: bool,
+) -> Result<Document> {
+    validate::collection(collection)
+        .and_then(|()| validate::id(id))
+        .and_then(|()| validate::fields(&fields))
+        .map_err(|e| Error::invalid(format!("{collection}/{id}: {e}")))?;
+    Ok(Document { collection: collection.into(), id: id.into(), fields, deleted, conflicts: Vec::new() })
 }
 
 /// The error for a peer's bytes of `collection/id` that Automerge refuses.
