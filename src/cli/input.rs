@@ -13,11 +13,17 @@ use crate::sync::{Error, validate};
 /// One parsed input item: a document object, or the error that stopped the input.
 pub type Item = Result<Map<String, Value>, Error>;
 
-/// Parses documents on a thread and sends them down a bounded channel, so the writer can
-/// commit whatever has arrived whenever the input pauses (streaming) or in full chunks (bulk).
-pub fn spawn_reader(source: Box<dyn Read + Send>, name: String) -> mpsc::Receiver<Item> {
+/// Parses documents on a thread, turns each into what the writer takes with `prepare` there
+/// too, and sends them down a bounded channel, so the writer can commit whatever has arrived
+/// whenever the input pauses (streaming) or in full chunks (bulk), and never waits for this
+/// work between its batches.
+pub fn spawn_reader<T: Send + 'static>(
+    source: Box<dyn Read + Send>,
+    name: String,
+    mut prepare: impl FnMut(Item) -> T + Send + 'static,
+) -> mpsc::Receiver<T> {
     let (tx, rx) = mpsc::channel(16 * 1024);
-    std::thread::spawn(move || parse_stream(source, &name, |item| tx.blocking_send(item).is_ok()));
+    std::thread::spawn(move || parse_stream(source, &name, |item| tx.blocking_send(prepare(item)).is_ok()));
     rx
 }
 

@@ -97,7 +97,13 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
             // The input first, the store second: a writer fed by a reader of the same
             // directory (`peat query c | peat upsert c`) never holds the store while the
             // reader still needs it.
-            let mut items = input::spawn_reader(reader, name.clone());
+            let rules = Rules::of(&args, &sets);
+            let mut n = 0;
+            let mut items = input::spawn_reader(reader, name.clone(), move |item| {
+                n += 1;
+                let size = item.as_ref().map_or(0, encoded_len);
+                (item.and_then(|fields| rules.to_input(fields, n)), size)
+            });
             let Some(first) = interrupt.or(items.recv()).await else {
                 return Err(stored.interrupted(ctx, ""));
             };
@@ -109,7 +115,7 @@ pub async fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
             };
             let backend = backend.map_err(before_any_batch)?;
             let store = backend.document_store();
-            match write_stream(store, &args, &sets, first, items, &mut interrupt, &mut stored).await {
+            match write_stream(store, &args, first, items, &mut interrupt, &mut stored).await {
                 Ok(true) => {}
                 Ok(false) => {
                     ctx.close(backend).await?;
@@ -236,9 +242,8 @@ fn source(args: &Args) -> anyhow::Result<Option<(Box<dyn Read + Send>, String)>>
 async fn write_stream(
     store: &dyn crate::sync::DocumentStore,
     args: &Args,
-    sets: &[(Path, Value)],
-    first: input::Item,
-    mut items: tokio::sync::mpsc::Receiver<input::Item>,
+    first: Ready,
+    mut items: tokio::sync::mpsc::Receiver<Ready>,
     interrupt: &mut Interrupt,
     stored: &mut Stored,
 ) -> anyhow::Result<bool> {
@@ -251,11 +256,10 @@ async fn write_stream(
     while let Some(first) = next_chunk {
         let (mut chunk, mut bytes) = (Vec::new(), 0);
         let mut next = Some(first);
-        while let Some(item) = next {
+        while let Some((doc, size)) = next {
             seen += 1;
             // A chunk also fits in one control-socket request of a node.
-            bytes += item.as_ref().map_or(0, encoded_len);
-            let doc = item.and_then(|fields| to_input(fields, args, sets, seen));
+            bytes += size;
             chunk.push(doc.map_err(|e| {
                 Error::new(e.kind, format!("{} ({})", e.message, stored_before(stored.count)))
             })?);
@@ -310,29 +314,44 @@ fn stored(n: usize) -> String {
     }
 }
 
-/// One input object as a document to write, checked.
-fn to_input(
-    fields: Map<String, Value>,
-    args: &Args,
-    sets: &[(Path, Value)],
-    n: usize,
-) -> Result<DocInput, Error> {
-    let at = |m: String| Error::invalid(format!("document {n}: {m}"));
-    if fields.contains_key(CONFLICTS_FIELD) {
-        return Err(at(format!(
-            "the field '{CONFLICTS_FIELD}' is output of --conflicts; drop it before writing"
-        )));
+/// An input document as the writer takes it: checked (or why not), and its size in a
+/// request to a node.
+type Ready = (Result<DocInput, Error>, usize);
+
+/// What the command line says of every input document, for the reader's thread.
+struct Rules {
+    collection: String,
+    replace: bool,
+    ttl: Option<u64>,
+    id: Option<String>,
+    sets: Vec<(Path, Value)>,
+}
+
+impl Rules {
+    fn of(args: &Args, sets: &[(Path, Value)]) -> Self {
+        let (collection, id) = (args.collection.clone(), args.id.clone());
+        Self { collection, replace: args.replace, ttl: args.ttl, id, sets: sets.to_vec() }
     }
-    let mut doc = DocInput::from_object(fields, args.replace).map_err(at)?;
-    if let Some(ttl) = args.ttl {
-        doc.fields.insert(TTL_FIELD.into(), ttl.into());
+
+    /// Input object `n` (from 1) as a document to write, checked.
+    fn to_input(&self, fields: Map<String, Value>, n: usize) -> Result<DocInput, Error> {
+        let at = |m: String| Error::invalid(format!("document {n}: {m}"));
+        if fields.contains_key(CONFLICTS_FIELD) {
+            return Err(at(format!(
+                "the field '{CONFLICTS_FIELD}' is output of --conflicts; drop it before writing"
+            )));
+        }
+        let mut doc = DocInput::from_object(fields, self.replace).map_err(at)?;
+        if let Some(ttl) = self.ttl {
+            doc.fields.insert(TTL_FIELD.into(), ttl.into());
+        }
+        if let Some(id) = &self.id {
+            doc.id = Some(id.clone());
+        }
+        doc.sets = self.sets.clone();
+        validate::input(&self.collection, &doc).map_err(at)?;
+        Ok(doc)
     }
-    if let Some(id) = &args.id {
-        doc.id = Some(id.clone());
-    }
-    doc.sets = sets.to_vec();
-    validate::input(&args.collection, &doc).map_err(at)?;
-    Ok(doc)
 }
 
 /// A spinner with the count and the rate as a whole number, on a terminal's stderr only
