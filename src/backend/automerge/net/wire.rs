@@ -7,7 +7,7 @@
 //! one zstd stream ([`Compressor`], [`Decompressor`]), flushed at the end of every frame:
 //! a frame is compressed against the frames before it, so the ids, field names and values
 //! that documents repeat cost next to nothing after their first time. Documents travel as
-//! Automerge chunks without their checksums ([`super::chunks`]), and a log entry names a
+//! Automerge chunks without their checksums (`net/chunks.rs`), and a log entry names a
 //! document without its heads: what is left per document is little more than its values.
 //!
 //! Version 2 of the protocol ([`ALPN`]) changed all that; a node speaks only it, so nodes
@@ -108,7 +108,7 @@ pub struct Want {
 }
 
 /// Automerge bytes for one document: a saved document or concatenated changes, in the wire
-/// form of [`super::chunks`] (checksums left out).
+/// form of `net/chunks.rs` (checksums left out).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DocChanges {
     pub collection: String,
