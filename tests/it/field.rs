@@ -216,3 +216,33 @@ fn a_critical_write_overtakes_a_bulk_catch_up_on_a_slow_link() {
     assert_eq!(events[0]["id"], "fire");
     assert!((held as usize) < N, "the bulk catch-up was over before the critical write crossed");
 }
+
+/// As above, but `alerts` becomes `critical` while the session is up and the catch-up is in
+/// flight: the push path must follow a priority changed after it began, not one read at connect.
+#[test]
+fn a_priority_raised_while_connected_lets_a_write_overtake_a_bulk_catch_up() {
+    let link = LinkConfig {
+        delay: Duration::from_millis(20),
+        rate: Some(125_000),
+        queue: 64 * 1024,
+        ..Default::default()
+    };
+    let Some(field) = Field::new(2, link, 17) else { return };
+    const N: usize = 10_000;
+    let a = field.start_node(0, None);
+    a.ok(&["collection", "units", "--priority", "bulk"]);
+    a.ok_with_stdin(&["upsert", "units"], &bench_documents(0..N));
+    let b = field.start_node(1, Some(&Field::ticket(&a)));
+    let _logs = LogsOnFailure(&[("A", &a), ("B", &b)]);
+    let (code, _) = Watch::start(&b, &["units", "--count", "1", "--timeout", "60s"]).finish();
+    assert_eq!(code, Some(0), "the catch-up never began");
+
+    a.ok(&["collection", "alerts", "--priority", "critical"]);
+    let watch = Watch::start(&b, &["alerts", "--count", "1", "--timeout", "2s", "-o", "ndjson"]);
+    a.ok(&["upsert", "alerts", "fire", "--set", "level=9"]);
+    let (code, events) = watch.finish();
+    let held = b.json(&["query", "units", "--count", "-o", "json"]).as_u64().unwrap();
+    assert_eq!(code, Some(0), "the critical write did not cross within 2 s ({held} of {N} units on B)");
+    assert_eq!(events[0]["id"], "fire");
+    assert!((held as usize) < N, "the bulk catch-up was over before the critical write crossed");
+}
