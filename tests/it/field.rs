@@ -218,7 +218,8 @@ fn a_critical_write_overtakes_a_bulk_catch_up_on_a_slow_link() {
 }
 
 /// As above, but `alerts` becomes `critical` while the session is up and the catch-up is in
-/// flight: the push path must follow a priority changed after it began, not one read at connect.
+/// flight. A first alert, written while it is still `normal`, makes the push path learn that
+/// class; it must follow the change (a synced settings document) rather than keep what it read.
 #[test]
 fn a_priority_raised_while_connected_lets_a_write_overtake_a_bulk_catch_up() {
     let link = LinkConfig {
@@ -237,8 +238,12 @@ fn a_priority_raised_while_connected_lets_a_write_overtake_a_bulk_catch_up() {
     let (code, _) = Watch::start(&b, &["units", "--count", "1", "--timeout", "60s"]).finish();
     assert_eq!(code, Some(0), "the catch-up never began");
 
+    a.ok(&["upsert", "alerts", "calm", "--set", "level=0"]);
     a.ok(&["collection", "alerts", "--priority", "critical"]);
-    let watch = Watch::start(&b, &["alerts", "--count", "1", "--timeout", "2s", "-o", "ndjson"]);
+    let watch = Watch::start(
+        &b,
+        &["alerts", "--where", "id == fire", "--count", "1", "--timeout", "2s", "-o", "ndjson"],
+    );
     a.ok(&["upsert", "alerts", "fire", "--set", "level=9"]);
     let (code, events) = watch.finish();
     let held = b.json(&["query", "units", "--count", "-o", "json"]).as_u64().unwrap();
