@@ -141,6 +141,54 @@ pub fn bench_documents(range: std::ops::Range<usize>) -> String {
         .collect()
 }
 
+/// Round `round` of 100 beacons' positions; the field bench writes them too.
+pub fn beacon_round(round: usize) -> String {
+    (0..100)
+        .map(|i| {
+            format!(
+                "{{\"id\":\"b{i:03}\",\"round\":{round},\"lat\":{:.5},\"lon\":{:.5}}}\n",
+                59.0 + (i * 7 + round) as f64 * 1e-4,
+                18.0 + (i * 3 + round) as f64 * 1e-4
+            )
+        })
+        .collect()
+}
+
+/// 100 beacons of a `latest` collection written 30 times on A during a partition (shorter
+/// than the idle timeout: the connection stays up) cost at most twice their current state's
+/// NDJSON on the link to catch up once it heals, everything counted. A used to queue a frame
+/// of log entries per round, which QUIC resent stale after the heal, B asking for (and
+/// merging) the same documents once per round; and B asked again, with 32 bytes of heads
+/// per document, for the documents it had just been sent.
+#[test]
+fn a_partition_of_beacon_updates_catches_up_with_about_the_current_state() {
+    let link = LinkConfig { delay: Duration::from_millis(50), rate: Some(125_000), ..Default::default() };
+    let Some(field) = Field::new(2, link, 14) else { return };
+    let (a, b) = pair(&field);
+    let _logs = LogsOnFailure(&[("A", &a), ("B", &b)]);
+    a.ok(&["collection", "beacons", "--history", "latest"]);
+    a.ok_with_stdin(&["upsert", "beacons"], &beacon_round(0));
+    b.ok(&["sync", "wait", "--timeout", "60s"]);
+
+    field.sim.partition(&[vec![0], vec![1]]);
+    let cut = std::time::Instant::now();
+    for round in 1..=30 {
+        a.ok_with_stdin(&["upsert", "beacons"], &beacon_round(round));
+    }
+    let before = field.sim.total().passed_bytes;
+    let cut = cut.elapsed();
+    field.sim.heal();
+    b.ok(&["sync", "wait", "--timeout", "60s"]);
+    let bytes = field.sim.total().passed_bytes - before;
+    assert_eq!(b.all("beacons"), a.all("beacons"), "B holds the beacons' current state");
+    let state = beacon_round(30).len() as u64;
+    println!("beacons catch-up after {cut:?} cut off: {bytes} B on the link for {state} B of NDJSON");
+    assert!(
+        bytes <= 2 * state,
+        "{bytes} B on the link for a current state of {state} B of NDJSON (cut off for {cut:?})"
+    );
+}
+
 /// `gzip -c` of `data`: how many bytes.
 pub fn gzipped(data: &str) -> usize {
     use std::io::Write;

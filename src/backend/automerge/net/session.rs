@@ -104,6 +104,7 @@ pub(super) async fn run(
         want_rx,
         queued.clone(),
         counters.clone(),
+        holds.clone(),
         stop.clone(),
     ));
     tasks.spawn(
@@ -290,6 +291,12 @@ async fn write_frames(
 
 /// Streams our change log to the peer from where it subscribed, then live, but for the
 /// entries the peer is known to hold (`holds`: it sent us those documents).
+///
+/// A batch that reaches the log's end goes only once the peer acknowledged the last one
+/// that did: while the peer does not answer (a partition), writes gather in the log, which
+/// keeps one entry per document, instead of queuing a frame per write that QUIC would
+/// resend stale after the heal, each asking for the same documents again. Full batches of
+/// a catch-up are not held back.
 async fn feed(
     shared: Arc<Shared>,
     out: mpsc::Sender<Msg>,
@@ -304,14 +311,19 @@ async fn feed(
         s = since.wait_for(Option::is_some) => s.map_err(|_| closed())?.expect("some"),
     };
     let mut last_seq = shared.last_seq.subscribe();
+    // The end of the last batch that reached the log's end.
+    let mut tail_sent = 0;
     loop {
         tokio::select! {
             biased;
             () = stopped(&mut stop) => return Ok(()),
-            a = acked.wait_for(|a| sent.saturating_sub(*a) <= WINDOW) => drop(a.map_err(|_| closed())?),
+            a = acked.wait_for(|a| sent.saturating_sub(*a) <= WINDOW && *a >= tail_sent) => {
+                drop(a.map_err(|_| closed())?);
+            }
         }
         let store = shared.store.clone();
         let from = sent;
+        let read = holds.begin_read();
         let log = blocking(move || store.log_since(from, BATCH)).await?;
         let Some(upto) = log.last().map(|e| e.seq) else {
             tokio::select! {
@@ -322,6 +334,7 @@ async fn feed(
             continue;
         };
         sent = upto;
+        let at_end = log.len() < BATCH;
         let entries = log
             .into_iter()
             .filter(|e| {
@@ -330,6 +343,10 @@ async fn feed(
             })
             .map(|e| Entry { collection: e.collection, id: e.id })
             .collect();
+        if at_end {
+            tail_sent = upto;
+            holds.read_to_end(read);
+        }
         out.send(Msg::Entries { upto, entries }).await.map_err(|_| closed())?;
     }
 }
@@ -384,13 +401,15 @@ async fn heads(
     }
 }
 
-/// Answers `Want`s: for each document, the changes the peer misses.
+/// Answers `Want`s: for each document, the changes the peer misses. The peer then holds
+/// each at our heads, which `holds` records for the feed.
 async fn serve(
     shared: Arc<Shared>,
     out: mpsc::Sender<Msg>,
     mut wants: mpsc::UnboundedReceiver<(u64, Vec<Want>)>,
     queued: Arc<Queued>,
     counters: Arc<Counters>,
+    holds: Arc<PeerHolds>,
     mut stop: watch::Receiver<()>,
 ) -> Result<()> {
     loop {
@@ -404,7 +423,10 @@ async fn serve(
         };
         let store = shared.store.clone();
         let asked = items.len() as u64;
-        let docs = blocking(move || answer(&store, items)).await?;
+        let (docs, held) = blocking(move || answer(&store, items)).await?;
+        for (collection, id, heads) in held {
+            holds.served(&collection, &id, &heads);
+        }
         Counters::add(&counters.docs_sent, docs.len() as u64);
         let mut frame = Vec::new();
         let mut size = 0;
@@ -432,9 +454,13 @@ async fn serve(
     }
 }
 
-/// The answers to one `Want`: for each document we hold, what the peer misses of it. The
-/// documents are read in one transaction; the Automerge work runs on every core.
-fn answer(store: &crate::backend::automerge::Store, items: Vec<Want>) -> Result<Vec<DocChanges>> {
+/// Documents and the heads a peer holds of them.
+type Held = Vec<(String, String, Vec<Hash>)>;
+
+/// The answers to one `Want`: for each document we hold, what the peer misses of it, and
+/// the heads the peer then holds. The documents are read in one transaction; the Automerge
+/// work runs on every core.
+fn answer(store: &crate::backend::automerge::Store, items: Vec<Want>) -> Result<(Vec<DocChanges>, Held)> {
     let stored = store.heads_and_raw(items.iter().map(|w| (w.collection.as_str(), w.id.as_str())))?;
     let asked: Vec<(&Want, Option<_>)> = items.iter().zip(stored).collect();
     let answers = cores::map(&asked, |(want, stored)| match stored {
@@ -448,7 +474,14 @@ fn answer(store: &crate::backend::automerge::Store, items: Vec<Want>) -> Result<
             docs.push(DocChanges { collection, id, bytes });
         }
     }
-    Ok(docs)
+    let held = asked
+        .iter()
+        .filter_map(|(want, stored)| {
+            let heads = stored.as_ref()?.0.iter().map(|h| h.0).collect();
+            Some((want.collection.clone(), want.id.clone(), heads))
+        })
+        .collect();
+    Ok((docs, held))
 }
 
 /// The changes of a document (its `heads` and stored bytes) that a holder of `have`
