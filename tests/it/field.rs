@@ -141,6 +141,22 @@ pub fn bench_documents(range: std::ops::Range<usize>) -> String {
         .collect()
 }
 
+/// Joining a node with nothing to sync costs a few kilobytes on the link, everything counted
+/// (QUIC and TLS handshakes, the formation handshake, path MTU discovery, the log exchange):
+/// what every reconnection after a partition pays again. MTU discovery's default binary
+/// search alone sent four probes of 1.3-1.5 KB each way; now it is one.
+#[test]
+fn a_connection_costs_a_few_kilobytes_on_the_link() {
+    let link = LinkConfig { delay: Duration::from_millis(20), ..Default::default() };
+    let Some(field) = Field::new(2, link, 15) else { return };
+    let (a, b) = pair(&field);
+    let _logs = LogsOnFailure(&[("A", &a), ("B", &b)]);
+    b.ok(&["sync", "wait", "--timeout", "60s"]);
+    let bytes = field.sim.total().passed_bytes;
+    println!("a connection with nothing to sync: {bytes} B on the link");
+    assert!(bytes <= 14_000, "{bytes} B on the link to join a node with nothing to sync");
+}
+
 /// Round `round` of 100 beacons' positions; the field bench writes them too.
 pub fn beacon_round(round: usize) -> String {
     (0..100)
