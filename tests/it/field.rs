@@ -171,11 +171,12 @@ pub fn beacon_round(round: usize) -> String {
 }
 
 /// 100 beacons of a `latest` collection written 30 times on A during a partition (shorter
-/// than the idle timeout: the connection stays up) cost at most twice their current state's
-/// NDJSON on the link to catch up once it heals, everything counted. A used to queue a frame
-/// of log entries per round, which QUIC resent stale after the heal, B asking for (and
-/// merging) the same documents once per round; and B asked again, with 32 bytes of heads
-/// per document, for the documents it had just been sent.
+/// than the idle timeout: the connection stays up) cost at most 1.25 times their current
+/// state's NDJSON on the link to catch up once it heals, everything counted (5.9 KB for
+/// 5.5 KB). It took 2.3-2.6 times: A queued a frame of log entries per round, which QUIC
+/// resent stale after the heal, B asking for (and merging) the same documents once per
+/// round; B asked again, with 32 bytes of heads per document, for the documents it had just
+/// been sent; and A queued a `Head` frame per move of its log (1.4-1.6 times with only that).
 #[test]
 fn a_partition_of_beacon_updates_catches_up_with_about_the_current_state() {
     let link = LinkConfig { delay: Duration::from_millis(50), rate: Some(125_000), ..Default::default() };
@@ -193,6 +194,11 @@ fn a_partition_of_beacon_updates_catches_up_with_about_the_current_state() {
     }
     let before = field.sim.total().passed_bytes;
     let cut = cut.elapsed();
+    // A's datagrams while cut off: keep-alives, QUIC's probes and a `Head` at most every
+    // 250 ms (it was one per move of the log: 12 a second here, hundreds in a release build).
+    let dropped = field.sim.counters(0, 1).blackholed;
+    println!("A sent {dropped} datagrams into the partition of {cut:?}");
+    assert!(dropped as f64 <= 8.0 * cut.as_secs_f64() + 6.0, "{dropped} datagrams sent in {cut:?} cut off");
     field.sim.heal();
     b.ok(&["sync", "wait", "--timeout", "60s"]);
     let bytes = field.sim.total().passed_bytes - before;
@@ -200,7 +206,7 @@ fn a_partition_of_beacon_updates_catches_up_with_about_the_current_state() {
     let state = beacon_round(30).len() as u64;
     println!("beacons catch-up after {cut:?} cut off: {bytes} B on the link for {state} B of NDJSON");
     assert!(
-        bytes <= 2 * state,
+        bytes * 4 <= state * 5,
         "{bytes} B on the link for a current state of {state} B of NDJSON (cut off for {cut:?})"
     );
 }

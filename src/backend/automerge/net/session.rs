@@ -51,6 +51,8 @@ const MAX_WANTED: u64 = 2 * (WINDOW + BATCH as u64);
 /// Bytes of the peer's frames waiting for the puller. A peer that keeps to our window stays
 /// well below; more, and it is disconnected rather than held in memory.
 const MAX_PULL_QUEUE: usize = 256 * 1024 * 1024;
+/// The least time between two `Head`s that only say our log moved.
+const HEAD_EVERY: Duration = Duration::from_millis(250);
 /// How long the session's tasks may take to end once it is over.
 const WIND_DOWN: Duration = Duration::from_secs(2);
 
@@ -351,9 +353,11 @@ async fn feed(
     }
 }
 
-/// Tells the peer where our log ends whenever that moves (coalesced: a burst of commits is
-/// one `Head` once the connection has room), answers its head queries from the store, and
-/// sends the head queries of our waits (`asked`).
+/// Tells the peer where our log ends whenever that moves, at most once per [`HEAD_EVERY`],
+/// answers its head queries from the store at once, and sends the head queries of our waits
+/// (`asked`). The pace is what coalesces a burst of commits: the connection always has room
+/// (QUIC buffers what it cannot send), so during a partition every move was a frame, each
+/// resent once the link healed.
 async fn heads(
     shared: Arc<Shared>,
     out: mpsc::Sender<Msg>,
@@ -365,6 +369,7 @@ async fn heads(
     let mut answers = 0;
     let seq = *last_seq.borrow_and_update();
     out.send(Msg::Head { seq, answers }).await.map_err(|_| closed())?;
+    let mut next_head = tokio::time::Instant::now() + HEAD_EVERY;
     // A wait may have asked before this task ran.
     asked.mark_changed();
     loop {
@@ -392,8 +397,12 @@ async fn heads(
                 let seq = blocking(move || store.last_seq()).await?;
                 Msg::Head { seq, answers }
             }
-            s = last_seq.changed() => {
+            s = async {
+                tokio::time::sleep_until(next_head).await;
+                last_seq.changed().await
+            } => {
                 s.map_err(|_| closed())?;
+                next_head = tokio::time::Instant::now() + HEAD_EVERY;
                 Msg::Head { seq: *last_seq.borrow_and_update(), answers }
             }
         };
