@@ -53,6 +53,8 @@ const MAX_WANTED: u64 = 2 * (WINDOW + BATCH as u64);
 /// Bytes of the peer's frames waiting for the puller. A peer that keeps to our window stays
 /// well below; more, and it is disconnected rather than held in memory.
 const MAX_PULL_QUEUE: usize = 256 * 1024 * 1024;
+/// The least time between two `Head`s that only say our log moved.
+const HEAD_EVERY: Duration = Duration::from_millis(250);
 /// How long the session's tasks may take to end once it is over.
 const WIND_DOWN: Duration = Duration::from_secs(2);
 
@@ -106,6 +108,7 @@ pub(super) async fn run(
         want_rx,
         queued.clone(),
         counters.clone(),
+        holds.clone(),
         stop.clone(),
     ));
     tasks.spawn(
@@ -292,6 +295,12 @@ async fn write_frames(
 
 /// Streams our change log to the peer from where it subscribed, then live, but for the
 /// entries the peer is known to hold (`holds`: it sent us those documents).
+///
+/// A batch that reaches the log's end goes only once the peer acknowledged the last one
+/// that did: while the peer does not answer (a partition), writes gather in the log, which
+/// keeps one entry per document, instead of queuing a frame per write that QUIC would
+/// resend stale after the heal, each asking for the same documents again. Full batches of
+/// a catch-up are not held back.
 async fn feed(
     shared: Arc<Shared>,
     out: mpsc::Sender<Msg>,
@@ -306,14 +315,19 @@ async fn feed(
         s = since.wait_for(Option::is_some) => s.map_err(|_| closed())?.expect("some"),
     };
     let mut last_seq = shared.last_seq.subscribe();
+    // The end of the last batch that reached the log's end.
+    let mut tail_sent = 0;
     loop {
         tokio::select! {
             biased;
             () = stopped(&mut stop) => return Ok(()),
-            a = acked.wait_for(|a| sent.saturating_sub(*a) <= WINDOW) => drop(a.map_err(|_| closed())?),
+            a = acked.wait_for(|a| sent.saturating_sub(*a) <= WINDOW && *a >= tail_sent) => {
+                drop(a.map_err(|_| closed())?);
+            }
         }
         let store = shared.store.clone();
         let from = sent;
+        let read = holds.begin_read();
         let log = blocking(move || store.log_since(from, BATCH)).await?;
         let Some(upto) = log.last().map(|e| e.seq) else {
             tokio::select! {
@@ -324,6 +338,7 @@ async fn feed(
             continue;
         };
         sent = upto;
+        let at_end = log.len() < BATCH;
         let entries = log
             .into_iter()
             .filter(|e| {
@@ -332,13 +347,19 @@ async fn feed(
             })
             .map(|e| Entry { collection: e.collection, id: e.id })
             .collect();
+        if at_end {
+            tail_sent = upto;
+            holds.read_to_end(read);
+        }
         out.send(Msg::Entries { upto, entries }).await.map_err(|_| closed())?;
     }
 }
 
-/// Tells the peer where our log ends whenever that moves (coalesced: a burst of commits is
-/// one `Head` once the connection has room), answers its head queries from the store, and
-/// sends the head queries of our waits (`asked`).
+/// Tells the peer where our log ends whenever that moves, at most once per [`HEAD_EVERY`],
+/// answers its head queries from the store at once, and sends the head queries of our waits
+/// (`asked`). The pace is what coalesces a burst of commits: the connection always has room
+/// (QUIC buffers what it cannot send), so during a partition every move was a frame, each
+/// resent once the link healed.
 async fn heads(
     shared: Arc<Shared>,
     out: mpsc::Sender<Msg>,
@@ -350,6 +371,7 @@ async fn heads(
     let mut answers = 0;
     let seq = *last_seq.borrow_and_update();
     out.send(Msg::Head { seq, answers }).await.map_err(|_| closed())?;
+    let mut next_head = tokio::time::Instant::now() + HEAD_EVERY;
     // A wait may have asked before this task ran.
     asked.mark_changed();
     loop {
@@ -377,8 +399,12 @@ async fn heads(
                 let seq = blocking(move || store.last_seq()).await?;
                 Msg::Head { seq, answers }
             }
-            s = last_seq.changed() => {
+            s = async {
+                tokio::time::sleep_until(next_head).await;
+                last_seq.changed().await
+            } => {
                 s.map_err(|_| closed())?;
+                next_head = tokio::time::Instant::now() + HEAD_EVERY;
                 Msg::Head { seq: *last_seq.borrow_and_update(), answers }
             }
         };
@@ -386,13 +412,15 @@ async fn heads(
     }
 }
 
-/// Answers `Want`s: for each document, the changes the peer misses.
+/// Answers `Want`s: for each document, the changes the peer misses. The peer then holds
+/// each at our heads, which `holds` records for the feed.
 async fn serve(
     shared: Arc<Shared>,
     out: mpsc::Sender<Msg>,
     mut wants: mpsc::UnboundedReceiver<(u64, Vec<Want>)>,
     queued: Arc<Queued>,
     counters: Arc<Counters>,
+    holds: Arc<PeerHolds>,
     mut stop: watch::Receiver<()>,
 ) -> Result<()> {
     loop {
@@ -406,7 +434,10 @@ async fn serve(
         };
         let store = shared.store.clone();
         let asked = items.len() as u64;
-        let docs = blocking(move || answer(&store, items)).await?;
+        let (docs, held) = blocking(move || answer(&store, items)).await?;
+        for (collection, id, heads) in held {
+            holds.served(&collection, &id, &heads);
+        }
         Counters::add(&counters.docs_sent, docs.len() as u64);
         let mut frame = Vec::new();
         let mut size = 0;
@@ -434,9 +465,13 @@ async fn serve(
     }
 }
 
-/// The answers to one `Want`: for each document we hold, what the peer misses of it. The
-/// documents are read in one transaction; the Automerge work runs on every core.
-fn answer(store: &crate::backend::automerge::Store, items: Vec<Want>) -> Result<Vec<DocChanges>> {
+/// Documents and the heads a peer holds of them.
+type Held = Vec<(String, String, Vec<Hash>)>;
+
+/// The answers to one `Want`: for each document we hold, what the peer misses of it, and
+/// the heads the peer then holds. The documents are read in one transaction; the Automerge
+/// work runs on every core.
+fn answer(store: &crate::backend::automerge::Store, items: Vec<Want>) -> Result<(Vec<DocChanges>, Held)> {
     let stored = store.heads_and_raw(items.iter().map(|w| (w.collection.as_str(), w.id.as_str())))?;
     let asked: Vec<(&Want, Option<_>)> = items.iter().zip(stored).collect();
     let answers = cores::map(&asked, |(want, stored)| match stored {
@@ -450,7 +485,14 @@ fn answer(store: &crate::backend::automerge::Store, items: Vec<Want>) -> Result<
             docs.push(DocChanges { collection, id, bytes });
         }
     }
-    Ok(docs)
+    let held = asked
+        .iter()
+        .filter_map(|(want, stored)| {
+            let heads = stored.as_ref()?.0.iter().map(|h| h.0).collect();
+            Some((want.collection.clone(), want.id.clone(), heads))
+        })
+        .collect();
+    Ok((docs, held))
 }
 
 /// The changes of a document (its `heads` and stored bytes) that a holder of `have`
