@@ -33,6 +33,8 @@ use peat::sync::{DataSyncBackend, Path as FieldPath, Query, QueryRequest};
 const SYNC_TIMEOUT: &str = "600s";
 /// Get-by-id lookups timed.
 const GETS: usize = 1000;
+/// Runs of the selective query timed.
+const QUERY_RUNS: usize = 5;
 
 fn main() {
     let n = env_count("PEAT_BENCH_DOCS", 100_000);
@@ -99,11 +101,21 @@ fn in_process(node: &Node, n: usize) {
 
         let selective =
             QueryRequest { filter: Query::parse("speed == 500").unwrap(), ..QueryRequest::default() };
-        let (took, found) = timed_query(&*backend, &selective).await;
-        assert_eq!(found, n / 1000, "the query finds every match");
+        // The first run reads its pages from disk (or the OS cache, as a write just left them);
+        // the median of QUERY_RUNS is the figure, the first is shown beside it.
+        let mut runs = Vec::with_capacity(QUERY_RUNS);
+        for _ in 0..QUERY_RUNS {
+            let (took, found) = timed_query(&*backend, &selective).await;
+            assert_eq!(found, n / 1000, "the query finds every match");
+            runs.push(took);
+        }
+        let first = runs[0];
+        runs.sort();
+        let took = percentile(&runs, 0.5);
         let name = if indexed { "selective query, indexed" } else { "selective query, no index" };
         let goal = if indexed { "≤ 20 ms" } else { "" };
-        report(name, &format!("{:.1} ms, {found} matches", ms(took)), goal, !indexed || ms(took) <= 20.0);
+        let figure = format!("{:.1} ms median, first {:.1} ms, {} matches", ms(took), ms(first), n / 1000);
+        report(name, &figure, goal, !indexed || ms(took) <= 20.0);
 
         let top = QueryRequest {
             order_by: Some(FieldPath::parse("speed").unwrap()),

@@ -40,8 +40,10 @@
 //! lock and opened the store itself; with one, [`node::client::ClientBackend`] sends the batch
 //! as one JSON line over `node.sock` and the node's server makes the same trait call. The
 //! store applies each input to its Automerge document as a minimal delta (unchanged values
-//! make no ops) and commits, in one redb transaction, the new change (appended to the
-//! document), its JSON projection, its heads and its new place in the change log. After the commit, observers
+//! make no ops); a new document of scalar fields is written directly as its one Automerge
+//! change (`backend/automerge/flat.rs`). That work runs on the other cores while one thread
+//! commits, in one redb transaction, the new change (appended to the document), its JSON
+//! projection, its heads where needed and its new place in the change log. After the commit, observers
 //! (`watch`) and the sync engine are notified; the engine announces the new log position to
 //! connected peers.
 //!
@@ -64,7 +66,8 @@
 //! Keyed by (collection, id): `docs` (the document's base: its saved form), `deltas`
 //! (keyed by (collection, id, n): the changes made since the base, folded into a new base
 //! once they outgrow it), `projections` (a live/removed byte and the JSON form), `heads`
-//! (current change hashes), `doc_seq` (the document's latest change-log position). Then `changes` (log position to document, one
+//! (current change hashes, for a document whose base does not name them,
+//! `backend/automerge/chunk.rs`), `doc_seq` (the document's latest change-log position). Then `changes` (log position to document, one
 //! entry per document at its latest change), `counts` (live documents per collection),
 //! `expires`/`expiry_due` (when documents with a time to live expire, by document and by
 //! time), the index tables and `meta` (store identity, per-peer cursors).
