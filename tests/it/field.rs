@@ -255,36 +255,54 @@ fn the_initial_sync_of_the_bench_documents_is_compressed_on_the_wire() {
     assert!(ba * 3 < ab, "B->A carried {ba} B for {ab} B A->B: are documents echoed back?");
 }
 
-/// A write to a `critical` collection crosses a 1 Mbit/s link within 2 s while a catch-up of
-/// 10,000 documents of a `bulk` collection is still in flight: it is pushed on a QUIC stream
-/// of its own that goes first, not queued behind the catch-up in the change log.
-#[test]
-fn a_critical_write_overtakes_a_bulk_catch_up_on_a_slow_link() {
+/// Units in the `bulk` collection whose catch-up the priority tests write during.
+const BULK: usize = 10_000;
+
+/// Two nodes on a 1 Mbit/s link: A holds [`BULK`] units of a `bulk` collection (after the
+/// commands of `setup`), B has joined it and holds some of them: the catch-up is under way.
+fn bulk_catch_up_under_way(seed: u64, setup: &[&[&str]]) -> Option<(Field, Node, Node)> {
     let link = LinkConfig {
         delay: Duration::from_millis(20),
         rate: Some(125_000),
         queue: 64 * 1024,
         ..Default::default()
     };
-    let Some(field) = Field::new(2, link, 13) else { return };
-    const N: usize = 10_000;
+    let field = Field::new(2, link, seed)?;
     let a = field.start_node(0, None);
     a.ok(&["collection", "units", "--priority", "bulk"]);
-    a.ok(&["collection", "alerts", "--priority", "critical"]);
-    a.ok_with_stdin(&["upsert", "units"], &bench_documents(0..N));
+    for args in setup {
+        a.ok(args);
+    }
+    a.ok_with_stdin(&["upsert", "units"], &bench_documents(0..BULK));
     let b = field.start_node(1, Some(&Field::ticket(&a)));
-    let _logs = LogsOnFailure(&[("A", &a), ("B", &b)]);
-    // The catch-up is under way: B holds some of the units.
     let (code, _) = Watch::start(&b, &["units", "--count", "1", "--timeout", "60s"]).finish();
     assert_eq!(code, Some(0), "the catch-up never began");
+    Some((field, a, b))
+}
 
-    let watch = Watch::start(&b, &["alerts", "--count", "1", "--timeout", "2s", "-o", "ndjson"]);
+/// A writes alert `fire`: it must reach B within 2 s, while B still lacks some units.
+fn assert_an_alert_overtakes_the_catch_up(a: &Node, b: &Node) {
+    let watch = Watch::start(
+        b,
+        &["alerts", "--where", "id == fire", "--count", "1", "--timeout", "2s", "-o", "ndjson"],
+    );
     a.ok(&["upsert", "alerts", "fire", "--set", "level=9"]);
     let (code, events) = watch.finish();
     let held = b.json(&["query", "units", "--count", "-o", "json"]).as_u64().unwrap();
-    assert_eq!(code, Some(0), "the critical write did not cross within 2 s ({held} of {N} units on B)");
+    assert_eq!(code, Some(0), "the critical write did not cross within 2 s ({held} of {BULK} units on B)");
     assert_eq!(events[0]["id"], "fire");
-    assert!((held as usize) < N, "the bulk catch-up was over before the critical write crossed");
+    assert!((held as usize) < BULK, "the bulk catch-up was over before the critical write crossed");
+}
+
+/// A write to a `critical` collection crosses a 1 Mbit/s link within 2 s while a catch-up of
+/// 10,000 documents of a `bulk` collection is still in flight: it is pushed on a QUIC stream
+/// of its own that goes first, not queued behind the catch-up in the change log.
+#[test]
+fn a_critical_write_overtakes_a_bulk_catch_up_on_a_slow_link() {
+    let setup: &[&[&str]] = &[&["collection", "alerts", "--priority", "critical"]];
+    let Some((_field, a, b)) = bulk_catch_up_under_way(13, setup) else { return };
+    let _logs = LogsOnFailure(&[("A", &a), ("B", &b)]);
+    assert_an_alert_overtakes_the_catch_up(&a, &b);
 }
 
 /// As above, but `alerts` becomes `critical` while the session is up and the catch-up is in
@@ -292,32 +310,9 @@ fn a_critical_write_overtakes_a_bulk_catch_up_on_a_slow_link() {
 /// class; it must follow the change (a synced settings document) rather than keep what it read.
 #[test]
 fn a_priority_raised_while_connected_lets_a_write_overtake_a_bulk_catch_up() {
-    let link = LinkConfig {
-        delay: Duration::from_millis(20),
-        rate: Some(125_000),
-        queue: 64 * 1024,
-        ..Default::default()
-    };
-    let Some(field) = Field::new(2, link, 17) else { return };
-    const N: usize = 10_000;
-    let a = field.start_node(0, None);
-    a.ok(&["collection", "units", "--priority", "bulk"]);
-    a.ok_with_stdin(&["upsert", "units"], &bench_documents(0..N));
-    let b = field.start_node(1, Some(&Field::ticket(&a)));
+    let Some((_field, a, b)) = bulk_catch_up_under_way(17, &[]) else { return };
     let _logs = LogsOnFailure(&[("A", &a), ("B", &b)]);
-    let (code, _) = Watch::start(&b, &["units", "--count", "1", "--timeout", "60s"]).finish();
-    assert_eq!(code, Some(0), "the catch-up never began");
-
     a.ok(&["upsert", "alerts", "calm", "--set", "level=0"]);
     a.ok(&["collection", "alerts", "--priority", "critical"]);
-    let watch = Watch::start(
-        &b,
-        &["alerts", "--where", "id == fire", "--count", "1", "--timeout", "2s", "-o", "ndjson"],
-    );
-    a.ok(&["upsert", "alerts", "fire", "--set", "level=9"]);
-    let (code, events) = watch.finish();
-    let held = b.json(&["query", "units", "--count", "-o", "json"]).as_u64().unwrap();
-    assert_eq!(code, Some(0), "the critical write did not cross within 2 s ({held} of {N} units on B)");
-    assert_eq!(events[0]["id"], "fire");
-    assert!((held as usize) < N, "the bulk catch-up was over before the critical write crossed");
+    assert_an_alert_overtakes_the_catch_up(&a, &b);
 }

@@ -1167,10 +1167,10 @@ impl<'txn> Writer<'txn> {
     }
 
     /// Writes a prepared document: its bytes, heads, projection, change-log entry and count.
-    /// Every document written, local or a peer's, passes the checks of [`validate`] here.
+    /// Every document written, local or a peer's, has passed the checks of [`validate`]: its
+    /// names and fields as it was prepared (`document`), its size here.
     fn put(&mut self, p: Prepared) -> Result<()> {
         let (collection, id) = (p.document.collection.as_str(), p.document.id.as_str());
-        // The rest was checked as it was prepared (see `document`), off this thread.
         validate::history(p.size).map_err(|e| Error::invalid(format!("{collection}/{id}: {e}")))?;
         let key = (collection, id);
         if collection == settings::SETTINGS_COLLECTION {
