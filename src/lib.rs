@@ -84,9 +84,10 @@
 //!
 //! ## The sync protocol
 //!
-//! After a formation check (a keyed BLAKE3 MAC over the app id, both node ids and fresh
-//! nonces), each side *feeds* its change log to the other from the cursor the peer last
-//! acknowledged, and *pulls* from the other's feed: for each entry it asks for "the changes
+//! After a formation check (one `Hello` each way with a keyed BLAKE3 MAC over the app id,
+//! both node ids and keying material of the connection's TLS session; the dialer's, sent
+//! with its first bytes, already says where to feed it from), each side *feeds* its change
+//! log to the other from the cursor the peer last acknowledged, and *pulls* from the other's feed: for each entry it asks for "the changes
 //! since these heads" (the heads it holds), and the feeder answers with exactly the
 //! Automerge changes the puller misses (the whole document when it has none, nothing when it
 //! holds all). That is one round trip per batch of documents with many batches in flight.

@@ -1,13 +1,20 @@
 //! Formation membership (DESIGN.md §8). Iroh's TLS already proves each side holds the secret
 //! key of its endpoint id; this handshake proves both hold the formation key and run the same
-//! app id, before any document moves. Each side sends a fresh nonce and a MAC (blake3 keyed
-//! by the formation key) over the app id, both endpoint ids and both nonces, so a proof is
-//! bound to this one connection and cannot be replayed or reflected.
+//! app id, before any document moves. Each side sends one `Hello` with a MAC (blake3 keyed by
+//! the formation key) over its role, the app id, both endpoint ids and keying material
+//! exported from this connection's TLS session: a proof is bound to this one connection and
+//! cannot be replayed on another, nor reflected (the roles differ).
+//!
+//! The dialer sends its `Hello` at once, with the first bytes after the TLS handshake; the
+//! acceptor checks it and answers with its own (see [`greet`]), then feeds straight away,
+//! since the dialer's `Hello` also said where to feed from: documents flow one round trip
+//! after the QUIC handshake.
 
 use iroh::EndpointId;
+use iroh::endpoint::Connection;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::wire::{self, Msg};
+use super::wire::{self, Msg, Since};
 use crate::sync::{Error, Result};
 
 /// What a node needs to prove membership.
@@ -20,33 +27,54 @@ pub(super) struct Formation {
 /// Which end of the connection computes a MAC: the two ends' MACs differ, so one can never
 /// be played back as the other.
 #[derive(Clone, Copy)]
-enum Role {
+pub(super) enum Role {
     Dialer,
     Acceptor,
 }
 
-/// The MAC one side sends.
-fn mac(
-    f: &Formation,
-    role: Role,
-    dialer: &EndpointId,
-    acceptor: &EndpointId,
-    nd: &[u8; 32],
-    na: &[u8; 32],
-) -> blake3::Hash {
-    let mut h = blake3::Hasher::new_keyed(&f.key);
-    h.update(wire::ALPN);
-    h.update(&[match role {
-        Role::Dialer => b'D',
-        Role::Acceptor => b'A',
-    }]);
-    h.update(&(f.app_id.len() as u64).to_le_bytes());
-    h.update(f.app_id.as_bytes());
-    h.update(dialer.as_bytes());
-    h.update(acceptor.as_bytes());
-    h.update(nd);
-    h.update(na);
-    h.finalize()
+/// One connection as both ends see it: who dialed whom, and the keying material both
+/// derive from its TLS session.
+pub(super) struct Ends {
+    pub dialer: EndpointId,
+    pub acceptor: EndpointId,
+    pub keying: [u8; 32],
+}
+
+impl Ends {
+    /// The ends of `conn`, dialed by us when `dialed`.
+    pub fn of(conn: &Connection, me: EndpointId, dialed: bool) -> Result<Self> {
+        let peer = conn.remote_id();
+        let (dialer, acceptor) = if dialed { (me, peer) } else { (peer, me) };
+        let mut keying = [0; 32];
+        conn.export_keying_material(&mut keying, b"peat formation proof", wire::ALPN)
+            .map_err(|e| Error::failed(format!("exporting keying material: {e:?}")))?;
+        Ok(Self { dialer, acceptor, keying })
+    }
+
+    /// The MAC `role` sends.
+    fn mac(&self, f: &Formation, role: Role) -> [u8; 32] {
+        let mut h = blake3::Hasher::new_keyed(&f.key);
+        h.update(wire::ALPN);
+        h.update(&[match role {
+            Role::Dialer => b'D',
+            Role::Acceptor => b'A',
+        }]);
+        h.update(&(f.app_id.len() as u64).to_le_bytes());
+        h.update(f.app_id.as_bytes());
+        h.update(self.dialer.as_bytes());
+        h.update(self.acceptor.as_bytes());
+        h.update(&self.keying);
+        *h.finalize().as_bytes()
+    }
+}
+
+/// What the peer's `Hello` told us.
+#[derive(Debug, PartialEq)]
+pub(super) struct Greeted {
+    /// Its store identity.
+    pub store_id: [u8; 16],
+    /// Where to feed it our log from: its position if it asked of our store, else 0.
+    pub since: u64,
 }
 
 /// Why a handshake failed.
@@ -63,117 +91,94 @@ impl From<Error> for Failure {
     }
 }
 
-async fn next(r: &mut (impl AsyncRead + Unpin)) -> Result<Msg, Failure> {
-    match wire::read(r).await? {
-        Some((Msg::Refuse { reason }, _)) => Err(Failure::Refused(format!("the peer refused: {reason}"))),
-        Some((msg, _)) => Ok(msg),
-        None => Err(Failure::Broken(Error::failed("the peer closed the connection during the handshake"))),
-    }
-}
-
 /// Tells the peer why, and fails.
 async fn refuse<T>(w: &mut (impl AsyncWrite + Unpin), reason: String) -> Result<T, Failure> {
     let _ = wire::write(w, &Msg::Refuse { reason: reason.clone() }).await;
     Err(Failure::Refused(reason))
 }
 
-fn unexpected(msg: &Msg) -> Failure {
-    Failure::Broken(Error::invalid(format!("unexpected message during the handshake: {msg:?}")))
-}
-
-fn app_mismatch(ours: &str, theirs: &str) -> String {
-    format!("app id mismatch (this node runs '{ours}', the peer '{theirs}')")
-}
-
 const KEY_MISMATCH: &str = "formation key mismatch (the nodes belong to different formations)";
 
-/// The dialer's side. Returns the peer's store id.
-pub(super) async fn dial(
+/// Sends our `Hello` as `role`, asking for the peer's log from `since`.
+pub(super) async fn greet(
     f: &Formation,
-    me: &EndpointId,
-    peer: &EndpointId,
+    ends: &Ends,
+    role: Role,
     store_id: [u8; 16],
-    r: &mut (impl AsyncRead + Unpin),
+    since: Since,
     w: &mut (impl AsyncWrite + Unpin),
-) -> Result<[u8; 16], Failure> {
-    let nd: [u8; 32] = rand::random();
-    wire::write(w, &Msg::Hello { app_id: f.app_id.clone(), nonce: nd }).await?;
-    let (app_id, na, their_mac) = match next(r).await? {
-        Msg::Challenge { app_id, nonce, mac } => (app_id, nonce, mac),
-        other => return Err(unexpected(&other)),
-    };
-    if app_id != f.app_id {
-        return refuse(w, app_mismatch(&f.app_id, &app_id)).await;
-    }
-    if mac(f, Role::Acceptor, me, peer, &nd, &na) != blake3::Hash::from_bytes(their_mac) {
-        return refuse(w, KEY_MISMATCH.into()).await;
-    }
-    let proof = *mac(f, Role::Dialer, me, peer, &nd, &na).as_bytes();
-    wire::write(w, &Msg::Proof { mac: proof }).await?;
-    wire::write(w, &Msg::Ready { store_id }).await?;
-    match next(r).await? {
-        Msg::Ready { store_id } => Ok(store_id),
-        other => Err(unexpected(&other)),
-    }
+) -> Result<()> {
+    let hello = Msg::Hello { app_id: f.app_id.clone(), store_id, mac: ends.mac(f, role), since };
+    wire::write(w, &hello).await.map(drop)
 }
 
-/// The acceptor's side. Returns the peer's store id; the caller then sends its own `Ready`
-/// (see [`ready`]) once it has registered the session, so that a dialer that sees `Ready`
-/// knows both ends count the connection.
-pub(super) async fn accept(
+/// Reads the `Hello` of the peer, which plays `role`, and checks its proof; refuses the peer
+/// (telling it why) when it is not of our formation. `ours` is our store identity.
+pub(super) async fn check(
     f: &Formation,
-    me: &EndpointId,
-    peer: &EndpointId,
+    ends: &Ends,
+    role: Role,
+    ours: [u8; 16],
     r: &mut (impl AsyncRead + Unpin),
     w: &mut (impl AsyncWrite + Unpin),
-) -> Result<[u8; 16], Failure> {
-    let (app_id, nd) = match next(r).await? {
-        Msg::Hello { app_id, nonce } => (app_id, nonce),
-        other => return Err(unexpected(&other)),
+) -> Result<Greeted, Failure> {
+    let (app_id, store_id, mac, since) = match wire::read(r).await? {
+        Some((Msg::Hello { app_id, store_id, mac, since }, _)) => (app_id, store_id, mac, since),
+        Some((Msg::Refuse { reason }, _)) => {
+            return Err(Failure::Refused(format!("the peer refused: {reason}")));
+        }
+        Some((other, _)) => {
+            return Err(Failure::Broken(Error::invalid(format!(
+                "unexpected message during the handshake: {other:?}"
+            ))));
+        }
+        None => {
+            return Err(Failure::Broken(Error::failed(
+                "the peer closed the connection during the handshake",
+            )));
+        }
     };
     if app_id != f.app_id {
-        return refuse(w, app_mismatch(&f.app_id, &app_id)).await;
+        let why = format!("app id mismatch (this node runs '{}', the peer '{app_id}')", f.app_id);
+        return refuse(w, why).await;
     }
-    let na: [u8; 32] = rand::random();
-    let ours = *mac(f, Role::Acceptor, peer, me, &nd, &na).as_bytes();
-    wire::write(w, &Msg::Challenge { app_id: f.app_id.clone(), nonce: na, mac: ours }).await?;
-    let their_mac = match next(r).await? {
-        Msg::Proof { mac } => mac,
-        other => return Err(unexpected(&other)),
-    };
-    if mac(f, Role::Dialer, peer, me, &nd, &na) != blake3::Hash::from_bytes(their_mac) {
+    // Constant time: a MAC compared byte by byte would leak how much of a guess was right.
+    if blake3::Hash::from_bytes(ends.mac(f, role)) != blake3::Hash::from_bytes(mac) {
         return refuse(w, KEY_MISMATCH.into()).await;
     }
-    let their_store = match next(r).await? {
-        Msg::Ready { store_id } => store_id,
-        other => return Err(unexpected(&other)),
-    };
-    Ok(their_store)
-}
-
-/// The acceptor's last handshake message.
-pub(super) async fn ready(store_id: [u8; 16], w: &mut (impl AsyncWrite + Unpin)) -> Result<()> {
-    wire::write(w, &Msg::Ready { store_id }).await.map(drop)
+    Ok(Greeted { store_id, since: if since.of == ours { since.seq } else { 0 } })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    async fn run(a: Formation, b: Formation) -> (Result<[u8; 16], Failure>, Result<[u8; 16], Failure>) {
-        let (da, db) = (iroh::SecretKey::generate().public(), iroh::SecretKey::generate().public());
+    type Outcome = Result<Greeted, Failure>;
+
+    /// A handshake between a dialer of formation `a` and an acceptor of `b` on one
+    /// connection (`keying`), as `connection.rs` runs it; the acceptor's greeting asks for the
+    /// dialer's log from 5.
+    async fn run(a: Formation, b: Formation, keying: ([u8; 32], [u8; 32])) -> (Outcome, Outcome) {
+        let (d, acc) = (iroh::SecretKey::generate().public(), iroh::SecretKey::generate().public());
+        let ends = |keying| Ends { dialer: d, acceptor: acc, keying };
         let (c1, c2) = tokio::io::duplex(1 << 16);
         let (mut r1, mut w1) = tokio::io::split(c1);
         let (mut r2, mut w2) = tokio::io::split(c2);
+        let dialer = async {
+            let e = ends(keying.0);
+            greet(&a, &e, Role::Dialer, [1; 16], Since { seq: 9, of: [2; 16] }, &mut w1).await?;
+            check(&a, &e, Role::Acceptor, [1; 16], &mut r1, &mut w1).await
+        };
         let acceptor = async {
-            let theirs = accept(&b, &db, &da, &mut r2, &mut w2).await?;
-            ready([2; 16], &mut w2).await?;
+            let e = ends(keying.1);
+            let theirs = check(&b, &e, Role::Dialer, [2; 16], &mut r2, &mut w2).await?;
+            greet(&b, &e, Role::Acceptor, [2; 16], Since { seq: 5, of: [9; 16] }, &mut w2).await?;
             Ok(theirs)
         };
-        tokio::join!(dial(&a, &da, &db, [1; 16], &mut r1, &mut w1), acceptor)
+        tokio::join!(dialer, acceptor)
     }
 
-    fn refused(r: Result<[u8; 16], Failure>) -> String {
+    fn refused(r: Outcome) -> String {
         match r {
             Err(Failure::Refused(why)) => why,
             Err(Failure::Broken(e)) => panic!("broken: {e}"),
@@ -184,15 +189,26 @@ mod tests {
     #[tokio::test]
     async fn same_formation_is_accepted_others_are_refused_on_both_sides() {
         let f = |app: &str, key: u8| Formation { app_id: app.into(), key: [key; 32] };
-        let (d, a) = run(f("x", 1), f("x", 1)).await;
-        assert_eq!((d.ok(), a.ok()), (Some([2; 16]), Some([1; 16])));
+        let same = ([3; 32], [3; 32]);
+        let (d, a) = run(f("x", 1), f("x", 1), same).await;
+        assert_eq!(d.ok(), Some(Greeted { store_id: [2; 16], since: 0 }), "asked of another store: from 0");
+        assert_eq!(a.ok(), Some(Greeted { store_id: [1; 16], since: 9 }), "asked of this store");
 
-        let (d, a) = run(f("x", 1), f("x", 2)).await;
+        let (d, a) = run(f("x", 1), f("x", 2), same).await;
         assert!(refused(d).contains("formation key mismatch"));
         assert!(refused(a).contains("formation key mismatch"));
 
-        let (d, a) = run(f("x", 1), f("y", 1)).await;
+        let (d, a) = run(f("x", 1), f("y", 1), same).await;
         assert!(refused(d).contains("app id mismatch"));
         assert!(refused(a).contains("app id mismatch"));
+    }
+
+    #[tokio::test]
+    async fn a_proof_is_bound_to_its_connection() {
+        // The same formation, but the MAC was made for another TLS session: a replay.
+        let f = Formation { app_id: "x".into(), key: [1; 32] };
+        let (d, a) = run(f.clone(), f, ([3; 32], [4; 32])).await;
+        assert!(refused(a).contains("formation key mismatch"));
+        assert!(refused(d).contains("formation key mismatch"));
     }
 }

@@ -10,10 +10,12 @@ use iroh::endpoint::{Connection, RecvStream, SendStream, VarInt};
 use tokio::io::BufReader;
 use tokio::time::Instant;
 
-use super::auth::{self, Failure};
+use super::auth::{self, Ends, Failure, Role};
+use super::cursor::Cursor;
 use super::peers::{Attempt, Progress, Session};
+use super::session::{self, Start};
 use super::wire::{self, Msg};
-use super::{Shared, exchange, push, rekey, session};
+use super::{Shared, blocking, exchange, push, rekey};
 use crate::sync::PeerEvent;
 
 /// How long a connection may take to connect and authenticate.
@@ -121,11 +123,26 @@ pub(super) async fn run(
     let store_id = shared.store.store_id();
     let mut recv = BufReader::with_capacity(256 * 1024, recv);
     let formation = shared.formation();
+    let (store, id) = (shared.store.clone(), peer);
+    let prepared = async {
+        let cursor = blocking(move || Cursor::load(&store, &id)).await?;
+        Ok::<_, crate::sync::Error>((cursor, Ends::of(&conn, me, dialed)?))
+    };
+    let (cursor, ends) = match prepared.await {
+        Ok(p) => p,
+        Err(e) => {
+            close(&conn, CLOSE_ERROR, "handshake failed");
+            return failed(shared, &peer, format!("handshake failed: {e}"));
+        }
+    };
+    // The dialer asks for the feed from where it last pulled, before it knows the peer's
+    // store; the acceptor answers once it checked the dialer, knowing it.
     let handshake = async {
         if dialed {
-            auth::dial(&formation, &me, &peer, store_id, &mut recv, &mut send).await
+            auth::greet(&formation, &ends, Role::Dialer, store_id, cursor.since(), &mut send).await?;
+            auth::check(&formation, &ends, Role::Acceptor, store_id, &mut recv, &mut send).await
         } else {
-            auth::accept(&formation, &me, &peer, &mut recv, &mut send).await
+            auth::check(&formation, &ends, Role::Dialer, store_id, &mut recv, &mut send).await
         }
     };
     let handshake = tokio::select! {
@@ -135,8 +152,8 @@ pub(super) async fn run(
             return Outcome::Ended;
         }
     };
-    let peer_store = match handshake {
-        Ok(Ok(s)) => s,
+    let greeted = match handshake {
+        Ok(Ok(g)) => g,
         Ok(Err(Failure::Refused(reason))) => {
             shared.refusals.refused(&peer, &reason);
             // A stranger that dialed us is not added to the peers; a peer we know is marked.
@@ -180,7 +197,11 @@ pub(super) async fn run(
         }
         (serial, table.peers[&peer].counters.clone())
     };
-    if !dialed && let Err(e) = auth::ready(store_id, &mut send).await {
+    let cursor = cursor.of(greeted.store_id);
+    if !dialed
+        && let Err(e) =
+            auth::greet(&formation, &ends, Role::Acceptor, store_id, cursor.since(), &mut send).await
+    {
         shared.table().uninstall(&peer, serial);
         return failed(shared, &peer, format!("handshake failed: {e}"));
     }
@@ -194,7 +215,15 @@ pub(super) async fn run(
     shared.tasks.spawn(push::run(shared.clone(), conn.clone(), peer));
     let _ = shared.peer_events.send(PeerEvent::Connected { id: peer.to_string() });
     let started = Instant::now();
-    let session = session::run(shared.clone(), peer, peer_store, counters, send, recv, progress);
+    let session = session::run(
+        shared.clone(),
+        peer,
+        Start { cursor, their_since: greeted.since },
+        counters,
+        send,
+        recv,
+        progress,
+    );
     tokio::pin!(session);
     let result = tokio::select! {
         r = &mut session => r,

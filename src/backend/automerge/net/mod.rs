@@ -7,6 +7,7 @@ mod auth;
 pub(crate) mod book;
 mod chunks;
 mod connection;
+mod cursor;
 mod dial;
 mod echo;
 mod endpoint;

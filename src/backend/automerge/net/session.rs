@@ -27,12 +27,12 @@ use tokio::io::{AsyncRead, BufReader};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
+use super::cursor::Cursor;
 use super::echo::PeerHolds;
 use super::peers::{Counters, Progress, now_ms};
 use super::wire::{CHANGES_BUDGET, Compressor, Decompressor, DocChanges, Entry, Hash, Msg, Want};
 use super::{Shared, blocking, chunks, merge_from_peer};
 use crate::backend::automerge::cores;
-use crate::home::ticket::hex;
 use crate::sync::{Error, Result, SyncEvent};
 
 /// Log entries per `Entries` frame.
@@ -64,6 +64,14 @@ enum PullIn {
     Changes { req: u64, last: bool, docs: Vec<DocChanges> },
 }
 
+/// Where a session starts, as the two `Hello`s settled it.
+pub(super) struct Start {
+    /// How far we merged the peer's log (0 of a store we never pulled).
+    pub cursor: Cursor,
+    /// Where the peer asked for our log from.
+    pub their_since: u64,
+}
+
 /// Runs the sync of one session until the connection ends or a frame is bad. `progress` is
 /// where the peer's acknowledgements of our log, its head and our merged cursor of its log
 /// go. When the reader ends, the other tasks are told to stop and waited for: the puller
@@ -71,7 +79,7 @@ enum PullIn {
 pub(super) async fn run(
     shared: Arc<Shared>,
     peer: EndpointId,
-    peer_store: [u8; 16],
+    Start { cursor, their_since }: Start,
     counters: Arc<Counters>,
     send: SendStream,
     recv: BufReader<RecvStream>,
@@ -81,26 +89,18 @@ pub(super) async fn run(
     let (pull_tx, pull_rx) = mpsc::unbounded_channel::<(PullIn, usize)>();
     let (want_tx, want_rx) = mpsc::unbounded_channel::<(u64, Vec<Want>)>();
     let queued = Arc::new(Queued::default());
-    let (since_tx, since_rx) = watch::channel::<Option<u64>>(None);
+    Progress::raise(&progress.acked, their_since);
     // The latest head query of the peer, for the heads task to answer.
     let (queried_tx, queried_rx) = watch::channel(0u64);
     // Dropped to tell the tasks to stop.
     let (stop_tx, stop) = watch::channel(());
-
-    let cursor_key = format!("cursor/{peer}/{}", hex(&peer_store));
-    let (store, key) = (shared.store.clone(), cursor_key.clone());
-    let cursor = match blocking(move || store.meta(&key)).await? {
-        Some(b) if b.len() == 8 => u64::from_be_bytes(b.try_into().expect("8 bytes")),
-        _ => 0,
-    };
-    Progress::raise(&progress.merged, cursor);
-    out_tx.send(Msg::Subscribe { since: cursor }).await.map_err(|_| closed())?;
+    Progress::raise(&progress.merged, cursor.seq);
 
     let acked_rx = progress.acked.subscribe();
     let holds = Arc::new(PeerHolds::default());
     let mut tasks = JoinSet::new();
     tasks.spawn(write_frames(send, out_rx, stop.clone()));
-    tasks.spawn(feed(shared.clone(), out_tx.clone(), since_rx, acked_rx, holds.clone(), stop.clone()));
+    tasks.spawn(feed(shared.clone(), out_tx.clone(), their_since, acked_rx, holds.clone(), stop.clone()));
     tasks.spawn(heads(shared.clone(), out_tx.clone(), queried_rx, progress.asked.subscribe(), stop.clone()));
     tasks.spawn(serve(
         shared.clone(),
@@ -115,10 +115,11 @@ pub(super) async fn run(
         Puller {
             shared: shared.clone(),
             peer: peer.to_string(),
+            peer_id: peer,
+            peer_store: cursor.store,
             out: out_tx,
-            cursor_key,
-            cursor,
-            persisted: cursor,
+            cursor: cursor.seq,
+            persisted: cursor.seq,
             last_persist: Instant::now(),
             batches: VecDeque::new(),
             first_batch: 0,
@@ -131,7 +132,7 @@ pub(super) async fn run(
         }
         .run(pull_rx, queued.clone(), stop),
     );
-    let to = Readers { pull: pull_tx, want: want_tx, since: since_tx, queried: queried_tx, queued };
+    let to = Readers { pull: pull_tx, want: want_tx, queried: queried_tx, queued };
     let result = read_frames(Decompressor::new(recv)?, to, &progress).await;
     // A task that failed explains the end better than the reader's "stream closed"; the
     // ones still running end because the session does, so their errors are no news.
@@ -175,7 +176,6 @@ fn closed() -> Error {
 struct Readers {
     pull: mpsc::UnboundedSender<(PullIn, usize)>,
     want: mpsc::UnboundedSender<(u64, Vec<Want>)>,
-    since: watch::Sender<Option<u64>>,
     queried: watch::Sender<u64>,
     queued: Arc<Queued>,
 }
@@ -215,11 +215,6 @@ async fn read_frames(
             Ok(to.pull.send((input, size)).is_ok())
         };
         let sent = match msg {
-            Msg::Subscribe { since: s } => {
-                Progress::raise(&progress.acked, s);
-                to.since.send_replace(Some(s));
-                true
-            }
             Msg::Entries { upto, entries } => {
                 let merged = *progress.merged.borrow();
                 if last_upto.saturating_sub(merged) > WINDOW {
@@ -304,16 +299,11 @@ async fn write_frames(
 async fn feed(
     shared: Arc<Shared>,
     out: mpsc::Sender<Msg>,
-    mut since: watch::Receiver<Option<u64>>,
+    mut sent: u64,
     mut acked: watch::Receiver<u64>,
     holds: Arc<PeerHolds>,
     mut stop: watch::Receiver<()>,
 ) -> Result<()> {
-    let mut sent = tokio::select! {
-        biased;
-        () = stopped(&mut stop) => return Ok(()),
-        s = since.wait_for(Option::is_some) => s.map_err(|_| closed())?.expect("some"),
-    };
     let mut last_seq = shared.last_seq.subscribe();
     // The end of the last batch that reached the log's end.
     let mut tail_sent = 0;
@@ -544,8 +534,10 @@ struct Batch {
 struct Puller {
     shared: Arc<Shared>,
     peer: String,
+    peer_id: EndpointId,
+    /// The store the peer runs: our cursor is a position in its log.
+    peer_store: [u8; 16],
     out: mpsc::Sender<Msg>,
-    cursor_key: String,
     cursor: u64,
     persisted: u64,
     last_persist: Instant,
@@ -760,9 +752,10 @@ impl Puller {
 
     async fn persist(&mut self) -> Result<()> {
         if self.cursor != self.persisted {
-            let (store, key, cursor) = (self.shared.store.clone(), self.cursor_key.clone(), self.cursor);
-            blocking(move || store.set_meta(&key, &cursor.to_be_bytes())).await?;
-            self.persisted = cursor;
+            let (store, peer) = (self.shared.store.clone(), self.peer_id);
+            let cursor = Cursor { store: self.peer_store, seq: self.cursor };
+            blocking(move || cursor.save(&store, &peer)).await?;
+            self.persisted = cursor.seq;
         }
         self.last_persist = Instant::now();
         Ok(())
@@ -823,13 +816,7 @@ mod tests {
         let bytes: Vec<u8> = frames.iter().flat_map(|m| zstd.frame(m).unwrap()).collect();
         let (pull, _pull_rx) = mpsc::unbounded_channel();
         let (want, _want_rx) = mpsc::unbounded_channel();
-        let to = Readers {
-            pull,
-            want,
-            since: watch::channel(None).0,
-            queried: watch::channel(0).0,
-            queued: Arc::new(Queued::default()),
-        };
+        let to = Readers { pull, want, queried: watch::channel(0).0, queued: Arc::new(Queued::default()) };
         read_frames(Decompressor::new(&bytes[..]).unwrap(), to, &Progress::default()).await
     }
 

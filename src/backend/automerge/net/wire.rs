@@ -10,8 +10,9 @@
 //! Automerge chunks without their checksums (`net/chunks.rs`), and a log entry names a
 //! document without its heads: what is left per document is little more than its values.
 //!
-//! Version 2 of the protocol ([`ALPN`]) changed all that; a node speaks only it, so nodes
-//! from before it (`peat/sync/1`) do not connect to nodes after.
+//! Version 2 of the protocol changed all that; version 3 ([`ALPN`]) made the handshake one
+//! message each way, carrying the subscription. A node speaks only the latest, so nodes of
+//! other versions do not connect.
 
 use std::io::Write;
 
@@ -22,7 +23,7 @@ use zstd::stream::raw::{CParameter, DParameter, InBuffer, Operation, OutBuffer};
 use crate::sync::{Error, Result};
 
 /// The ALPN of the sync protocol; a new incompatible protocol gets a new ALPN.
-pub const ALPN: &[u8] = b"peat/sync/2";
+pub const ALPN: &[u8] = b"peat/sync/3";
 /// The ALPNs a node accepts, preferred first.
 pub const ACCEPTED: [&[u8]; 1] = [ALPN];
 /// zstd's level: fast, and most of the gain on JSON-like documents.
@@ -48,18 +49,13 @@ pub type Hash = [u8; 32];
 /// One message between two nodes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Msg {
-    /// Dialer, first: its app id and a fresh nonce.
-    Hello { app_id: String, nonce: [u8; 32] },
-    /// Acceptor's answer: its app id, its nonce and its proof of the formation key.
-    Challenge { app_id: String, nonce: [u8; 32], mac: [u8; 32] },
-    /// Dialer's proof of the formation key.
-    Proof { mac: [u8; 32] },
-    /// Authenticated: the sender's store identity (cursors are kept per store identity).
-    Ready { store_id: [u8; 16] },
+    /// Each side's first message: its app id, its store identity (positions in its log are
+    /// kept per store identity), its proof of the formation key (`net/auth.rs`), and where it
+    /// wants the other's change log streamed from. The dialer sends it at once, the acceptor
+    /// once it has checked the dialer's.
+    Hello { app_id: String, store_id: [u8; 16], mac: [u8; 32], since: Since },
     /// The connection is refused; the reason is for logs and the user.
     Refuse { reason: String },
-    /// "Stream me your change log after `since`."
-    Subscribe { since: u64 },
     /// A slice of the sender's change log: every entry up to `upto` has been sent.
     Entries { upto: u64, entries: Vec<Entry> },
     /// "Send me what I miss of these documents; I hold these heads."
@@ -81,6 +77,14 @@ pub enum Msg {
     Rekeyed,
     /// Documents of an urgent collection, whole, on a stream of their class (`net::push`).
     Push { docs: Vec<DocChanges> },
+}
+
+/// "Stream me your change log after `seq`, if your store is `of`; else from the start."
+/// A dialer asks before it knows which store the peer runs, from the one it last pulled.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Since {
+    pub seq: u64,
+    pub of: [u8; 16],
 }
 
 /// A member of the formation as peer exchange tells it: its node id and addresses.
