@@ -315,8 +315,11 @@ pub fn wait_until(what: &str, deadline: Duration, mut done: impl FnMut() -> bool
     }
 }
 
-/// Whether a process runs (a zombie waiting for its parent to reap it does not).
+/// Whether a process runs. A zombie waiting for its parent to reap it does not, but a killed
+/// process's main thread is a zombie while its other threads still exit, holding its files
+/// (its listening socket) open: it runs until it is its only thread.
 pub fn pid_alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+    let zombie = stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z'));
+    !zombie || std::fs::read_dir(format!("/proc/{pid}/task")).is_ok_and(|tasks| tasks.count() > 1)
 }
