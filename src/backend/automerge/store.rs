@@ -154,7 +154,7 @@ impl Store {
     pub fn upsert(&self, collection: &str, inputs: Vec<DocInput>) -> Result<Vec<String>> {
         let ids: Vec<String> =
             inputs.iter().map(|i| i.id.clone().unwrap_or_else(|| uuid::Uuid::now_v7().to_string())).collect();
-        self.write(|w| w.upsert(collection, &ids, &inputs))?;
+        self.write(|w| w.upsert(collection, &ids, inputs))?;
         Ok(ids)
     }
 
@@ -186,6 +186,15 @@ impl Store {
             };
             txn.commit().map_err(db_err)
         })?;
+        if self.events.receiver_count() == 0 {
+            // Nobody observes (a command writing to its own store): the documents are only
+            // freed, which for a bulk batch costs as much as some of its table writes. Another
+            // thread does it while this one goes on to the next batch (this one, if none starts).
+            if committed.len() >= PARALLEL_MIN {
+                let _ = std::thread::Builder::new().spawn(move || drop(committed));
+            }
+            return Ok(());
+        }
         let time = SystemTime::now();
         for (seq, document) in committed {
             // No receivers is fine: nobody is observing.
@@ -461,9 +470,9 @@ impl Store {
 
 impl Drop for Store {
     fn drop(&mut self) {
-        if let Some(db) = self.db.get_mut().unwrap_or_else(PoisonError::into_inner) {
+        if let Some(db) = self.db.get_mut().unwrap_or_else(PoisonError::into_inner).take() {
             // A damaged file may make redb panic: closing must not.
-            let _ = crate::sync::error::catch_panics(|| compact_if_sparse(db, &self.path));
+            let _ = crate::sync::error::catch_panics(|| close(db, &self.path));
         }
     }
 }
@@ -473,22 +482,30 @@ const SPARSE_FRACTION: f64 = 0.2;
 /// ... and past this many bytes, so a small store is never rewritten for little gain.
 const SPARSE_MIN: u64 = 1024 * 1024;
 
-/// Gives back the free pages of a store file when they are a large part of it. redb writes
-/// copy-on-write: a run of transactions (an ingest in batches) leaves a third of the file
-/// free pages, which only a compaction returns.
-fn compact_if_sparse(db: &mut Database, path: &Path) {
-    let Ok(len) = std::fs::metadata(path).map(|m| m.len()) else { return };
+/// Closes the database and gives back the free pages of its file when they are a large part
+/// of it. redb's own close trims the free pages at the end of the file, which is where an
+/// ingest leaves them (the file grows by doubling), so that costs nothing; free pages among
+/// used ones (left by updates all over the tables) need a compaction, which moves pages
+/// one by one and is worth its time only when the file would shrink by much.
+fn close(db: Database, path: &Path) {
     let used = match db.begin_write().map_err(db_err).and_then(|txn| txn.stats().map_err(db_err)) {
         Ok(stats) => stats.allocated_pages() * stats.page_size() as u64,
         Err(_) => return,
     };
+    drop(db);
+    let Ok(len) = std::fs::metadata(path).map(|m| m.len()) else { return };
     let free = len.saturating_sub(used);
     if free < SPARSE_MIN || (free as f64) < len as f64 * SPARSE_FRACTION {
         return;
     }
     let started = std::time::Instant::now();
-    match db.compact() {
-        Ok(_) => tracing::info!(
+    let compacted = Database::builder()
+        .set_cache_size(CACHE_BYTES)
+        .open(path)
+        .map_err(redb::Error::from)
+        .and_then(|mut db| db.compact().map(drop).map_err(redb::Error::from));
+    match compacted {
+        Ok(()) => tracing::info!(
             "compacted {}: {len} -> {} bytes in {:.1} s",
             path.display(),
             std::fs::metadata(path).map_or(0, |m| m.len()),
@@ -944,7 +961,7 @@ impl<'txn> Writer<'txn> {
     /// Applies a batch of upserts. The Automerge work (the bulk of a write) runs on the other
     /// cores while this thread updates the tables in input order. A batch naming one id twice runs in
     /// order throughout, since each upsert must see the one before.
-    fn upsert(&mut self, collection: &str, ids: &[String], inputs: &[DocInput]) -> Result<()> {
+    fn upsert(&mut self, collection: &str, ids: &[String], inputs: Vec<DocInput>) -> Result<()> {
         let distinct = ids.iter().collect::<std::collections::HashSet<_>>().len() == ids.len();
         if !distinct || ids.len() < PARALLEL_MIN {
             for (id, input) in ids.iter().zip(inputs) {
@@ -955,6 +972,8 @@ impl<'txn> Writer<'txn> {
             }
             return Ok(());
         }
+        // The inputs go to the workers, which move their fields into the documents and free
+        // what is left: neither is this thread's work.
         let mut jobs = Vec::with_capacity(ids.len());
         for (id, input) in ids.iter().zip(inputs) {
             jobs.push((id, input, self.existing(collection, id)?));
@@ -1090,6 +1109,7 @@ impl<'txn> Writer<'txn> {
         p.size = fresh.bytes.len();
         p.stored = Stored::Whole(fresh.bytes);
         p.heads = fresh.heads;
+        p.heads_row = needs_heads_row(&p.stored, &p.heads);
         p.doc = None;
         self.put(p)
     }
@@ -1154,13 +1174,13 @@ impl<'txn> Writer<'txn> {
                 Some(e) if !e.live => Ok(false),
                 Some(_) => self.edit(collection, id, convert::mark_removed),
                 None => {
-                    let created = upsert_one(collection, id, &input, None, self.actor)?;
+                    let created = upsert_one(collection, id, input, None, self.actor)?;
                     created.map(|p| self.put_local(p)).transpose()?;
                     self.edit(collection, id, convert::mark_removed)
                 }
             };
         }
-        match upsert_one(collection, id, &input, existing, self.actor)? {
+        match upsert_one(collection, id, input, existing, self.actor)? {
             Some(prepared) => self.put_local(prepared).map(|()| true),
             None => Ok(false),
         }
@@ -1189,17 +1209,15 @@ impl<'txn> Writer<'txn> {
             return self.purge(collection, id);
         }
         self.expiry.set(key, expires_at)?;
-        let heads_row = match &p.stored {
+        match &p.stored {
             Stored::Whole(saved) => {
                 let existed = self.docs.insert(key, saved.as_slice()).map_err(db_err)?.is_some();
                 if p.layout.next > 0 {
                     self.deltas.retain_in(delta_range(key), |_, _| false).map_err(db_err)?;
                 }
-                let named = chunk::base_heads(saved).is_some_and(|h| h.concat() == p.heads);
-                if named && existed {
+                if !p.heads_row && existed {
                     self.heads.remove(key).map_err(db_err)?;
                 }
-                !named
             }
             Stored::Append(chunks) => {
                 let total = u32::try_from(p.layout.appended + chunks.len())
@@ -1207,10 +1225,9 @@ impl<'txn> Writer<'txn> {
                 let mut row = total.to_le_bytes().to_vec();
                 row.extend_from_slice(chunks);
                 self.deltas.insert((collection, id, p.layout.next), row.as_slice()).map_err(db_err)?;
-                true
             }
-        };
-        if heads_row {
+        }
+        if p.heads_row {
             self.heads.insert(key, p.heads.as_slice()).map_err(db_err)?;
         }
         let old = self.projections.insert(key, p.projection.as_slice()).map_err(db_err)?;
@@ -1389,6 +1406,9 @@ struct Prepared {
     /// The stored size after it.
     size: usize,
     heads: Vec<u8>,
+    /// Whether the heads table needs a row: `stored` does not name the heads itself. Found
+    /// where the document is prepared (hashing its change), off the writer's thread.
+    heads_row: bool,
     projection: Vec<u8>,
     was_live: bool,
     /// When the document last changed (Unix seconds, as its newest change records it), for
@@ -1396,6 +1416,16 @@ struct Prepared {
     updated: u64,
     /// The changed document, for the cache.
     doc: Option<AutoCommit>,
+}
+
+/// Whether a document stored as `stored` with `heads` needs a row in the heads table: only
+/// a whole base that is one change or a saved document names its heads (see
+/// [`chunk::base_heads`]).
+fn needs_heads_row(stored: &Stored, heads: &[u8]) -> bool {
+    match stored {
+        Stored::Whole(base) => chunk::base_heads(base).is_none_or(|h| h.concat() != heads),
+        Stored::Append(_) => true,
+    }
 }
 
 /// A document's heads as the heads table holds them: 32-byte hashes concatenated.
@@ -1408,17 +1438,17 @@ fn heads_bytes(doc: &mut AutoCommit) -> Vec<u8> {
 fn upsert_one(
     collection: &str,
     id: &str,
-    input: &DocInput,
+    input: DocInput,
     existing: Option<Existing>,
     actor: &ActorId,
 ) -> Result<Option<Prepared>> {
     if existing.is_some() || !input.sets.is_empty() || input.fields.is_empty() {
-        return change(collection, id, existing, actor, |doc| convert::apply(doc, input));
+        return change(collection, id, existing, actor, |doc| convert::apply(doc, &input));
     }
     let updated = expiry::now();
     let created = convert::create(&input.fields, actor)?;
     // The projection is the input itself.
-    prepare_created(collection, id, input.fields.clone(), created, updated).map(Some)
+    prepare_created(collection, id, input.fields, created, updated).map(Some)
 }
 
 /// A new document prepared from its `fields` as written (`convert::visible` reads them) and
@@ -1432,12 +1462,15 @@ fn prepare_created(
 ) -> Result<Prepared> {
     let (fields, deleted) = convert::visible(fields);
     let document = document(collection, id, fields, deleted)?;
+    let size = created.bytes.len();
+    let stored = Stored::Whole(created.bytes);
     Ok(Prepared {
         projection: projection(&document)?,
         document,
         layout: Layout::default(),
-        size: created.bytes.len(),
-        stored: Stored::Whole(created.bytes),
+        size,
+        heads_row: needs_heads_row(&stored, &created.heads),
+        stored,
         heads: created.heads,
         was_live: false,
         doc: None,
@@ -1510,6 +1543,7 @@ fn prepare(
         Stored::Append(chunks) => layout.size() + chunks.len(),
     };
     let heads = heads_bytes(&mut doc);
+    let heads_row = needs_heads_row(&stored, &heads);
     let updated = newest_change_time(&mut doc);
     let doc = was.is_some().then_some(doc);
     Ok(Prepared {
@@ -1519,6 +1553,7 @@ fn prepare(
         layout,
         size,
         heads,
+        heads_row,
         was_live,
         doc,
         updated,
