@@ -28,10 +28,7 @@ pub(crate) fn base_heads(bytes: &[u8]) -> Option<Vec<[u8; 32]>> {
     let mut r = Reader(bytes.strip_prefix(&MAGIC)?);
     r.take(4)?;
     let kind = r.byte()?;
-    let before = r.0;
-    let len = usize::try_from(r.uleb()?).ok()?;
-    let length = &before[..before.len() - r.0.len()];
-    let contents = r.take(len)?;
+    let (length, contents) = r.length_prefixed()?;
     if !r.0.is_empty() {
         return None;
     }
@@ -90,6 +87,15 @@ impl<'a> Reader<'a> {
             }
         }
         None
+    }
+
+    /// A chunk's uleb128 length, as the bytes it was written with, and the contents it
+    /// counts.
+    pub(crate) fn length_prefixed(&mut self) -> Option<(&'a [u8], &'a [u8])> {
+        let before = self.0;
+        let len = usize::try_from(self.uleb()?).ok()?;
+        let length = &before[..before.len() - self.0.len()];
+        Some((length, self.take(len)?))
     }
 
     pub(crate) fn sleb(&mut self) -> Option<i64> {

@@ -9,7 +9,7 @@
 //! checksum is of the contents before deflating: it keeps its checksum, after the type.
 
 use super::wire::Hash;
-use crate::backend::automerge::chunk::{CHANGE, DOCUMENT, MAGIC, chunk_hash as hash, document_heads};
+use crate::backend::automerge::chunk::{CHANGE, DOCUMENT, MAGIC, Reader, chunk_hash as hash, document_heads};
 
 const DEFLATED: u8 = 2;
 
@@ -88,36 +88,18 @@ struct Chunk<'a> {
 impl<'a> Chunk<'a> {
     /// Parses a chunk in its stored form (`stored`) or its wire form.
     fn parse(bytes: &'a [u8], stored: bool) -> Option<Self> {
-        let rest = bytes.strip_prefix(&MAGIC)?;
-        let (mut checksum, mut at) = ([0; 4], 0);
+        let mut r = Reader(bytes.strip_prefix(&MAGIC)?);
+        let mut checksum = [0; 4];
         if stored {
-            checksum = rest.get(..4)?.try_into().ok()?;
-            at = 4;
+            checksum = r.take(4)?.try_into().ok()?;
         }
-        let kind = *rest.get(at)?;
-        at += 1;
+        let kind = r.byte()?;
         if !stored && kind == DEFLATED {
-            checksum = rest.get(at..at + 4)?.try_into().ok()?;
-            at += 4;
+            checksum = r.take(4)?.try_into().ok()?;
         }
-        let (len, len_bytes) = uleb(rest.get(at..)?)?;
-        let length = &rest[at..at + len_bytes];
-        at += len_bytes;
-        let contents = rest.get(at..at.checked_add(usize::try_from(len).ok()?)?)?;
-        Some(Chunk { kind, checksum, length, contents, size: MAGIC.len() + at + contents.len() })
+        let (length, contents) = r.length_prefixed()?;
+        Some(Chunk { kind, checksum, length, contents, size: bytes.len() - r.0.len() })
     }
-}
-
-/// An unsigned LEB128 number and how many bytes it took.
-fn uleb(bytes: &[u8]) -> Option<(u64, usize)> {
-    let mut value = 0u64;
-    for (i, &b) in bytes.iter().enumerate().take(10) {
-        value |= u64::from(b & 0x7f).checked_shl(7 * i as u32)?;
-        if b & 0x80 == 0 {
-            return Some((value, i + 1));
-        }
-    }
-    None
 }
 
 #[cfg(test)]
